@@ -1,0 +1,435 @@
+"""``kiosk-admin``: what the admin runs over SSH on the kiosk.
+
+Its command names and output lines are a contract (acceptance scripts use them): keep them.
+Errors go to stderr as one plain line (or one line per bad input line) and exit with status 1;
+a mistyped command exits 2 with argparse's usage message.
+
+    kiosk-admin --data /var/lib/doorstep risk import risk.csv
+    kiosk-admin family add --name Sarah --postcode "WS7 1AA" --child Mia:2024-03 --card 04A23B1C
+    kiosk-admin tap 04A23B1C
+    kiosk-admin export attendance --from 2026-09-01 > autumn.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TextIO
+
+from kiosk.clock import clock_is_synchronised
+from kiosk.domain.desk import KIOSK_TZ, DoorDesk
+from kiosk.domain.errors import KioskError, RiskListError, ValidationError
+from kiosk.domain.events import DeviceIdentity
+from kiosk.domain.families import THEMATIC_CRITERIA
+from kiosk.domain.postcodes import PostcodeError, parse_postcode
+from kiosk.domain.risk import compare, parse_risk_file
+from kiosk.domain.timetable import WEEKDAYS, make_slot
+from kiosk.export import write_attendance_csv
+from kiosk.identity import load_identity, save_identity
+
+DEFAULT_DATA = "/var/lib/doorstep"
+
+
+def data_dir_default() -> str:
+    return os.environ.get("KIOSK_DATA") or DEFAULT_DATA
+
+
+def parse_at(text: str | None) -> datetime:
+    """``--at`` value: ISO-8601; without a zone it is the kiosk's local time (Europe/London)."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"--at {text!r} must be an ISO-8601 time like 2026-11-23T10:05"
+        ) from None
+    return at.replace(tzinfo=KIOSK_TZ) if at.tzinfo is None else at
+
+
+def parse_day(text: str | None, flag: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{flag} {text!r} must be a date like 2026-09-01") from None
+
+
+class Admin:
+    """The commands, over one store opened on the data folder."""
+
+    def __init__(self, data: Path, out: TextIO, err: TextIO) -> None:
+        from kiosk.store import LocalStore
+
+        self.data = data
+        self.out = out
+        self.err = err
+        data.mkdir(parents=True, exist_ok=True)
+        self.store = LocalStore(data)
+        self.identity = load_identity(data)
+
+    def desk(self, explicit_time: bool = False) -> DoorDesk:
+        # A time typed by the admin is stated, not read from an unsynchronised clock.
+        synced = (lambda: True) if explicit_time else clock_is_synchronised
+        return DoorDesk(self.store, self.identity, clock_synced=synced)
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    # -- risk -------------------------------------------------------------------------------
+    def risk_import(self, args: argparse.Namespace) -> int:
+        path = Path(args.file)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationError(f"cannot read {path}: {exc}") from exc
+        parsed = parse_risk_file(text, source=str(path))
+        if parsed.problems:
+            for number, message in parsed.problems:
+                print(f"{path}: line {number}: {message}", file=self.err)
+            if not args.skip_invalid:
+                print(
+                    f"{path}: {len(parsed.problems)} invalid line(s); the risk list is unchanged "
+                    "(fix them, or use --skip-invalid to import the valid lines)",
+                    file=self.err,
+                )
+                return 1
+        current = self.store.risk_list()
+        change = compare(current, parsed.areas)
+        self.say(f"added: {len(change.added)}")
+        self.say(f"removed: {len(change.removed)}")
+        self.say(f"unchanged: {len(change.unchanged)}")
+        if parsed.problems:
+            self.say(f"skipped: {len(parsed.problems)}")
+        if args.dry_run:
+            self.say("dry run: the risk list is unchanged")
+            return 0
+        saved = self.store.save_risk_list(parsed.areas, path.name, datetime.now(UTC))
+        self.say(f"version: {saved.version}")
+        return 0
+
+    def risk_show(self, args: argparse.Namespace) -> int:
+        risk = self.store.risk_list()
+        self.say(f"# risk list {risk.version} ({len(risk.areas)} entries)")
+        for area in sorted(risk.areas, key=lambda a: (a.kind, a.value)):
+            self.say(f"{area.value}\t{area.kind}")
+        return 0
+
+    def risk_check(self, args: argparse.Namespace) -> int:
+        try:
+            postcode = str(parse_postcode(args.postcode))
+        except PostcodeError as exc:
+            raise ValidationError(str(exc)) from exc
+        risk = self.store.risk_list()
+        match = risk.match(postcode)
+        if match:
+            self.say(f"{postcode}: in the risk list (matched by {match}) [{risk.version}]")
+        else:
+            self.say(f"{postcode}: not in the risk list [{risk.version}]")
+        return 0
+
+    def risk_history(self, args: argparse.Namespace) -> int:
+        for version in self.store.risk_history():
+            when = version.created_at.isoformat() if version.created_at else "-"
+            self.say(
+                f"{version.version}\t{when}\t{len(version.areas)} entries\t"
+                f"sha256:{version.digest}\t{version.source}"
+            )
+        return 0
+
+    # -- families and cards -----------------------------------------------------------------
+    def family_add(self, args: argparse.Namespace) -> int:
+        children = []
+        for spec in args.child or ():
+            name, _, born = spec.partition(":")
+            children.append((name, born or None))
+        criteria = [c for c in THEMATIC_CRITERIA if getattr(args, c)]
+        family = self.desk().register_family(
+            args.name,
+            args.postcode,
+            children,
+            datetime.now(UTC),
+            criteria=criteria,
+            consent=bool(criteria) or args.consent,
+            heard_from=args.heard_from,
+            adults=args.adults,
+            card_uid=args.card,
+            volunteer="admin",
+        )
+        self.say(family.family_id)
+        return 0
+
+    def family_list(self, args: argparse.Namespace) -> int:
+        for family in sorted(self.store.families(), key=lambda f: f.greeting_name.casefold()):
+            kids = ", ".join(c.first_name for c in family.children)
+            self.say(f"{family.family_id}\t{family.greeting_name}\t{family.postcode}\t{kids}")
+        return 0
+
+    def card_assign(self, args: argparse.Namespace) -> int:
+        card = self.desk().assign_card(args.uid, args.family_id, datetime.now(UTC), "admin")
+        self.say(f"card {card.uid} assigned to {card.family_id}")
+        return 0
+
+    def card_revoke(self, args: argparse.Namespace) -> int:
+        card = self.desk().revoke_card(args.uid, datetime.now(UTC), "admin")
+        self.say(f"card {card.uid} revoked (was {card.family_id})")
+        return 0
+
+    # -- sessions ---------------------------------------------------------------------------
+    def session_add(self, args: argparse.Namespace) -> int:
+        timetable = self.store.timetable()
+        base = re.sub(r"[^a-z0-9]+", "-", args.name.lower()).strip("-")[:30] or "session"
+        base += "-" + (args.weekday.lower()[:3] if args.weekday else args.date)
+        slot_id, n = base, 2
+        while any(s.slot_id == slot_id for s in timetable.slots):
+            slot_id, n = f"{base}-{n}", n + 1
+        slot = make_slot(slot_id, args.name, args.start, args.end, args.weekday, args.date)
+        self.store.save_timetable(timetable.add(slot))
+        self.say(f"added {slot.slot_id}: {slot.describe()}")
+        return 0
+
+    def session_list(self, args: argparse.Namespace) -> int:
+        for slot in sorted(
+            self.store.timetable().slots,
+            key=lambda s: (s.on_date or date.min, s.weekday or 0, s.start),
+        ):
+            when = slot.on_date.isoformat() if slot.on_date else WEEKDAYS[slot.weekday or 0]
+            self.say(f"{slot.slot_id}\t{slot.name}\t{when}\t{slot.start:%H:%M}-{slot.end:%H:%M}")
+        return 0
+
+    def session_remove(self, args: argparse.Namespace) -> int:
+        self.store.save_timetable(self.store.timetable().remove(args.slot_id))
+        self.say(f"removed {args.slot_id}")
+        return 0
+
+    # -- the door ---------------------------------------------------------------------------
+    def tap(self, args: argparse.Namespace) -> int:
+        outcome = self.desk(explicit_time=args.at is not None).tap(args.uid, parse_at(args.at))
+        self.say(outcome.describe())
+        return 0
+
+    def sign_in(self, args: argparse.Namespace) -> int:
+        outcome = self.desk(explicit_time=args.at is not None).sign_in(
+            args.family_id, args.child or None, args.volunteer, parse_at(args.at)
+        )
+        self.say(outcome.describe())
+        return 0
+
+    def export_attendance(self, args: argparse.Namespace) -> int:
+        since = parse_day(args.date_from, "--from")
+        until = parse_day(args.date_to, "--to")
+        if since and until and until < since:
+            raise ValidationError(f"--to {until} is before --from {since}")
+        write_attendance_csv(self.store, self.out, since, until)
+        return 0
+
+    # -- the box ----------------------------------------------------------------------------
+    def status(self, args: argparse.Namespace) -> int:
+        store = self.store
+        oldest = store.oldest_waiting()
+        now = datetime.now(UTC)
+        session = self.desk().session_now(now)
+        lines: list[tuple[str, str]] = [
+            ("device", self.identity.device_id),
+            ("site", self.identity.site_id),
+            ("data", str(self.data)),
+            ("waiting", str(store.waiting_count())),
+            ("oldest_waiting", oldest.at.isoformat() if oldest else "none"),
+            ("rejected", str(len(store.rejected()))),
+            ("risk_version", store.risk_list().version),
+            ("families", str(len(store.families()))),
+            ("sessions", str(len(store.timetable().slots))),
+            ("session_now", session.name if session else "none"),
+            ("store_size", str(store.size_bytes())),
+            ("clock_synced", "yes" if clock_is_synchronised() else "no"),
+        ]
+        try:
+            from sync.status import sync_status_lines
+        except ImportError:
+            pass
+        else:
+            lines.extend(sync_status_lines(store))
+        for key, value in lines:
+            self.say(f"{key}: {value}")
+        for problem in store.problems():
+            self.say(f"problem: {problem}")
+        return 0
+
+    def enrol(self, args: argparse.Namespace) -> int:
+        identity = DeviceIdentity(args.device, args.site)
+        save_identity(self.data, identity)
+        self.say(f"this kiosk is {identity.device_id} at site {identity.site_id}")
+        return 0
+
+    def volunteer_add(self, args: argparse.Namespace) -> int:
+        from kiosk.store.volunteers import VolunteerBook
+
+        pin = args.pin if args.pin is not None else sys.stdin.readline().strip()
+        VolunteerBook(self.data).add(args.name, pin)
+        self.say(f"volunteer {args.name} added")
+        return 0
+
+    def volunteer_list(self, args: argparse.Namespace) -> int:
+        from kiosk.store.volunteers import VolunteerBook
+
+        for name in VolunteerBook(self.data).names():
+            self.say(name)
+        return 0
+
+    def volunteer_remove(self, args: argparse.Namespace) -> int:
+        from kiosk.store.volunteers import VolunteerBook
+
+        VolunteerBook(self.data).remove(args.name)
+        self.say(f"volunteer {args.name} removed")
+        return 0
+
+    def reader_test(self, args: argparse.Namespace) -> int:
+        from kiosk.hardware.readertest import reader_test
+        from kiosk.hardware.select import ReaderConfig
+
+        config = ReaderConfig(kind=args.reader)
+        if args.usb_device:
+            config = ReaderConfig(kind=args.reader, usb_device=args.usb_device)
+        return reader_test(config, args.timeout, self.out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk-admin",
+        description="Look after a Doorstep check-in kiosk: risk postcodes, families and cards, "
+        "sessions, volunteers, status and export.",
+    )
+    parser.add_argument(
+        "--data",
+        default=None,
+        help=f"the kiosk's data folder (default: $KIOSK_DATA, else {DEFAULT_DATA})",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def group(name: str, help_: str) -> argparse._SubParsersAction:
+        p = sub.add_parser(name, help=help_)
+        return p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    risk = group("risk", "the risk postcode list")
+    p = risk.add_parser("import", help="replace the list from a text or CSV file")
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="report the changes, save nothing")
+    p.add_argument("--skip-invalid", action="store_true", help="import the valid lines only")
+    p.set_defaults(run=Admin.risk_import)
+    risk.add_parser("show", help="print the current list").set_defaults(run=Admin.risk_show)
+    p = risk.add_parser("check", help="is a postcode in the list?")
+    p.add_argument("postcode")
+    p.set_defaults(run=Admin.risk_check)
+    risk.add_parser("history", help="every version imported").set_defaults(run=Admin.risk_history)
+
+    family = group("family", "member families")
+    p = family.add_parser("add", help="register a family; prints its id")
+    p.add_argument("--name", required=True, help="the name the family is greeted by")
+    p.add_argument("--postcode", required=True)
+    p.add_argument("--child", action="append", metavar="NAME[:YYYY-MM]")
+    p.add_argument("--card", metavar="UID")
+    p.add_argument("--adults", type=int, default=1)
+    p.add_argument("--heard-from", metavar="HOW")
+    p.add_argument("--consent", action="store_true", help="the family consented to criteria")
+    for crit in THEMATIC_CRITERIA:
+        p.add_argument("--" + crit.replace("_", "-"), dest=crit, action="store_true")
+    p.set_defaults(run=Admin.family_add)
+    family.add_parser("list", help="every family on this kiosk").set_defaults(run=Admin.family_list)
+
+    card = group("card", "membership cards")
+    p = card.add_parser("assign", help="give a card to a family")
+    p.add_argument("uid")
+    p.add_argument("family_id")
+    p.set_defaults(run=Admin.card_assign)
+    p = card.add_parser("revoke", help="stop a card from working")
+    p.add_argument("uid")
+    p.set_defaults(run=Admin.card_revoke)
+
+    session = group("session", "the timetable")
+    p = session.add_parser("add", help="add a weekly or one-off session")
+    p.add_argument("--name", required=True)
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--weekday", help="mon..sun, for a weekly session")
+    when.add_argument("--date", help="YYYY-MM-DD, for a one-off session")
+    p.add_argument("--start", required=True, help="HH:MM")
+    p.add_argument("--end", required=True, help="HH:MM")
+    p.set_defaults(run=Admin.session_add)
+    session.add_parser("list", help="the timetable").set_defaults(run=Admin.session_list)
+    p = session.add_parser("remove", help="remove a session by id")
+    p.add_argument("slot_id")
+    p.set_defaults(run=Admin.session_remove)
+
+    p = sub.add_parser("tap", help="record a card tap exactly as the kiosk would")
+    p.add_argument("uid")
+    p.add_argument("--at", help="ISO-8601 time (local time if no zone); default now")
+    p.set_defaults(run=Admin.tap)
+    p = sub.add_parser("sign-in", help="sign a family in by hand, as a volunteer would")
+    p.add_argument("family_id")
+    p.add_argument("--child", action="append", metavar="NAME")
+    p.add_argument("--at")
+    p.add_argument("--volunteer", required=True)
+    p.set_defaults(run=Admin.sign_in)
+
+    export = group("export", "export records as CSV on stdout")
+    p = export.add_parser("attendance", help="one row per child per attendance")
+    p.add_argument("--from", dest="date_from", metavar="DATE")
+    p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.set_defaults(run=Admin.export_attendance)
+
+    sub.add_parser("status", help="key: value lines about this kiosk").set_defaults(
+        run=Admin.status
+    )
+    p = sub.add_parser("enrol", help="set this kiosk's device and site ids")
+    p.add_argument("--device", required=True)
+    p.add_argument("--site", required=True)
+    p.set_defaults(run=Admin.enrol)
+
+    volunteer = group("volunteer", "volunteers who may unlock volunteer mode")
+    p = volunteer.add_parser("add", help="add a volunteer; the PIN is read from stdin")
+    p.add_argument("name")
+    p.add_argument("--pin", help="the PIN (avoid: it stays in shell history); default stdin")
+    p.set_defaults(run=Admin.volunteer_add)
+    volunteer.add_parser("list").set_defaults(run=Admin.volunteer_list)
+    p = volunteer.add_parser("remove")
+    p.add_argument("name")
+    p.set_defaults(run=Admin.volunteer_remove)
+
+    reader = group("reader", "the card reader")
+    p = reader.add_parser("test", help="wait for a tap and print the card's UID")
+    p.add_argument("--reader", choices=("rc522", "usb", "fake"), default="rc522")
+    p.add_argument("--usb-device", help="input device path or name (USB readers)")
+    p.add_argument("--timeout", type=float, default=30.0)
+    p.set_defaults(run=Admin.reader_test)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    data = Path(args.data or data_dir_default())
+    try:
+        admin = Admin(data, out, err)
+        return args.run(admin, args)
+    except RiskListError as exc:
+        for number, message in exc.problems:
+            print(f"{exc.source}: line {number}: {message}", file=err)
+        return 1
+    except KioskError as exc:
+        print(f"kiosk-admin: {exc}", file=err)
+        return 1
+    except PermissionError as exc:
+        print(f"kiosk-admin: no permission for {exc.filename}: run as the kiosk user", file=err)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The risk list and the incentive decision: does this family's attendance qualify, and why.
+
+The list holds full postcodes (``WS7 1AA``), sectors (``WS7 1``) and districts (``WS7``); a
+family's postcode is matched most specific first, and the reason names what matched. Thematic
+criteria (young or single parent, special educational needs) recorded with consent add their own
+reasons. Each import is a new version (a number, a content hash and a time) so a past month's
+invoice can be reproduced from the version each attendance recorded.
+
+Nothing here is ever shown at the door (the stigma rule): decisions travel only inside events.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kiosk.domain.families import THEMATIC_CRITERIA, Family
+from kiosk.domain.postcodes import PostcodeError, RiskArea, parse_postcode, parse_risk_area
+
+#: The version recorded when no risk list has been imported yet.
+NO_RISK_LIST = "v0-none"
+
+
+def digest_areas(areas: Iterable[RiskArea]) -> str:
+    """SHA-256 of the sorted, normalised entries: the same list always has the same hash."""
+    text = "\n".join(sorted(f"{a.kind}:{a.value}" for a in areas))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IncentiveDecision:
+    """Whether an attendance qualifies, the reason codes, and the risk-list version used."""
+
+    qualifies: bool
+    reasons: tuple[str, ...]
+    risk_version: str
+
+
+@dataclass(frozen=True)
+class RiskList:
+    """One version of the risk list."""
+
+    number: int = 0
+    areas: frozenset[RiskArea] = field(default_factory=frozenset)
+    created_at: datetime | None = None
+    source: str = ""
+
+    @property
+    def digest(self) -> str:
+        return digest_areas(self.areas)
+
+    @property
+    def version(self) -> str:
+        """A short id recorded in every attendance, e.g. ``v3-1a2b3c4d5e``."""
+        if self.number == 0:
+            return NO_RISK_LIST
+        return f"v{self.number}-{self.digest[:10]}"
+
+    def match(self, postcode: str) -> str | None:
+        """The most specific kind of entry matching ``postcode``: postcode, sector, district."""
+        try:
+            pc = parse_postcode(postcode)
+        except PostcodeError:
+            return None
+        for kind, value in (
+            ("postcode", str(pc)),
+            ("sector", pc.sector),
+            ("district", pc.district),
+        ):
+            if RiskArea(kind, value) in self.areas:  # type: ignore[arg-type]
+                return kind
+        return None
+
+    def decide(self, family: Family) -> IncentiveDecision:
+        """The decision for ``family`` under this version."""
+        reasons: list[str] = []
+        geo = self.match(family.postcode)
+        if geo:
+            reasons.append(geo)
+        reasons.extend(c for c in THEMATIC_CRITERIA if c in family.criteria)
+        return IncentiveDecision(bool(reasons), tuple(reasons), self.version)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "version": self.version,
+            "digest": self.digest,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "source": self.source,
+            "areas": sorted(f"{a.kind}:{a.value}" for a in self.areas),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RiskList:
+        areas = set()
+        for item in data.get("areas", ()):
+            kind, _, value = item.partition(":")
+            areas.add(RiskArea(kind, value))  # type: ignore[arg-type]
+        created = data.get("created_at")
+        return cls(
+            number=int(data.get("number", 0)),
+            areas=frozenset(areas),
+            created_at=datetime.fromisoformat(created) if created else None,
+            source=data.get("source", ""),
+        )
+
+
+@dataclass(frozen=True)
+class ParsedRiskFile:
+    """What a risk file held: the valid areas and every bad line (number, message)."""
+
+    areas: frozenset[RiskArea]
+    problems: tuple[tuple[int, str], ...]
+
+
+def parse_risk_file(text: str, source: str = "risk list") -> ParsedRiskFile:
+    """Read a risk file: one entry per line, or a CSV with a ``postcode`` column.
+
+    Blank lines and ``#`` comments are skipped. Every bad line is reported with its number so
+    the admin can fix the file in one go.
+    """
+    lines = text.splitlines()
+    first = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
+    entries: list[tuple[int, str]] = []
+    problems: list[tuple[int, str]] = []
+    if "," in first or first.strip().lower() == "postcode":
+        reader = csv.reader(io.StringIO(text))
+        header: list[str] | None = None
+        for number, row in enumerate(reader, start=1):
+            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+                continue
+            if header is None:
+                header = [h.strip().lower() for h in row]
+                if "postcode" not in header:
+                    problems.append((number, "CSV header has no 'postcode' column"))
+                    break
+                continue
+            col = header.index("postcode")
+            if col >= len(row):
+                problems.append((number, "row has no postcode value"))
+                continue
+            entries.append((number, row[col]))
+    else:
+        for number, line in enumerate(lines, start=1):
+            stripped = line.split("#", 1)[0].strip()
+            if stripped:
+                entries.append((number, stripped))
+    areas: set[RiskArea] = set()
+    for number, raw in entries:
+        try:
+            areas.add(parse_risk_area(raw))
+        except PostcodeError as exc:
+            problems.append((number, str(exc)))
+    return ParsedRiskFile(frozenset(areas), tuple(sorted(problems)))
+
+
+@dataclass(frozen=True)
+class RiskChange:
+    """What an import changes relative to the current list."""
+
+    added: frozenset[RiskArea]
+    removed: frozenset[RiskArea]
+    unchanged: frozenset[RiskArea]
+
+
+def compare(current: RiskList, areas: frozenset[RiskArea]) -> RiskChange:
+    return RiskChange(areas - current.areas, current.areas - areas, areas & current.areas)

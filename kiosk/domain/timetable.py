@@ -1,0 +1,221 @@
+"""The timetable: which session is on at a given moment.
+
+Sessions recur weekly (``Stay and Play``, Mondays 09:30-11:30) or happen once (a one-off
+Saturday session, or one a volunteer starts when none is timetabled). Any day and hour is allowed;
+a session may not cross midnight. Families may check in from 15 minutes before the start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from kiosk.domain.errors import TimetableError, ValidationError
+from kiosk.domain.families import clean_name
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EARLY_CHECK_IN = timedelta(minutes=15)
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_weekday(text: str) -> int:
+    """``mon``..``sun`` (or the full name) to 0..6."""
+    key = text.strip().lower()[:3]
+    if key not in WEEKDAYS or not text.strip().lower().startswith(key):
+        raise ValidationError(f"weekday {text!r} must be one of {', '.join(WEEKDAYS)}")
+    return WEEKDAYS.index(key)
+
+
+def parse_hhmm(text: str, what: str = "time") -> time:
+    """``09:30`` to a time, with a clear message for anything else."""
+    m = _HHMM.match(text.strip())
+    if not m:
+        raise ValidationError(f"{what} {text!r} must be a 24-hour time like 09:30")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+@dataclass(frozen=True)
+class SessionSlot:
+    """A timetabled session: weekly on ``weekday`` or once on ``on_date``."""
+
+    slot_id: str
+    name: str
+    start: time
+    end: time
+    weekday: int | None = None
+    on_date: date | None = None
+
+    def __post_init__(self) -> None:
+        if (self.weekday is None) == (self.on_date is None):
+            raise TimetableError(f"session {self.name!r} needs either a weekday or a date")
+        if self.end <= self.start:
+            raise TimetableError(
+                f"session {self.name!r} ends ({self.end:%H:%M}) before it starts "
+                f"({self.start:%H:%M}); sessions may not cross midnight"
+            )
+
+    def runs_on(self, day: date) -> bool:
+        return self.on_date == day if self.on_date else day.weekday() == self.weekday
+
+    def occurrence(self, day: date) -> SessionOccurrence:
+        return SessionOccurrence(self.slot_id, self.name, day, self.start, self.end)
+
+    def describe(self) -> str:
+        when = self.on_date.isoformat() if self.on_date else WEEKDAYS[self.weekday or 0]
+        return f"{self.name} ({when} {self.start:%H:%M}-{self.end:%H:%M})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slot_id": self.slot_id,
+            "name": self.name,
+            "start": self.start.strftime("%H:%M"),
+            "end": self.end.strftime("%H:%M"),
+            "weekday": self.weekday,
+            "on_date": self.on_date.isoformat() if self.on_date else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SessionSlot:
+        on = data.get("on_date")
+        return cls(
+            slot_id=data["slot_id"],
+            name=data["name"],
+            start=parse_hhmm(data["start"]),
+            end=parse_hhmm(data["end"]),
+            weekday=data.get("weekday"),
+            on_date=date.fromisoformat(on) if on else None,
+        )
+
+
+@dataclass(frozen=True)
+class SessionOccurrence:
+    """One session on one day; ``key`` identifies it in attendances."""
+
+    slot_id: str
+    name: str
+    day: date
+    start: time
+    end: time
+
+    @property
+    def key(self) -> str:
+        return f"{self.day.isoformat()}/{self.slot_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "slot_id": self.slot_id,
+            "name": self.name,
+            "date": self.day.isoformat(),
+            "start": self.start.strftime("%H:%M"),
+            "end": self.end.strftime("%H:%M"),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SessionOccurrence:
+        return cls(
+            data["slot_id"],
+            data["name"],
+            date.fromisoformat(data["date"]),
+            parse_hhmm(data["start"]),
+            parse_hhmm(data["end"]),
+        )
+
+
+def make_slot(
+    slot_id: str,
+    name: str,
+    start: str,
+    end: str,
+    weekday: str | None = None,
+    on_date: str | None = None,
+) -> SessionSlot:
+    """Build a slot from what an admin typed, with messages naming the bad value."""
+    if (weekday is None) == (on_date is None):
+        raise TimetableError("give either --weekday or --date for a session")
+    day = None
+    if on_date is not None:
+        try:
+            day = date.fromisoformat(on_date)
+        except ValueError:
+            raise ValidationError(f"date {on_date!r} must look like 2026-11-23") from None
+    return SessionSlot(
+        slot_id=slot_id,
+        name=clean_name(name, "session name"),
+        start=parse_hhmm(start, "start time"),
+        end=parse_hhmm(end, "end time"),
+        weekday=parse_weekday(weekday) if weekday is not None else None,
+        on_date=day,
+    )
+
+
+def _overlap(a: SessionSlot, b: SessionSlot) -> bool:
+    if a.on_date and b.on_date:
+        same_day = a.on_date == b.on_date
+    elif a.on_date:
+        same_day = a.on_date.weekday() == b.weekday
+    elif b.on_date:
+        same_day = b.on_date.weekday() == a.weekday
+    else:
+        same_day = a.weekday == b.weekday
+    return same_day and a.start < b.end and b.start < a.end
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """All the sessions a kiosk knows; immutable, ``add`` returns a new timetable."""
+
+    slots: tuple[SessionSlot, ...] = ()
+
+    def add(self, slot: SessionSlot) -> Timetable:
+        """This timetable plus ``slot``, refusing duplicates and overlaps with a clear message.
+
+        A one-off on a date that a weekly session also uses may not overlap it either: one door,
+        one session at a time, so every tap belongs to exactly one session.
+        """
+        for other in self.slots:
+            if other.slot_id == slot.slot_id:
+                raise TimetableError(f"a session with id {slot.slot_id!r} already exists")
+            if _overlap(other, slot):
+                raise TimetableError(
+                    f"{slot.describe()} overlaps {other.describe()}; change the times or "
+                    "remove the other session first"
+                )
+        return Timetable((*self.slots, slot))
+
+    def remove(self, slot_id: str) -> Timetable:
+        if not any(s.slot_id == slot_id for s in self.slots):
+            raise TimetableError(f"no session with id {slot_id!r}")
+        return Timetable(tuple(s for s in self.slots if s.slot_id != slot_id))
+
+    def on_day(self, day: date) -> list[SessionOccurrence]:
+        return sorted(
+            (s.occurrence(day) for s in self.slots if s.runs_on(day)), key=lambda o: o.start
+        )
+
+    def session_at(self, local: datetime) -> SessionOccurrence | None:
+        """The session a family arriving at ``local`` (kiosk local time) is checking in to.
+
+        Open from ``EARLY_CHECK_IN`` before the start until the end. Where the early window of
+        the next session overlaps the end of the current one, the next session wins: someone
+        arriving ten minutes before a session ends is almost always early for the next one.
+        """
+        day, now = local.date(), local.replace(tzinfo=None)
+        open_now = [
+            occ
+            for occ in self.on_day(day)
+            if datetime.combine(day, occ.start) - EARLY_CHECK_IN
+            <= now
+            < datetime.combine(day, occ.end)
+        ]
+        return max(open_now, key=lambda o: o.start) if open_now else None
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [s.to_dict() for s in self.slots]
+
+    @classmethod
+    def from_list(cls, items: Iterable[Mapping[str, Any]]) -> Timetable:
+        return cls(tuple(SessionSlot.from_dict(i) for i in items))
