@@ -150,3 +150,14 @@ def run_terminal_demo(out: TextIO, data_dir: Path | None = None, seed: int = 201
         print("  " + line, file=out)
     print(f"Try it: kiosk-admin --data {folder} status", file=out)
     return 0
+
+
+def main() -> int:
+    """``python -m kiosk.demo``: the terminal demo of the spine."""
+    import sys
+
+    return run_terminal_demo(sys.stdout)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
