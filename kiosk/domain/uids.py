@@ -1,6 +1,8 @@
 """Card UIDs in one form whichever reader read them: upper-case hex, no separators.
 
-RC522 readers give bytes, USB readers type hex or decimal text, admins paste ``04:a2:...``.
+RC522 readers give bytes, USB readers type hex (or decimal, converted by the USB reader), admins
+paste ``04:a2:3b:1c``. ISO/IEC 14443 cards have 4-, 7- or 10-byte UIDs; 125 kHz readers often
+give 4 or 5 bytes, so any length from 4 to 10 bytes is a card number.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from collections.abc import Sequence
 
 from kiosk.domain.errors import ValidationError
 
-_SEPARATORS = re.compile(r"[\s:\-]")
-_HEX = re.compile(r"^[0-9A-F]+$")
-#: 4-, 7- and 10-byte UIDs (ISO 14443A single, double and triple size).
-UID_BYTE_LENGTHS = (4, 7, 10)
+UID_MIN_BYTES = 4
+UID_MAX_BYTES = 10
+
+_SEPARATORS = re.compile(r"[\s:\-.]")
+_HEX_DIGITS = re.compile(r"[0-9A-F]*")
 
 
 class UidError(ValidationError):
@@ -23,23 +26,44 @@ class UidError(ValidationError):
 def normalise_uid(raw: str | bytes | Sequence[int]) -> str:
     """``04:a2:3b:1c`` or ``b"\\x04\\xa2\\x3b\\x1c"`` to ``04A23B1C``.
 
-    >>> normalise_uid("04:a2:3b:1c")
+    >>> normalise_uid("04-a2-3b-1c-5d-6e-80")
+    '04A23B1C5D6E80'
+    >>> normalise_uid([0x04, 0xA2, 0x3B, 0x1C])
     '04A23B1C'
     """
-    if isinstance(raw, str):
+    if isinstance(raw, bytes | bytearray):
+        data = bytes(raw)
+    elif isinstance(raw, str):
         text = _SEPARATORS.sub("", raw).upper()
         if text.startswith("0X"):
             text = text[2:]
         if not text:
-            raise UidError("card UID is empty")
-        if not _HEX.match(text):
-            raise UidError(f"card UID {raw!r} must be hexadecimal (0-9, A-F)")
-        if len(text) % 2 or len(text) // 2 not in UID_BYTE_LENGTHS:
+            raise UidError("The card number is empty.")
+        if not _HEX_DIGITS.fullmatch(text):
             raise UidError(
-                f"card UID {raw!r} has {len(text)} hex digits; a card UID has 8, 14 or 20"
+                f"{raw!r} is not a card number: a card number is made of the digits 0-9 and "
+                "the letters A-F (hexadecimal)."
             )
-        return text
-    data = bytes(raw)
-    if len(data) not in UID_BYTE_LENGTHS:
-        raise UidError(f"card UID of {len(data)} bytes; a card UID has 4, 7 or 10 bytes")
+        if len(text) % 2:
+            raise UidError(
+                f"{raw!r} is not a card number: it has an odd number of hex digits "
+                f"({len(text)}), so part of it is missing."
+            )
+        data = bytes.fromhex(text)
+    elif isinstance(raw, int):  # bytes(5) would quietly make five zero bytes
+        raise UidError(
+            f"{raw!r} is not a card number: give the UID as hex text or as a list of bytes."
+        )
+    else:
+        try:
+            data = bytes(raw)
+        except (TypeError, ValueError) as exc:
+            raise UidError(
+                f"{raw!r} is not a card number: expected byte values from 0 to 255."
+            ) from exc
+    if not UID_MIN_BYTES <= len(data) <= UID_MAX_BYTES:
+        raise UidError(
+            f"{raw!r} is not a card number: it is {len(data)} bytes long, and card numbers are "
+            f"{UID_MIN_BYTES} to {UID_MAX_BYTES} bytes."
+        )
     return data.hex().upper()

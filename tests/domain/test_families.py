@@ -74,7 +74,7 @@ def test_uids_normalise_to_upper_hex(raw, uid):
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"), [("", "empty"), ("XYZ", "hexadecimal"), ("04A2", "8, 14 or 20")]
+    ("raw", "message"), [("", "empty"), ("XYZ", "hexadecimal"), ("04A2", "4 to 10 bytes")]
 )
 def test_bad_uids_are_refused_clearly(raw, message):
     with pytest.raises(ValidationError, match=message):
