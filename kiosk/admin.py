@@ -254,7 +254,9 @@ class Admin:
         except ImportError:
             pass
         else:
-            lines.extend(sync_status_lines(store))
+            # The contract lines above (e.g. "waiting: N") win over the sync module's own.
+            have = {key for key, _ in lines}
+            lines.extend((k, v) for k, v in sync_status_lines(store) if k not in have)
         for key, value in lines:
             self.say(f"{key}: {value}")
         for problem in store.problems():
