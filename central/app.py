@@ -1,0 +1,211 @@
+"""The central server's HTTP API (FastAPI; OpenAPI at ``/openapi.json``).
+
+- ``POST /api/v1/events``: a kiosk's batch, with its device bearer token. Every event is
+  validated on its own and answered ``accepted``, ``duplicate`` or ``rejected`` with a reason
+  naming the bad field; the batch is applied in one transaction, idempotently by ``event_id``.
+- ``GET /api/v1/roster?cursor=N``: member and card events from the organisation's other kiosks.
+- ``GET /api/v1/device``: who the token belongs to (the kiosk checks before sending).
+- ``GET /healthz``: the database answers and its schema version.
+
+Whole-request errors: 401 (no or unknown token), 403 (revoked device), 413 (body over
+``MAX_BODY_BYTES`` or more than ``MAX_BATCH_EVENTS`` events), 422 (not ``{"events": [...]}``).
+"""
+
+# No "from __future__ import annotations": FastAPI reads these annotations at run time.
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from central.db import CentralDB, Device
+from sync.protocol import (
+    DEVICE_PATH,
+    EVENTS_PATH,
+    HEALTH_PATH,
+    MAX_BATCH_EVENTS,
+    MAX_BODY_BYTES,
+    ROSTER_PAGE_SIZE,
+    ROSTER_PATH,
+    BatchRequest,
+    BatchResponse,
+    DeviceInfo,
+    Problem,
+    RosterResponse,
+)
+
+log = logging.getLogger("central.api")
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or ()).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._too_large(send)
+            return
+        received = 0
+        started = False
+        refused = False
+
+        async def limited_receive() -> Message:
+            # Frameworks turn errors raised while reading the body into their own 400, so
+            # over the limit we answer 413 ourselves and tell the app the client has gone.
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    refused = True
+                    if not started:
+                        await self._too_large(send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 has been sent; whatever the app says next goes nowhere
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+
+    async def _too_large(self, send: Send) -> None:
+        body = json.dumps(
+            {"detail": f"request body is larger than {self.max_bytes} bytes: send fewer events"}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No bearer token, or one the server does not know"},
+    403: {"model": Problem, "description": "The device's token was revoked"},
+}
+
+
+def create_app(
+    db: CentralDB, max_body_bytes: int = MAX_BODY_BYTES, max_batch_events: int = MAX_BATCH_EVENTS
+) -> FastAPI:
+    """The API over ``db``. The caller owns ``db`` (and closes it)."""
+    app = FastAPI(
+        title="Doorstep central server",
+        version="1",
+        description="Receives kiosk events, serves the roster. See DESIGN.md, Sync.",
+        openapi_url="/openapi.json",
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.state.db = db
+    bearer = HTTPBearer(auto_error=False, description="The device token from 'device add'")
+
+    def current_device(
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Device:
+        if creds is None:
+            raise HTTPException(
+                401,
+                "missing bearer token: send 'Authorization: Bearer <device token>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        device = db.device_for_token(creds.credentials)
+        if device is None:
+            raise HTTPException(
+                401,
+                "unknown device token: check the kiosk's token file against 'device add'",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        if device.revoked:
+            raise HTTPException(
+                403, f"device {device.device_id!r} was revoked: enrol the kiosk again"
+            )
+        return device
+
+    DeviceDep = Annotated[Device, Depends(current_device)]
+
+    @app.post(
+        EVENTS_PATH,
+        response_model=BatchResponse,
+        responses={
+            **_ERRORS,
+            413: {"model": Problem, "description": "Body or batch too large: send fewer"},
+        },
+        summary="Send a batch of events (idempotent by event_id)",
+    )
+    def post_events(batch: BatchRequest, device: DeviceDep) -> BatchResponse:
+        if len(batch.events) > max_batch_events:
+            raise HTTPException(
+                413,
+                f"batch of {len(batch.events)} events is over the limit of {max_batch_events}: "
+                "send fewer",
+            )
+        outcome = db.ingest(device, batch.events)
+        counts: dict[str, int] = {}
+        for r in outcome.results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        log.info("device %s: %s", device.device_id, counts or "empty batch")
+        return BatchResponse(
+            results=outcome.results, server_holds_up_to={device.device_id: outcome.holds_up_to}
+        )
+
+    @app.get(
+        ROSTER_PATH,
+        response_model=RosterResponse,
+        responses=_ERRORS,
+        summary="Member and card events from the organisation's other kiosks",
+    )
+    def get_roster(
+        device: DeviceDep,
+        cursor: Annotated[int, Query(ge=0, description="The cursor from the last page")] = 0,
+        limit: Annotated[int, Query(ge=1, le=ROSTER_PAGE_SIZE)] = ROSTER_PAGE_SIZE,
+    ) -> RosterResponse:
+        page = db.roster(device, cursor, limit)
+        return RosterResponse(events=page.events, cursor=page.cursor, more=page.more)
+
+    @app.get(DEVICE_PATH, response_model=DeviceInfo, responses=_ERRORS)
+    def get_device(device: DeviceDep) -> DeviceInfo:
+        return DeviceInfo(
+            device_id=device.device_id,
+            site_id=device.site_id,
+            org_id=device.org_id,
+            holds_up_to=db.holds_up_to(device.device_id),
+        )
+
+    @app.get(HEALTH_PATH, summary="Is the server up and its database reachable?")
+    def healthz() -> JSONResponse:
+        try:
+            version = db.schema_version()
+        except Exception as exc:  # the database is down: say so, do not crash
+            log.error("health check failed: %s", exc)
+            return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ok", "schema_version": version})
+
+    return app

@@ -1,0 +1,1234 @@
+"""The central server's only data-access module (DESIGN.md, Central server).
+
+SQLAlchemy Core over SQLite (the default: a file, no set-up) or PostgreSQL (a database URL).
+Everything that reads or writes the database lives here; the HTTP API and the CLI call
+:class:`CentralDB` and never build SQL themselves.
+
+The schema is created and migrated by the server: a fresh database gets every table at the
+latest version; an existing one runs the ordered :data:`MIGRATIONS` it has not yet seen, each
+in its own transaction, recorded in ``schema_version``.
+
+    >>> db = CentralDB.open("sqlite:////tmp/doorstep-doctest.sqlite3")  # doctest: +SKIP
+    >>> db.add_org("lichfield"); db.add_site("lichfield", "library")    # doctest: +SKIP
+    >>> token = db.add_device("lichfield", "library", "kiosk-1")         # doctest: +SKIP
+
+Ingest (:meth:`CentralDB.ingest`) applies a batch in one transaction: events are inserted with
+``executemany``, attendances and their children likewise; duplicates are recognised by
+``event_id`` (a unique constraint, so a retry after a dropped connection is answered
+``duplicate``). Writes for one organisation are serialised (PostgreSQL: an advisory lock;
+SQLite: ``BEGIN IMMEDIATE``) so the roster cursor (the events' row id) only ever grows in commit
+order and a kiosk pulling the roster never skips a row committed late.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pydantic_core
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeDecorator
+
+from sync.protocol import (
+    ROSTER_PAGE_SIZE,
+    ROSTER_TYPES,
+    AttendanceAmendedData,
+    AttendanceRecordedData,
+    CardData,
+    Checked,
+    EventResult,
+    MemberData,
+    validate_event,
+)
+
+#: The data folder used when no database URL is given (``$KIOSK_CENTRAL_DATA`` overrides).
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "doorstep-central"
+ROLES: tuple[str, ...] = ("staff", "commissioner")
+
+_ID = 64
+
+
+class CentralError(Exception):
+    """Root of the errors the central server raises on purpose (messages are for people)."""
+
+
+class AlreadyExists(CentralError):
+    """An organisation, site, device or user that is already enrolled."""
+
+
+class NotFound(CentralError, LookupError):
+    """An organisation, site or device that is not enrolled."""
+
+
+class SchemaTooNew(CentralError):
+    """The database was migrated by a newer server than this one."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, whatever the database (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the central database stores UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# -- the schema (latest version) -------------------------------------------------------------
+metadata = MetaData()
+BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", String(200), nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+orgs = Table(
+    "orgs",
+    metadata,
+    Column("org_id", String(_ID), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("org_id", String(_ID), ForeignKey("orgs.org_id"), primary_key=True),
+    Column("site_id", String(_ID), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(_ID), primary_key=True),
+    Column("org_id", String(_ID), nullable=False),
+    Column("site_id", String(_ID), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("last_seen_at", UTCDateTime),
+    # The highest seq up to which the server holds every event of this device.
+    Column("holds_up_to", BigInteger, nullable=False, server_default="0"),
+    ForeignKeyConstraint(["org_id", "site_id"], ["sites.org_id", "sites.site_id"]),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(_ID), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("org_id", String(_ID), ForeignKey("orgs.org_id")),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),  # the roster cursor
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("org_id", String(_ID), nullable=False),
+    Column("site_id", String(_ID), nullable=False),
+    Column("device_id", String(_ID), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("clock_synced", Boolean, nullable=False),
+    # The record the event changes: family id, card uid or attendance id.
+    Column("subject_id", String(_ID), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("raw", Text, nullable=False),
+    UniqueConstraint("device_id", "seq", name="uq_events_device_seq"),
+    Index("ix_events_org_type_id", "org_id", "type", "id"),
+    Index("ix_events_subject", "subject_id"),
+    Index("ix_events_at", "at"),
+)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("device_id", String(_ID), nullable=False),
+    Column("seq", BigInteger),
+    Column("event_id", String(80)),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("device_id", "seq", name="uq_rejections_device_seq"),
+)
+
+families = Table(
+    "families",
+    metadata,
+    Column("family_id", String(_ID), primary_key=True),
+    Column("org_id", String(_ID), nullable=False, index=True),
+    Column("greeting_name", String(200), nullable=False),
+    Column("postcode", String(16), nullable=False),
+    Column("criteria", JSON, nullable=False),
+    Column("consent_date", Date),
+    Column("heard_from", String(40)),
+    Column("adults", Integer, nullable=False),
+    Column("language", String(20)),
+    Column("registered_at", UTCDateTime),
+    Column("registered_site_id", String(_ID)),
+    Column("registered_device_id", String(_ID)),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_event_id", String(36), nullable=False),
+)
+
+children = Table(
+    "children",
+    metadata,
+    Column(
+        "family_id",
+        String(_ID),
+        ForeignKey("families.family_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("child_id", String(_ID), primary_key=True),
+    Column("first_name", String(200), nullable=False),
+    Column("born", String(7)),
+)
+
+cards = Table(
+    "cards",
+    metadata,
+    Column("org_id", String(_ID), primary_key=True),
+    Column("uid", String(20), primary_key=True),
+    Column("family_id", String(_ID), nullable=False, index=True),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_event_id", String(36), nullable=False),
+)
+
+attendances = Table(
+    "attendances",
+    metadata,
+    Column("attendance_id", String(36), primary_key=True),  # the recording event's id
+    Column("org_id", String(_ID), nullable=False),
+    Column("site_id", String(_ID), nullable=False),
+    Column("device_id", String(_ID), nullable=False),
+    Column("session_key", String(200), nullable=False),
+    Column("session_date", Date, nullable=False),
+    Column("session_name", String(200), nullable=False),
+    Column("slot_id", String(_ID), nullable=False),
+    Column("family_id", String(_ID), nullable=False, index=True),
+    Column("adults", Integer, nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("volunteer", String(200)),
+    Column("qualifies", Boolean, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("risk_version", String(_ID), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("clock_synced", Boolean, nullable=False),
+    # When the children list last changed (the recording, or the latest amendment).
+    Column("children_at", UTCDateTime, nullable=False),
+    Index("ix_attendances_org_date", "org_id", "session_date"),
+    Index("ix_attendances_session", "session_key"),
+)
+
+attendance_children = Table(
+    "attendance_children",
+    metadata,
+    Column(
+        "attendance_id",
+        String(36),
+        ForeignKey("attendances.attendance_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("child_id", String(_ID), primary_key=True),
+)
+
+
+# -- migrations ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Migration:
+    """One step from ``version - 1`` to ``version``; ``apply`` runs inside a transaction."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _initial_schema(conn: Connection) -> None:
+    metadata.create_all(conn)
+
+
+#: Ordered steps. A fresh database is created at the latest version directly (the tables above
+#: are always the latest); add a step here whenever a table above changes, written with explicit
+#: ALTERs for existing databases.
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial_schema),)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+# -- engines ---------------------------------------------------------------------------------
+_READ_ONLY = "doorstep_read_only"
+
+
+def default_database_url() -> str:
+    """``$KIOSK_CENTRAL_DB``, else a SQLite file in ``$KIOSK_CENTRAL_DATA`` (or the default)."""
+    if os.environ.get("KIOSK_CENTRAL_DB"):
+        return os.environ["KIOSK_CENTRAL_DB"]
+    folder = Path(os.environ.get("KIOSK_CENTRAL_DATA") or DEFAULT_DATA_DIR)
+    return f"sqlite:///{folder / 'central.sqlite3'}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` (we use psycopg 3) and ``sqlite:///``."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, a busy timeout and ``BEGIN IMMEDIATE``."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise CentralError("use a SQLite file (sqlite:///path/to/central.sqlite3)")
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            # One writer at a time, decided up front: no "database is locked" half way through
+            # a batch, and rows become visible in the order their ids were given. Readers
+            # (CentralDB._reading) take a plain snapshot and never wait for a writer (WAL).
+            if conn.get_execution_options().get(_READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    raise CentralError(
+        f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+    )
+
+
+# -- secrets ---------------------------------------------------------------------------------
+def new_device_token() -> str:
+    """A high-entropy bearer token (256 bits), shown once to the admin."""
+    return "dsk_" + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 of a device token: enough for a random 256-bit secret (no dictionary to try)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """A salted scrypt hash in one string: ``scrypt$n$r$p$salt_hex$hash_hex``."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=bytes.fromhex(salt_hex),
+        n=int(n),
+        r=int(r),
+        p=int(p),
+        dklen=len(digest_hex) // 2,
+    )
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+# -- records ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Device:
+    """An enrolled kiosk, as the bearer token identifies it."""
+
+    device_id: str
+    org_id: str
+    site_id: str
+    revoked: bool = False
+    holds_up_to: int = 0
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    results: list[EventResult]
+    holds_up_to: int
+
+
+@dataclass(frozen=True)
+class RosterPage:
+    events: list[dict[str, Any]]
+    cursor: int
+    more: bool
+
+
+def _lock_key(org_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(org_id.encode()).digest()[:8], "big", signed=True)
+
+
+def _dumps(raw: Mapping[str, Any]) -> str:
+    return pydantic_core.to_json(raw).decode(
+        "utf-8"
+    )  # compact JSON, several times json.dumps' speed
+
+
+def _subject(checked: Checked) -> str:
+    data = checked.data
+    if isinstance(data, MemberData):
+        return data.family.family_id
+    if isinstance(data, CardData):
+        return data.uid
+    if isinstance(data, AttendanceAmendedData):
+        return data.attendance_id
+    assert checked.event is not None
+    return checked.event.event_id
+
+
+class CentralDB:
+    """The central database: enrolment, ingest, the roster and counts."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None, migrate: bool = True) -> CentralDB:
+        db = cls(make_engine(url or default_database_url()))
+        if migrate:
+            db.migrate()
+        return db
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection for reads only (on SQLite it does not queue behind writers)."""
+        with self.engine.connect() as conn:
+            yield conn.execution_options(**{_READ_ONLY: True})
+
+    # -- schema ------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with self._reading() as conn:
+            if not inspect(conn).has_table("schema_version"):
+                return 0
+            return int(conn.execute(select(func.max(schema_version.c.version))).scalar() or 0)
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema; returns the version now in force."""
+        with self.engine.begin() as conn:
+            self._lock(conn, "schema")
+            if not inspect(conn).has_table("schema_version"):
+                metadata.create_all(conn)
+                conn.execute(
+                    insert(schema_version),
+                    [
+                        {"version": m.version, "description": m.description, "applied_at": utcnow()}
+                        for m in MIGRATIONS
+                    ],
+                )
+                return LATEST_VERSION
+            current = int(conn.execute(select(func.max(schema_version.c.version))).scalar() or 0)
+        if current > LATEST_VERSION:
+            raise SchemaTooNew(
+                f"the database is at schema version {current} but this server only knows up to "
+                f"{LATEST_VERSION}: upgrade doorstep-kiosk on the server"
+            )
+        for step in MIGRATIONS:
+            if step.version <= current:
+                continue
+            with self.engine.begin() as conn:
+                self._lock(conn, "schema")
+                done = conn.execute(
+                    select(schema_version.c.version).where(schema_version.c.version == step.version)
+                ).first()
+                if done is None:
+                    step.apply(conn)
+                    conn.execute(
+                        insert(schema_version).values(
+                            version=step.version, description=step.description, applied_at=utcnow()
+                        )
+                    )
+        return LATEST_VERSION
+
+    def _lock(self, conn: Connection, name: str) -> None:
+        """Serialise writers on ``name`` (SQLite is already serialised by BEGIN IMMEDIATE)."""
+        if self.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(name)})
+
+    # -- enrolment ---------------------------------------------------------------------------
+    def add_org(self, org_id: str) -> None:
+        org_id = _check_id(org_id, "organisation")
+        with self.engine.begin() as conn:
+            if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first():
+                raise AlreadyExists(f"organisation {org_id!r} already exists")
+            conn.execute(insert(orgs).values(org_id=org_id, created_at=utcnow()))
+
+    def add_site(self, org_id: str, site_id: str) -> None:
+        site_id = _check_id(site_id, "site")
+        with self.engine.begin() as conn:
+            self._require_org(conn, org_id)
+            exists = conn.execute(
+                select(sites.c.site_id).where(sites.c.org_id == org_id, sites.c.site_id == site_id)
+            ).first()
+            if exists:
+                raise AlreadyExists(f"site {site_id!r} already exists in organisation {org_id!r}")
+            conn.execute(insert(sites).values(org_id=org_id, site_id=site_id, created_at=utcnow()))
+
+    def add_device(self, org_id: str, site_id: str, device_id: str) -> str:
+        """Enrol a kiosk; returns its bearer token (only its hash is stored: show it once)."""
+        device_id = _check_id(device_id, "device")
+        token = new_device_token()
+        with self.engine.begin() as conn:
+            self._require_org(conn, org_id)
+            site = conn.execute(
+                select(sites.c.site_id).where(sites.c.org_id == org_id, sites.c.site_id == site_id)
+            ).first()
+            if site is None:
+                raise NotFound(
+                    f"organisation {org_id!r} has no site {site_id!r}: add it first with "
+                    f"'kiosk-central site add {org_id} {site_id}'"
+                )
+            existing = conn.execute(
+                select(devices.c.org_id, devices.c.site_id).where(devices.c.device_id == device_id)
+            ).first()
+            if existing:
+                raise AlreadyExists(
+                    f"device {device_id!r} is already enrolled (at {existing.org_id}/"
+                    f"{existing.site_id}); choose another id"
+                )
+            conn.execute(
+                insert(devices).values(
+                    device_id=device_id,
+                    org_id=org_id,
+                    site_id=site_id,
+                    token_hash=token_hash(token),
+                    created_at=utcnow(),
+                )
+            )
+        return token
+
+    def revoke_device(self, device_id: str) -> None:
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(devices.c.revoked_at).where(devices.c.device_id == device_id)
+            ).first()
+            if row is None:
+                raise NotFound(f"no device {device_id!r} is enrolled")
+            if row.revoked_at is None:
+                conn.execute(
+                    update(devices)
+                    .where(devices.c.device_id == device_id)
+                    .values(revoked_at=utcnow())
+                )
+
+    def devices(self) -> list[Device]:
+        with self._reading() as conn:
+            rows = conn.execute(select(devices).order_by(devices.c.device_id)).all()
+        return [_device(r) for r in rows]
+
+    def device_for_token(self, token: str) -> Device | None:
+        with self._reading() as conn:
+            row = conn.execute(
+                select(devices).where(devices.c.token_hash == token_hash(token))
+            ).first()
+        return _device(row) if row else None
+
+    def add_user(self, name: str, role: str, org_id: str | None = None) -> str:
+        """Add a reporting user; returns a generated password (only its hash is stored)."""
+        name = _check_id(name, "user name")
+        if role not in ROLES:
+            raise CentralError(f"role {role!r} must be one of {', '.join(ROLES)}")
+        if role == "staff" and not org_id:
+            raise CentralError("a staff user belongs to an organisation: give --org ORG")
+        password = secrets.token_urlsafe(15)
+        with self.engine.begin() as conn:
+            if org_id:
+                self._require_org(conn, org_id)
+            if conn.execute(select(users.c.name).where(users.c.name == name)).first():
+                raise AlreadyExists(f"user {name!r} already exists")
+            conn.execute(
+                insert(users).values(
+                    name=name,
+                    role=role,
+                    org_id=org_id,
+                    password_hash=hash_password(password),
+                    created_at=utcnow(),
+                )
+            )
+        return password
+
+    def check_user(self, name: str, password: str) -> dict[str, Any] | None:
+        """The user's name, role and organisation if ``password`` is theirs, else None."""
+        with self._reading() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+        if row is None or row.disabled_at is not None:
+            return None
+        if not verify_password(password, row.password_hash):
+            return None
+        return {"name": row.name, "role": row.role, "org_id": row.org_id}
+
+    @staticmethod
+    def _require_org(conn: Connection, org_id: str) -> None:
+        if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
+            raise NotFound(
+                f"no organisation {org_id!r}: add it first with 'kiosk-central org add {org_id}'"
+            )
+
+    # -- ingest ------------------------------------------------------------------------------
+    def ingest(
+        self, device: Device, raw_events: Sequence[Any], now: datetime | None = None
+    ) -> IngestResult:
+        """Validate and apply a batch from ``device``; one answer per event, in order.
+
+        Idempotent by ``event_id``: an event already held is answered ``duplicate`` and changes
+        nothing. All of the batch is applied in one transaction, or none of it.
+        """
+        checked = [validate_event(raw, device.device_id, device.site_id) for raw in raw_events]
+        now = now or utcnow()
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    self._lock(conn, "org:" + device.org_id)
+                    results = _Batch(conn, device, checked, now).apply()
+                    holds = self._advance_holds(conn, device.device_id, now)
+                return IngestResult(results, holds)
+            except IntegrityError:
+                # Another request for the same events committed first (a retry racing the
+                # original): run again, and the events will be answered as duplicates.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _advance_holds(conn: Connection, device_id: str, now: datetime) -> int:
+        """Move ``holds_up_to`` past every seq now held (applied or set aside as rejected)."""
+        current = int(
+            conn.execute(
+                select(devices.c.holds_up_to).where(devices.c.device_id == device_id)
+            ).scalar_one()
+        )
+        start = current
+        page = _HOLDS_PAGE
+        while True:
+            known: list[int] = []
+            limit_at: int | None = None
+            for table in (events, rejections):
+                seqs = (
+                    conn.execute(
+                        select(table.c.seq)
+                        .where(table.c.device_id == device_id, table.c.seq > current)
+                        .order_by(table.c.seq)
+                        .limit(page)
+                    )
+                    .scalars()
+                    .all()
+                )
+                known.extend(seqs)
+                if len(seqs) == page:
+                    limit_at = seqs[-1] if limit_at is None else min(limit_at, seqs[-1])
+            for seq in sorted(set(known)):
+                if seq != current + 1 or (limit_at is not None and seq > limit_at):
+                    break
+                current = seq
+            if limit_at is None or current < limit_at:
+                break
+        values: dict[str, Any] = {"last_seen_at": now}
+        if current != start:
+            values["holds_up_to"] = current
+        conn.execute(update(devices).where(devices.c.device_id == device_id).values(**values))
+        return current
+
+    # -- roster ------------------------------------------------------------------------------
+    def roster(self, device: Device, cursor: int, limit: int = ROSTER_PAGE_SIZE) -> RosterPage:
+        """Member and card events of ``device``'s organisation from its other kiosks."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                select(events.c.id, events.c.raw)
+                .where(
+                    events.c.org_id == device.org_id,
+                    events.c.type.in_(ROSTER_TYPES),
+                    events.c.id > cursor,
+                    events.c.device_id != device.device_id,
+                )
+                .order_by(events.c.id)
+                .limit(limit + 1)
+            ).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return RosterPage([json.loads(r.raw) for r in rows], rows[-1].id if rows else cursor, more)
+
+    # -- counts, for status and tests ----------------------------------------------------------
+    def count(self, table: Table, **where: Any) -> int:
+        with self._reading() as conn:
+            query = select(func.count()).select_from(table)
+            for key, value in where.items():
+                query = query.where(table.c[key] == value)
+            return int(conn.execute(query).scalar_one())
+
+    def holds_up_to(self, device_id: str) -> int:
+        with self._reading() as conn:
+            value = conn.execute(
+                select(devices.c.holds_up_to).where(devices.c.device_id == device_id)
+            ).scalar()
+        return int(value or 0)
+
+
+def _device(row: Any) -> Device:
+    return Device(
+        device_id=row.device_id,
+        org_id=row.org_id,
+        site_id=row.site_id,
+        revoked=row.revoked_at is not None,
+        holds_up_to=int(row.holds_up_to or 0),
+    )
+
+
+def _check_id(value: str, what: str) -> str:
+    value = value.strip()
+    if not value:
+        raise CentralError(f"{what} id is empty")
+    if len(value) > _ID:
+        raise CentralError(f"{what} id {value[:20]!r}... is longer than {_ID} characters")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise CentralError(f"{what} id {value!r} may not contain spaces or control characters")
+    return value
+
+
+class _Batch:
+    """One batch being applied inside a transaction (see :meth:`CentralDB.ingest`)."""
+
+    def __init__(
+        self, conn: Connection, device: Device, checked: Sequence[Checked], now: datetime
+    ) -> None:
+        self.conn = conn
+        self.device = device
+        self.checked = checked
+        self.now = now
+        self.results: list[EventResult | None] = [None] * len(checked)
+
+    def _reject(self, index: int, reason: str) -> None:
+        self.results[index] = EventResult(
+            event_id=self.checked[index].event_id, status="rejected", reason=reason
+        )
+
+    def apply(self) -> list[EventResult]:
+        conn, device = self.conn, self.device
+        for i, item in enumerate(self.checked):
+            if not item.ok:
+                self._reject(i, item.reason or "invalid event")
+        valid = [i for i, item in enumerate(self.checked) if item.ok]
+
+        # Duplicates: already held (a retry), or sent twice within this batch.
+        ids = sorted({self.checked[i].event.event_id for i in valid})  # type: ignore[union-attr]
+        held = set(_in_chunks(conn, events.c.event_id, ids, events.c.event_id))
+        seen: set[str] = set()
+        fresh: list[int] = []
+        for i in valid:
+            ev = self.checked[i].event
+            assert ev is not None
+            if ev.event_id in held or ev.event_id in seen:
+                self.results[i] = EventResult(event_id=self.checked[i].event_id, status="duplicate")
+            else:
+                seen.add(ev.event_id)
+                fresh.append(i)
+
+        # A seq already used by a different event of this device is a kiosk fault: set aside.
+        seqs = sorted({self.checked[i].event.seq for i in fresh})  # type: ignore[union-attr]
+        used = {
+            r.seq: r.event_id
+            for r in _rows_in_chunks(
+                conn,
+                select(events.c.seq, events.c.event_id).where(
+                    events.c.device_id == device.device_id
+                ),
+                events.c.seq,
+                seqs,
+            )
+        }
+        keep: list[int] = []
+        for i in fresh:
+            ev = self.checked[i].event
+            assert ev is not None
+            if ev.seq in used:
+                self._reject(
+                    i, f"seq: {ev.seq} is already used by event {used[ev.seq]} from this device"
+                )
+            else:
+                used[ev.seq] = ev.event_id
+                keep.append(i)
+
+        keep = self._check_organisation(keep)
+        self._insert_events(keep)
+        self._record_rejections()
+        self._apply_members([i for i in keep if self.checked[i].event.type.startswith("member.")])  # type: ignore[union-attr]
+        self._apply_cards([i for i in keep if self.checked[i].event.type.startswith("card.")])  # type: ignore[union-attr]
+        self._apply_attendances(keep)
+        for i in keep:
+            self.results[i] = EventResult(event_id=self.checked[i].event_id, status="accepted")
+        assert all(r is not None for r in self.results)
+        return self.results  # type: ignore[return-value]
+
+    # -- checks --------------------------------------------------------------------------------
+    def _check_organisation(self, keep: list[int]) -> list[int]:
+        """A device may only touch its own organisation's families and attendances."""
+        family_ids: set[str] = set()
+        attendance_ids: set[str] = set()
+        for i in keep:
+            data = self.checked[i].data
+            if isinstance(data, MemberData):
+                family_ids.add(data.family.family_id)
+            elif isinstance(data, CardData | AttendanceRecordedData | AttendanceAmendedData):
+                family_ids.add(data.family_id)
+            if isinstance(data, AttendanceAmendedData):
+                attendance_ids.add(data.attendance_id)
+        foreign_families = {
+            r.family_id
+            for r in _rows_in_chunks(
+                self.conn,
+                select(families.c.family_id).where(families.c.org_id != self.device.org_id),
+                families.c.family_id,
+                sorted(family_ids),
+            )
+        }
+        foreign_attendances = {
+            r.attendance_id
+            for r in _rows_in_chunks(
+                self.conn,
+                select(attendances.c.attendance_id).where(
+                    attendances.c.org_id != self.device.org_id
+                ),
+                attendances.c.attendance_id,
+                sorted(attendance_ids),
+            )
+        }
+        if not foreign_families and not foreign_attendances:
+            return keep
+        out = []
+        for i in keep:
+            data = self.checked[i].data
+            family_id = data.family.family_id if isinstance(data, MemberData) else data.family_id  # type: ignore[union-attr]
+            field = "data.family.family_id" if isinstance(data, MemberData) else "data.family_id"
+            if family_id in foreign_families:
+                self._reject(i, f"{field}: family {family_id} belongs to another organisation")
+            elif (
+                isinstance(data, AttendanceAmendedData)
+                and data.attendance_id in foreign_attendances
+            ):
+                self._reject(
+                    i,
+                    f"data.attendance_id: attendance {data.attendance_id} belongs to another "
+                    "organisation",
+                )
+            else:
+                out.append(i)
+        return out
+
+    # -- writes --------------------------------------------------------------------------------
+    def _insert_events(self, keep: list[int]) -> None:
+        rows = []
+        for i in keep:
+            item = self.checked[i]
+            ev = item.event
+            assert ev is not None
+            rows.append(
+                {
+                    "event_id": ev.event_id,
+                    "org_id": self.device.org_id,
+                    "site_id": ev.site_id,
+                    "device_id": ev.device_id,
+                    "seq": ev.seq,
+                    "type": ev.type,
+                    "at": ev.at,
+                    "clock_synced": ev.clock_synced,
+                    "subject_id": _subject(item),
+                    "received_at": self.now,
+                    "raw": _dumps(item.raw),
+                }
+            )
+        if rows:
+            self.conn.execute(insert(events), rows)
+
+    def _record_rejections(self) -> None:
+        """Keep what was refused, so the server can say it holds that seq (set aside)."""
+        rows: dict[int | None, dict[str, Any]] = {}
+        loose = []
+        for item, result in zip(self.checked, self.results, strict=True):
+            if result is None or result.status != "rejected":
+                continue
+            raw = item.raw if isinstance(item.raw, Mapping) else {}
+            seq = raw.get("seq")
+            seq = seq if isinstance(seq, int) and not isinstance(seq, bool) and seq > 0 else None
+            row = {
+                "device_id": self.device.device_id,
+                "seq": seq,
+                "event_id": (item.event_id or None) and item.event_id[:80],
+                "reason": result.reason or "",
+                "raw": _dumps(raw),
+                "received_at": self.now,
+            }
+            if seq is None:
+                loose.append(row)
+            else:
+                rows[seq] = row
+        if rows:
+            # A seq also held as an accepted event (a "seq already used" refusal) stays held
+            # by that event; a seq refused before (the kiosk sent it again) is kept once.
+            held = set(
+                _rows_in_chunks(
+                    self.conn,
+                    select(rejections.c.seq).where(rejections.c.device_id == self.device.device_id),
+                    rejections.c.seq,
+                    sorted(rows),
+                    scalars=True,
+                )
+            )
+            fresh = [row for seq, row in rows.items() if seq not in held]
+            if fresh:
+                self.conn.execute(insert(rejections), fresh)
+        if loose:
+            self.conn.execute(insert(rejections), loose)
+
+    def _apply_members(self, indexes: list[int]) -> None:
+        """Families and their children: the newest news about each family wins (by ``at``).
+
+        Worked out in memory for the whole batch, then written with a few ``executemany``.
+        """
+        if not indexes:
+            return
+        conn = self.conn
+        ids = sorted({self.checked[i].data.family.family_id for i in indexes})  # type: ignore[union-attr]
+        current = {
+            r.family_id: r
+            for r in _rows_in_chunks(
+                conn,
+                select(families.c.family_id, families.c.updated_at, families.c.registered_at),
+                families.c.family_id,
+                ids,
+            )
+        }
+        latest: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+        registered: dict[str, dict[str, Any]] = {}
+        for i in indexes:
+            ev, data = self.checked[i].event, self.checked[i].data
+            assert ev is not None and isinstance(data, MemberData)
+            fam = data.family
+            if ev.type == "member.registered" and fam.family_id not in registered:
+                registered[fam.family_id] = {
+                    "registered_at": ev.at,
+                    "registered_site_id": ev.site_id,
+                    "registered_device_id": ev.device_id,
+                }
+            held = latest.get(fam.family_id)
+            held_at = (
+                held[0]["updated_at"]
+                if held
+                else getattr(current.get(fam.family_id), "updated_at", None)
+            )
+            if held_at is not None and ev.at < held_at:
+                continue  # older news than what we hold: kept as an event only
+            values = {
+                "b_family_id": fam.family_id,
+                "org_id": self.device.org_id,
+                "greeting_name": fam.greeting_name,
+                "postcode": fam.postcode,
+                "criteria": sorted(fam.criteria),
+                "consent_date": date.fromisoformat(fam.consent_date) if fam.consent_date else None,
+                "heard_from": fam.heard_from,
+                "adults": fam.adults,
+                "language": fam.language,
+                "updated_at": ev.at,
+                "updated_event_id": ev.event_id,
+            }
+            kids = {
+                c.child_id: {
+                    "family_id": fam.family_id,
+                    "child_id": c.child_id,
+                    "first_name": c.first_name,
+                    "born": c.born,
+                }
+                for c in fam.children
+            }
+            latest[fam.family_id] = (values, list(kids.values()))
+
+        no_registration = dict.fromkeys(
+            ("registered_at", "registered_site_id", "registered_device_id")
+        )
+        new_rows = []
+        for family_id, (values, _kids) in latest.items():
+            if family_id not in current:
+                row = {k: v for k, v in values.items() if k != "b_family_id"}
+                new_rows.append(
+                    {"family_id": family_id, **row, **registered.get(family_id, no_registration)}
+                )
+        if new_rows:
+            conn.execute(insert(families), new_rows)
+        changed = [values for fid, (values, _) in latest.items() if fid in current]
+        if changed:
+            conn.execute(
+                update(families).where(families.c.family_id == bindparam("b_family_id")), changed
+            )
+        late_registrations = [
+            {"b_family_id": fid, **reg}
+            for fid, reg in registered.items()
+            if fid in current and current[fid].registered_at is None
+        ]
+        if late_registrations:
+            conn.execute(
+                update(families).where(families.c.family_id == bindparam("b_family_id")),
+                late_registrations,
+            )
+        replaced = sorted(fid for fid in latest if fid in current)
+        for start in range(0, len(replaced), _CHUNK):
+            conn.execute(
+                delete(children).where(children.c.family_id.in_(replaced[start : start + _CHUNK]))
+            )
+        kid_rows = [kid for _values, kids in latest.values() for kid in kids]
+        if kid_rows:
+            conn.execute(insert(children), kid_rows)
+
+    def _apply_cards(self, indexes: list[int]) -> None:
+        """Cards: the newest assignment or revocation of each card wins (by ``at``)."""
+        if not indexes:
+            return
+        conn, org = self.conn, self.device.org_id
+        uids = sorted({self.checked[i].data.uid for i in indexes})  # type: ignore[union-attr]
+        current = {
+            r.uid: r.updated_at
+            for r in _rows_in_chunks(
+                conn,
+                select(cards.c.uid, cards.c.updated_at).where(cards.c.org_id == org),
+                cards.c.uid,
+                uids,
+            )
+        }
+        latest: dict[str, dict[str, Any]] = {}
+        for i in indexes:
+            ev, data = self.checked[i].event, self.checked[i].data
+            assert ev is not None and isinstance(data, CardData)
+            held = latest[data.uid]["updated_at"] if data.uid in latest else current.get(data.uid)
+            if held is not None and ev.at < held:
+                continue
+            latest[data.uid] = {
+                "b_org_id": org,
+                "b_uid": data.uid,
+                "family_id": data.family_id,
+                "active": ev.type == "card.assigned",
+                "updated_at": ev.at,
+                "updated_event_id": ev.event_id,
+            }
+        new_rows = [
+            {"org_id": org, "uid": uid, **{k: v for k, v in row.items() if not k.startswith("b_")}}
+            for uid, row in latest.items()
+            if uid not in current
+        ]
+        if new_rows:
+            conn.execute(insert(cards), new_rows)
+        changed = [row for uid, row in latest.items() if uid in current]
+        if changed:
+            conn.execute(
+                update(cards).where(
+                    cards.c.org_id == bindparam("b_org_id"), cards.c.uid == bindparam("b_uid")
+                ),
+                changed,
+            )
+
+    def _apply_attendances(self, keep: list[int]) -> None:
+        recorded = [i for i in keep if self.checked[i].event.type == "attendance.recorded"]  # type: ignore[union-attr]
+        amended = [i for i in keep if self.checked[i].event.type == "attendance.amended"]  # type: ignore[union-attr]
+        if not recorded and not amended:
+            return
+        new_ids = [self.checked[i].event.event_id for i in recorded]  # type: ignore[union-attr]
+        targets = set(new_ids) | {self.checked[i].data.attendance_id for i in amended}  # type: ignore[union-attr]
+        # The latest amendment held for each target wins, whatever order events arrived in
+        # (this batch's amendments are already in the events table).
+        latest = self._latest_amendments(sorted(targets))
+
+        rows, child_rows = [], []
+        for i in recorded:
+            ev, data = self.checked[i].event, self.checked[i].data
+            assert ev is not None and isinstance(data, AttendanceRecordedData)
+            at = ev.at
+            kids, kids_at = data.children, at
+            if ev.event_id in latest and latest[ev.event_id][0] >= at:
+                kids_at, kids = latest[ev.event_id]
+            rows.append(
+                {
+                    "attendance_id": ev.event_id,
+                    "org_id": self.device.org_id,
+                    "site_id": ev.site_id,
+                    "device_id": ev.device_id,
+                    "session_key": data.session.key,
+                    "session_date": date.fromisoformat(data.session.date),
+                    "session_name": data.session.name,
+                    "slot_id": data.session.slot_id,
+                    "family_id": data.family_id,
+                    "adults": data.adults,
+                    "method": data.method,
+                    "volunteer": data.volunteer,
+                    "qualifies": data.qualifies,
+                    "reasons": list(data.reasons),
+                    "risk_version": data.risk_version,
+                    "at": at,
+                    "clock_synced": ev.clock_synced,
+                    "children_at": kids_at,
+                }
+            )
+            child_rows.extend(
+                {"attendance_id": ev.event_id, "child_id": c} for c in dict.fromkeys(kids)
+            )
+        if rows:
+            self.conn.execute(insert(attendances), rows)
+        if child_rows:
+            self.conn.execute(insert(attendance_children), child_rows)
+
+        # Amendments to attendances recorded in earlier batches.
+        earlier = sorted(targets - set(new_ids))
+        if not earlier:
+            return
+        current = {
+            r.attendance_id: r.children_at
+            for r in _rows_in_chunks(
+                self.conn,
+                select(attendances.c.attendance_id, attendances.c.children_at),
+                attendances.c.attendance_id,
+                earlier,
+            )
+        }
+        for attendance_id, children_at in current.items():
+            if attendance_id not in latest:
+                continue
+            at, kids = latest[attendance_id]
+            if at < children_at:
+                continue
+            self.conn.execute(
+                delete(attendance_children).where(
+                    attendance_children.c.attendance_id == attendance_id
+                )
+            )
+            if kids:
+                self.conn.execute(
+                    insert(attendance_children),
+                    [{"attendance_id": attendance_id, "child_id": c} for c in dict.fromkeys(kids)],
+                )
+            self.conn.execute(
+                update(attendances)
+                .where(attendances.c.attendance_id == attendance_id)
+                .values(children_at=at)
+            )
+
+    def _latest_amendments(self, targets: list[str]) -> dict[str, tuple[datetime, list[str]]]:
+        out: dict[str, tuple[datetime, int, list[str]]] = {}
+        query = select(events.c.subject_id, events.c.at, events.c.seq, events.c.raw).where(
+            events.c.type == "attendance.amended"
+        )
+        for row in _rows_in_chunks(self.conn, query, events.c.subject_id, targets):
+            best = out.get(row.subject_id)
+            if best is None or (row.at, row.seq) >= best[:2]:
+                out[row.subject_id] = (
+                    row.at,
+                    row.seq,
+                    list(json.loads(row.raw)["data"]["children"]),
+                )
+        return {k: (at, kids) for k, (at, _seq, kids) in out.items()}
+
+
+_CHUNK = 500
+#: Seqs read per query while moving ``holds_up_to`` forward.
+_HOLDS_PAGE = 2000
+
+
+def _in_chunks(conn: Connection, column: Any, values: Sequence[Any], pick: Any) -> Iterable[Any]:
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        yield from conn.execute(select(pick).where(column.in_(chunk))).scalars()
+
+
+def _rows_in_chunks(
+    conn: Connection, query: Any, column: Any, values: Sequence[Any], scalars: bool = False
+) -> Iterable[Any]:
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        result = conn.execute(query.where(column.in_(chunk)))
+        yield from (result.scalars() if scalars else result)

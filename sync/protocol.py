@@ -1,0 +1,408 @@
+"""The wire format between a kiosk's sync daemon and the central server (DESIGN.md, Sync).
+
+Both sides import this module, so they cannot drift apart. A batch is ``{"events": [...]}``
+where each item is ``kiosk.domain.events.Event.to_dict()``; the server answers one
+:class:`EventResult` per event and says, per device, up to which ``seq`` it holds every event.
+
+Every event is validated on its own by :func:`validate_event`: one bad event never spoils the
+batch; it is answered ``rejected`` with a reason naming the bad field, e.g.
+``data.qualifies: Input should be a valid boolean (got 'yes')``.
+
+    >>> result = validate_event({"type": "card.assigned"}, device_id="k1", site_id="s1")
+    >>> result.ok, result.reason.split(";")[0]
+    (False, 'event_id: Field required')
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from kiosk.domain.events import ATTENDANCE_METHODS, EVENT_TYPES
+
+API_PREFIX = "/api/v1"
+EVENTS_PATH = f"{API_PREFIX}/events"
+ROSTER_PATH = f"{API_PREFIX}/roster"
+DEVICE_PATH = f"{API_PREFIX}/device"
+HEALTH_PATH = "/healthz"
+
+#: The server refuses bodies larger than this with 413 (the client then halves its batch).
+MAX_BODY_BYTES = 1024 * 1024
+#: The server refuses batches with more events than this with 413.
+MAX_BATCH_EVENTS = 1000
+#: Roster events served per page.
+ROSTER_PAGE_SIZE = 500
+
+#: Event types a kiosk may pull from the organisation's other kiosks (the roster).
+ROSTER_TYPES: tuple[str, ...] = (
+    "member.registered",
+    "member.updated",
+    "card.assigned",
+    "card.revoked",
+)
+
+Status = Literal["accepted", "duplicate", "rejected"]
+Method = Literal["card", "manual", "paper"]
+WireType = Literal[
+    "member.registered",
+    "member.updated",
+    "card.assigned",
+    "card.revoked",
+    "attendance.recorded",
+    "attendance.amended",
+]
+
+_ID_MAX = 64
+_TEXT_MAX = 200
+
+Id = Annotated[StrictStr, Field(min_length=1, max_length=_ID_MAX)]
+Text = Annotated[StrictStr, Field(max_length=_TEXT_MAX)]
+OptionalText = Annotated[StrictStr | None, Field(max_length=_TEXT_MAX)]
+
+
+def _check_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date like 2026-11-23") from None
+    return value
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _check_hhmm(value: str) -> str:
+    if not _HHMM.match(value):
+        raise ValueError(f"{value!r} is not a time like 09:30")
+    return value
+
+
+# -- the data of each event type -------------------------------------------------------------
+class _Data(BaseModel):
+    # Strict: a JSON "true" string is not a boolean, "3" is not a number. Unknown keys are
+    # allowed (a newer kiosk may send more); the raw event is stored whole on the server.
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
+
+
+class SessionData(_Data):
+    key: Id
+    slot_id: Id
+    name: Text
+    date: StrictStr
+    start: StrictStr
+    end: StrictStr
+
+    _date = field_validator("date")(_check_date)
+    _times = field_validator("start", "end")(_check_hhmm)
+
+    @model_validator(mode="after")
+    def _key_matches(self) -> SessionData:
+        if self.key != f"{self.date}/{self.slot_id}":
+            raise ValueError(f"key {self.key!r} does not match date/slot_id")
+        return self
+
+
+class AttendanceRecordedData(_Data):
+    session: SessionData
+    family_id: Id
+    children: list[Id]
+    adults: StrictInt = Field(default=1, ge=0, le=20)
+    method: Method
+    volunteer: OptionalText = None
+    qualifies: StrictBool
+    reasons: list[Text]
+    risk_version: Id
+
+
+class AttendanceAmendedData(_Data):
+    attendance_id: Id
+    session_key: Id
+    family_id: Id
+    children: list[Id]
+    volunteer: OptionalText = None
+
+
+class ChildData(_Data):
+    child_id: Id
+    first_name: Text
+    born: StrictStr | None = None
+
+
+class FamilyData(_Data):
+    family_id: Id
+    greeting_name: Text
+    postcode: Text
+    children: list[ChildData] = []
+    criteria: list[Text] = []
+    consent_date: StrictStr | None = None
+    heard_from: OptionalText = None
+    adults: StrictInt = Field(default=1, ge=0, le=20)
+    language: OptionalText = None
+
+    @field_validator("consent_date")
+    @classmethod
+    def _consent(cls, value: str | None) -> str | None:
+        return None if value is None else _check_date(value)
+
+
+class MemberData(_Data):
+    family: FamilyData
+    volunteer: OptionalText = None
+
+
+class CardData(_Data):
+    uid: Annotated[StrictStr, Field(pattern=r"^[0-9A-F]{8,20}$")]
+    family_id: Id
+    volunteer: OptionalText = None
+
+
+DATA_MODELS: dict[str, type[_Data]] = {
+    "member.registered": MemberData,
+    "member.updated": MemberData,
+    "card.assigned": CardData,
+    "card.revoked": CardData,
+    "attendance.recorded": AttendanceRecordedData,
+    "attendance.amended": AttendanceAmendedData,
+}
+# The wire format must follow the domain's lists; fail at import, not in the field.
+assert set(DATA_MODELS) == set(EVENT_TYPES) == set(get_args(WireType))
+assert set(get_args(Method)) == set(ATTENDANCE_METHODS)
+
+
+# -- the envelope ----------------------------------------------------------------------------
+def parse_timestamp(value: str) -> datetime:
+    """An ISO 8601 timestamp with a zone (``2026-11-23T09:41:00Z``) as an aware datetime."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone (expected e.g. 2026-11-23T09:41:00Z)")
+    return parsed
+
+
+def _timestamp(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"must be an ISO 8601 timestamp string, not {type(value).__name__}")
+    return parse_timestamp(value)
+
+
+def _event_uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a UUID") from None
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
+EventUUID = Annotated[StrictStr, AfterValidator(_event_uuid)]
+
+
+class WireEvent(BaseModel):
+    """One event as sent on the wire (``Event.to_dict()``), checked field by field.
+
+    ``at`` becomes an aware datetime; ``event_id`` is normalised (lower-case UUID). The
+    subclasses below fix ``type`` and check ``data`` against that type's model.
+    """
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
+
+    event_id: EventUUID
+    seq: StrictInt = Field(ge=1)
+    type: WireType
+    device_id: Id
+    site_id: Id
+    at: Timestamp
+    clock_synced: StrictBool = True
+    data: Any
+
+
+class MemberRegistered(WireEvent):
+    type: Literal["member.registered"]
+    data: MemberData
+
+
+class MemberUpdated(WireEvent):
+    type: Literal["member.updated"]
+    data: MemberData
+
+
+class CardAssigned(WireEvent):
+    type: Literal["card.assigned"]
+    data: CardData
+
+
+class CardRevoked(WireEvent):
+    type: Literal["card.revoked"]
+    data: CardData
+
+
+class AttendanceRecorded(WireEvent):
+    type: Literal["attendance.recorded"]
+    data: AttendanceRecordedData
+
+
+class AttendanceAmended(WireEvent):
+    type: Literal["attendance.amended"]
+    data: AttendanceAmendedData
+
+
+AnyEvent = Annotated[
+    MemberRegistered
+    | MemberUpdated
+    | CardAssigned
+    | CardRevoked
+    | AttendanceRecorded
+    | AttendanceAmended,
+    Field(discriminator="type"),
+]
+# One validator call per event, chosen by "type": the envelope and the data in one pass.
+_event_adapter: TypeAdapter[WireEvent] = TypeAdapter(AnyEvent)
+assert {
+    get_args(m.model_fields["type"].annotation)[0] for m in get_args(get_args(AnyEvent)[0])
+} == (set(EVENT_TYPES))
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of validating one raw event: the parsed event, or why it was refused."""
+
+    raw: Mapping[str, Any]
+    event: WireEvent | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+    @property
+    def data(self) -> Any:
+        return self.event.data if self.event is not None else None
+
+    @property
+    def event_id(self) -> str:
+        """The id to answer with (as sent, even when it is not a valid UUID)."""
+        value = self.raw.get("event_id") if isinstance(self.raw, Mapping) else None
+        return value if isinstance(value, str) else ""
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """Pydantic's errors as ``field.path: message (got value)`` joined by ``; ``."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"]]
+        if loc and loc[0] in EVENT_TYPES:
+            loc = loc[1:]  # the union's tag, not a field
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "union_tag_not_found":
+            loc, msg = ["type"], "Field required"
+        elif err["type"] == "union_tag_invalid":
+            loc, msg = ["type"], f"must be one of {', '.join(EVENT_TYPES)}"
+        got = ""
+        if err["type"] not in ("missing", "value_error", "union_tag_not_found") and "input" in err:
+            shown = repr(err["input"])
+            got = f" (got {shown[:40]}{'...' if len(shown) > 40 else ''})"
+        parts.append(f"{'.'.join(loc) or 'event'}: {msg}{got}")
+    return "; ".join(parts)
+
+
+def validate_event(raw: Any, device_id: str, site_id: str) -> Checked:
+    """Check one raw event from ``device_id`` at ``site_id`` (the token's device).
+
+    The reason, when refused, names the bad field so whoever reads the kiosk's rejected list
+    knows what to fix.
+    """
+    if not isinstance(raw, Mapping):
+        return Checked({}, reason=f"event: must be a JSON object, not {type(raw).__name__}")
+    try:
+        event = _event_adapter.validate_python(raw)
+    except ValidationError as exc:
+        return Checked(raw, reason=describe_errors(exc))
+    if event.device_id != device_id:
+        return Checked(
+            raw,
+            reason=f"device_id: {event.device_id!r} is not the device this token belongs to "
+            f"({device_id!r})",
+        )
+    if event.site_id != site_id:
+        return Checked(
+            raw,
+            reason=f"site_id: {event.site_id!r} is not the site device {device_id!r} is "
+            f"enrolled at ({site_id!r})",
+        )
+    return Checked(raw, event=event)
+
+
+# -- requests and answers --------------------------------------------------------------------
+class BatchRequest(BaseModel):
+    """``POST /api/v1/events``: events oldest first, each ``Event.to_dict()``.
+
+    Items are plain objects here and validated one by one, so one bad event is answered
+    ``rejected`` instead of failing the whole batch. More than ``MAX_BATCH_EVENTS`` events, or
+    a body over ``MAX_BODY_BYTES``, is refused with 413 (the kiosk halves its batch).
+    """
+
+    events: list[dict[str, Any]]
+
+
+class EventResult(BaseModel):
+    """The server's answer for one event."""
+
+    event_id: str
+    status: Status
+    reason: str | None = None
+
+
+class BatchResponse(BaseModel):
+    """The server's answer for a batch: one result per event, in the order sent.
+
+    ``server_holds_up_to`` maps a device id to the highest ``seq`` up to which the server holds
+    every event of that device (applied or set aside as rejected), so a kiosk can tell a gap
+    (e.g. after the server was restored from a backup) and send it again.
+    """
+
+    results: list[EventResult]
+    server_holds_up_to: dict[str, int] = {}
+
+
+class RosterResponse(BaseModel):
+    """``GET /api/v1/roster?cursor=N``: member and card events from the organisation's other
+    kiosks, after ``cursor``; ask again with the returned ``cursor`` while ``more`` is true."""
+
+    events: list[dict[str, Any]]
+    cursor: int
+    more: bool = False
+
+
+class DeviceInfo(BaseModel):
+    """``GET /api/v1/device``: who the bearer token belongs to."""
+
+    device_id: str
+    site_id: str
+    org_id: str
+    holds_up_to: int
+
+
+class Problem(BaseModel):
+    """A whole-request error (401, 403, 413, 422...)."""
+
+    detail: Any

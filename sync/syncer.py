@@ -1,0 +1,267 @@
+"""One sync pass: send the kiosk's pending events, then pull the roster.
+
+The rules (DESIGN.md, Sync; FIELD-NOTES.md, Offline capture and sync):
+
+- Pending events go oldest first, in batches of at most ``batch_size``. An event is marked
+  sent only after the server's answer names it ``accepted`` or ``duplicate``; an event the
+  server ``rejected`` is set aside on the kiosk with the server's reason (never deleted, never
+  re-sent blindly). An event the answer does not mention stays pending.
+- 413 halves the batch (down to one event; an event the server refuses even alone is set
+  aside with that reason, so one oversized event cannot block the queue for ever).
+- The store is only touched between HTTP requests, one short call at a time, so a tap at the
+  door never waits for the network.
+- Before the first batch the daemon asks the server whom the token belongs to: a token issued
+  to another kiosk is treated like a refused token, so a mix-up cannot get every event
+  rejected and set aside.
+
+Failures are exceptions from :mod:`sync.client`; :meth:`Syncer.run_pass` catches them into a
+:class:`PassReport` and records what happened in the store's sync state for ``kiosk-admin``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from kiosk.domain.events import Event
+from sync.client import (
+    AuthRefused,
+    BatchTooLarge,
+    ProtocolMismatch,
+    ServerUnreachable,
+    SyncClient,
+    SyncError,
+)
+from sync.protocol import MAX_BATCH_EVENTS, BatchResponse, DeviceInfo
+
+log = logging.getLogger("sync")
+
+DEFAULT_BATCH_SIZE = 200
+#: Roster pages pulled in one pass at most (500 events each); the rest comes next pass.
+MAX_ROSTER_PAGES = 50
+
+Outcome = Literal["ok", "unreachable", "auth", "protocol"]
+
+
+class SyncStore(Protocol):
+    """What the sync daemon needs from ``kiosk.store.LocalStore``."""
+
+    def pending(self, limit: int) -> list[Event]: ...
+    def mark_sent(self, event_ids: Any, at: datetime | None = None) -> None: ...
+    def mark_rejected(self, event_id: str, reason: str) -> None: ...
+    def rejected(self) -> list[dict]: ...
+    def waiting_count(self) -> int: ...
+    def oldest_waiting(self) -> Event | None: ...
+    def sync_state(self) -> dict: ...
+    def update_sync_state(self, **changes: Any) -> None: ...
+    def apply_remote(self, events: Sequence[Event]) -> int: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class PassReport:
+    """What one pass did, and the error that ended it early (if any)."""
+
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    batches: int = 0
+    roster_applied: int = 0
+    waiting: int = 0
+    holds_up_to: int | None = None
+    error: SyncError | None = None
+
+    @property
+    def sent(self) -> int:
+        return self.accepted + self.duplicate
+
+    @property
+    def outcome(self) -> Outcome:
+        match self.error:
+            case None:
+                return "ok"
+            case AuthRefused():
+                return "auth"
+            case ServerUnreachable():
+                return "unreachable"
+            case _:
+                return "protocol"
+
+    def summary(self) -> str:
+        text = (
+            f"sent {self.sent} event(s) ({self.accepted} accepted, {self.duplicate} already "
+            f"held), {self.rejected} rejected, {self.waiting} waiting"
+        )
+        if self.roster_applied:
+            text += f"; {self.roster_applied} roster change(s) from other kiosks"
+        return text
+
+
+class Syncer:
+    """Sends a store's pending events with a client; one :meth:`run_pass` at a time."""
+
+    def __init__(
+        self,
+        store: SyncStore,
+        client: SyncClient,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        clock: Callable[[], datetime] = utcnow,
+        should_stop: Callable[[], bool] = lambda: False,
+        pull_roster: bool = True,
+        heartbeat: Callable[[], None] = lambda: None,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_BATCH_EVENTS:
+            raise ValueError(f"batch size must be between 1 and {MAX_BATCH_EVENTS}")
+        self.store = store
+        self.client = client
+        self.batch_size = batch_size
+        self.clock = clock
+        self.should_stop = should_stop
+        self.pull_roster_enabled = pull_roster
+        self.heartbeat = heartbeat  # called after every request (systemd's watchdog)
+        self.identity: DeviceInfo | None = None
+
+    # -- a pass ----------------------------------------------------------------------------------
+    def run_pass(self) -> PassReport:
+        """Push, then pull the roster; never raises a :class:`SyncError` (see the report)."""
+        report = PassReport()
+        try:
+            self.push(report)
+            if self.pull_roster_enabled and not self.should_stop():
+                self.pull_roster(report)
+        except SyncError as exc:
+            report.error = exc
+            if isinstance(exc, AuthRefused):
+                self.identity = None  # ask again once the token is fixed
+        report.waiting = self.store.waiting_count()
+        self._record(report)
+        return report
+
+    def check_identity(self) -> DeviceInfo:
+        """Whom the token belongs to (asked once, then remembered)."""
+        if self.identity is None:
+            self.identity = self.client.whoami()
+            log.info(
+                "token belongs to device %s at %s/%s",
+                self.identity.device_id,
+                self.identity.org_id,
+                self.identity.site_id,
+            )
+        return self.identity
+
+    # -- sending ---------------------------------------------------------------------------------
+    def push(self, report: PassReport) -> None:
+        size = self.batch_size
+        while not self.should_stop():
+            batch = self.store.pending(size)
+            if not batch:
+                return
+            identity = self.check_identity()
+            if batch[0].device_id != identity.device_id:
+                raise AuthRefused(
+                    f"the token belongs to device {identity.device_id!r} but this kiosk's events "
+                    f"are from device {batch[0].device_id!r}; nothing was sent. Put this kiosk's "
+                    "own token in the token file."
+                )
+            try:
+                answer = self.client.send_events([e.to_dict() for e in batch])
+            except BatchTooLarge as exc:
+                if size > 1:
+                    size = max(1, size // 2)
+                    log.warning("%s; trying %d event(s) per batch", exc, size)
+                    continue
+                reason = f"the server refused this event even on its own as too large ({exc})"
+                self.store.mark_rejected(batch[0].event_id, reason)
+                report.rejected += 1
+                log.error("event %s set aside: %s", batch[0].event_id, reason)
+                continue
+            self._apply_answer(batch, answer, report)
+            report.batches += 1
+            self.heartbeat()
+
+    def _apply_answer(self, batch: list[Event], answer: BatchResponse, report: PassReport) -> None:
+        sent_ids = {e.event_id for e in batch}
+        done: list[str] = []
+        refused: list[tuple[str, str]] = []
+        answered: set[str] = set()
+        for result in answer.results:
+            if result.event_id not in sent_ids:
+                log.warning("the server answered for an event not sent: %s", result.event_id)
+                continue
+            answered.add(result.event_id)
+            if result.status == "accepted":
+                report.accepted += 1
+                done.append(result.event_id)
+            elif result.status == "duplicate":
+                report.duplicate += 1
+                done.append(result.event_id)
+            else:
+                refused.append((result.event_id, result.reason or "rejected (no reason given)"))
+        # Only now, with the server's answer naming them, are events marked sent.
+        if done:
+            self.store.mark_sent(done, at=self.clock())
+        for event_id, reason in refused:
+            self.store.mark_rejected(event_id, reason)
+            report.rejected += 1
+            log.error("event %s rejected by the server and set aside: %s", event_id, reason)
+        holds = answer.server_holds_up_to.get(batch[0].device_id)
+        if holds is not None:
+            report.holds_up_to = holds
+        missing = sent_ids - answered
+        if missing:
+            raise ProtocolMismatch(
+                f"the server did not answer for {len(missing)} of {len(batch)} event(s); "
+                "they stay pending"
+            )
+
+    # -- the roster ------------------------------------------------------------------------------
+    def pull_roster(self, report: PassReport) -> None:
+        """Families and cards registered at the organisation's other kiosks."""
+        cursor = int(self.store.sync_state().get("roster_cursor") or 0)
+        for _ in range(MAX_ROSTER_PAGES):
+            page = self.client.roster(cursor)
+            events = []
+            for raw in page.events:
+                try:
+                    events.append(Event.from_dict(raw))
+                except (KeyError, TypeError, ValueError) as exc:
+                    log.warning("roster event %r skipped: %s", raw.get("event_id"), exc)
+            self.heartbeat()
+            if events:
+                report.roster_applied += self.store.apply_remote(events)
+            # The cursor is saved after the events are applied: a crash in between applies them
+            # again next time, which changes nothing (events are idempotent).
+            self.store.update_sync_state(
+                roster_cursor=page.cursor, last_roster_pull=iso(self.clock())
+            )
+            if not page.more or page.cursor <= cursor:
+                return
+            cursor = page.cursor
+
+    # -- state for kiosk-admin -------------------------------------------------------------------
+    def _record(self, report: PassReport) -> None:
+        now = iso(self.clock())
+        changes: dict[str, Any] = {
+            "last_attempt": now,
+            "backlog": report.waiting,
+            "last_sent": report.sent,
+        }
+        if report.holds_up_to is not None:
+            changes["server_holds_up_to"] = report.holds_up_to
+        if report.error is None:
+            changes.update(last_success=now, last_error=None, last_error_at=None, auth_refused=None)
+        else:
+            changes.update(last_error=f"{report.outcome}: {report.error}", last_error_at=now)
+            if report.outcome == "auth":
+                changes["auth_refused"] = now
+        self.store.update_sync_state(**changes)
