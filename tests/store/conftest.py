@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.store import LocalStore
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def open_store(data_dir: Path) -> Iterator[Callable[..., LocalStore]]:
+    """Open (another) LocalStore on the test's data folder; all are closed at the end."""
+    opened: list[LocalStore] = []
+
+    def _open(**kwargs) -> LocalStore:
+        store = LocalStore(kwargs.pop("path", data_dir), **kwargs)
+        opened.append(store)
+        return store
+
+    yield _open
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_store: Callable[..., LocalStore]) -> LocalStore:
+    return open_store()
