@@ -1,0 +1,232 @@
+"""``kiosk``: start the touchscreen app, for real at the door or as a demo on any computer.
+
+    kiosk --demo                                   # sample families, press 1-9 to tap a card
+    kiosk --data /var/lib/doorstep --reader rc522 --fullscreen
+
+Demo mode makes a temporary data folder with sample families, their cards, a session on now and
+a volunteer "Demo" with PIN 1234, and a fake card reader that the number keys tap. It runs on a
+laptop, a desktop, or a machine with no screen at all (SDL falls back to an offscreen window;
+under Xvfb it uses the virtual display).
+
+Configuration is the command line for now (a later issue adds a config file). Kivy is imported
+only after the options are read, because its window settings must be made before it starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("kiosk.app")
+
+DEFAULT_DATA = "/var/lib/doorstep"
+DEFAULT_SIZE = (800, 480)  # the Raspberry Pi 7" touchscreen
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 800x480") from None
+    if not (320 <= width <= 7680 and 240 <= height <= 4320):
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height look wrong")
+    return width, height
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the number of seconds must be more than 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description="The Doorstep check-in kiosk: families tap a card, volunteers help.",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="try it out: sample families in a temporary folder, keys 1-9 tap their cards, "
+        "volunteer PIN 1234",
+    )
+    parser.add_argument(
+        "--data",
+        default=None,
+        metavar="DIR",
+        help=f"the kiosk's data folder (default: $KIOSK_DATA or {DEFAULT_DATA})",
+    )
+    parser.add_argument(
+        "--reader",
+        choices=("rc522", "usb", "fake"),
+        default=None,
+        help="the card reader (default: rc522; fake in demo mode)",
+    )
+    parser.add_argument(
+        "--feedback",
+        choices=("gpio", "none"),
+        default=None,
+        help="LED and buzzer on the Pi's GPIO pins, or none (default: gpio; none in demo mode)",
+    )
+    parser.add_argument("--fullscreen", action="store_true", help="fill the screen, no cursor")
+    parser.add_argument(
+        "--size",
+        type=_size,
+        default=DEFAULT_SIZE,
+        metavar="WxH",
+        help="window size when not full screen (default: 800x480)",
+    )
+    parser.add_argument(
+        "--quit-after",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="close the app after this long (for checking that it starts)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        default=None,
+        metavar="PNG",
+        help="with --quit-after: save a picture of the screen just before closing",
+    )
+    return parser
+
+
+def configure_kivy(fullscreen: bool, size: tuple[int, int], demo: bool) -> None:
+    """Kivy's settings, made before its window exists (and without it reading our argv)."""
+    os.environ["KIVY_NO_ARGS"] = "1"
+    os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
+    # A family leaning on a keyboard must not close the kiosk; in demo mode Escape quits.
+    Config.set("kivy", "exit_on_escape", "1" if demo else "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def _open_store(data: Path) -> Any:
+    from kiosk.store import LocalStore
+
+    store = LocalStore(data)
+    if not hasattr(store, "data_dir"):
+        store.data_dir = data  # kiosk.demo.seed_demo finds the volunteer book through it
+    return store
+
+
+def _reader_and_feedback(args: argparse.Namespace, demo: bool) -> tuple[Any, Any, Any, Any]:
+    """(reader or None, its health if it failed to open, feedback, reader loop factory)."""
+    from kiosk.hardware.base import ReaderError, ReaderHealth
+    from kiosk.hardware.feedback import NullFeedback
+    from kiosk.hardware.select import FeedbackConfig, ReaderConfig, open_feedback, open_reader
+    from kiosk.hardware.taps import ReaderLoop
+
+    kind = args.reader or ("fake" if demo else "rc522")
+    config = ReaderConfig(kind=kind)
+    factory = functools.partial(
+        ReaderLoop,
+        poll_interval=config.poll_interval,
+        hold_window=config.hold_window,
+        failures_before_reset=config.failures_before_reset,
+    )
+    reader, health = None, None
+    try:
+        reader = open_reader(config)
+    except (ImportError, ReaderError, OSError) as exc:
+        # Keep the kiosk up: volunteers can still sign families in by hand.
+        log.error("card reader %s could not be opened: %s", kind, exc)
+        health = ReaderHealth.not_answering(kind, str(exc), time.time())
+    wanted = args.feedback or ("none" if demo else "gpio")
+    try:
+        feedback = open_feedback(FeedbackConfig(enabled=wanted == "gpio"))
+    except (ImportError, OSError, ValueError) as exc:
+        log.warning("LED and buzzer not available (%s); carrying on without them", exc)
+        feedback = NullFeedback()
+    return reader, health, feedback, factory
+
+
+def build_app(args: argparse.Namespace) -> Any:
+    """The app, wired to its data folder, reader and feedback (Kivy already configured)."""
+    from kiosk.clock import clock_is_synchronised
+    from kiosk.domain.desk import DoorDesk
+    from kiosk.identity import load_identity
+    from kiosk.store.volunteers import VolunteerBook
+    from kiosk.ui.kioskapp import KioskApp
+
+    demo_cards: list[Any] = []
+    if args.demo:
+        from kiosk.demo import seed_demo
+        from kiosk.domain.events import DeviceIdentity
+
+        data = Path(args.data or tempfile.mkdtemp(prefix="doorstep-demo-"))
+        store = _open_store(data)
+        desk = DoorDesk(store, DeviceIdentity("demo-kiosk", "demo-site"))
+        demo_cards = seed_demo(store, desk, datetime.now(UTC))
+        print(f"Demo data folder: {data}")
+        for card in demo_cards:
+            print(f"  press {card.key} to tap {card.greeting_name}'s card")
+        print("  volunteer PIN: 1234 (press Volunteer on the screen)")
+    else:
+        data = Path(args.data or os.environ.get("KIOSK_DATA") or DEFAULT_DATA)
+        store = _open_store(data)
+        desk = DoorDesk(store, load_identity(data), clock_synced=clock_is_synchronised)
+    reader, health, feedback, factory = _reader_and_feedback(args, args.demo)
+    app = KioskApp(
+        desk,
+        store,
+        VolunteerBook(data),
+        reader=reader,
+        feedback=feedback,
+        demo_cards=demo_cards,
+        reader_loop_factory=factory,
+    )
+    if health is not None:
+        app.show_reader_health(health)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.screenshot and not args.quit_after:
+        build_parser().error("--screenshot needs --quit-after")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_kivy(args.fullscreen, args.size, args.demo)
+    from kiosk.domain.errors import KioskError
+
+    try:
+        app = build_app(args)
+    except (KioskError, OSError) as exc:
+        print(f"kiosk: cannot start: {exc}", file=sys.stderr)
+        return 1
+    if args.quit_after:
+        from kivy.clock import Clock
+
+        def finish(_dt: float) -> None:
+            if args.screenshot:
+                from kiosk.ui.snapshot import save_png
+
+                print(f"Screenshot: {save_png(args.screenshot)}")
+            app.stop()
+
+        Clock.schedule_once(finish, args.quit_after)
+    app.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

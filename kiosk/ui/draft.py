@@ -1,0 +1,74 @@
+"""A family registration being filled in at the door, one step at a time (pure Python).
+
+Each step checks its own field as the volunteer leaves it (the postcode is validated on entry,
+with the domain's message), and ``DoorDesk.register_family`` checks everything again when the
+draft is saved, so nothing invalid is ever recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kiosk.domain.errors import ValidationError
+from kiosk.domain.families import THEMATIC_CRITERIA, clean_name
+from kiosk.domain.postcodes import normalise_postcode
+
+MAX_CHILDREN = 8
+MAX_ADULTS = 6
+
+
+@dataclass
+class RegistrationDraft:
+    greeting_name: str = ""
+    postcode: str = ""
+    children: list[str] = field(default_factory=list)
+    adults: int = 1
+    heard_from: str | None = None
+    consent: bool = False
+    criteria: set[str] = field(default_factory=set)
+    card_uid: str | None = None
+
+    def set_greeting_name(self, text: str) -> str:
+        self.greeting_name = clean_name(text, "greeting name")
+        return self.greeting_name
+
+    def set_postcode(self, text: str) -> str:
+        """Normalise and keep the postcode, or raise ``PostcodeError`` saying what is wrong."""
+        self.postcode = normalise_postcode(text)
+        return self.postcode
+
+    def add_child(self, text: str) -> str:
+        name = clean_name(text, "child's name")
+        if len(self.children) >= MAX_CHILDREN:
+            raise ValidationError(f"a family can have up to {MAX_CHILDREN} children here")
+        same = next((c for c in self.children if c.casefold() == name.casefold()), None)
+        if same is not None:
+            raise ValidationError(f"{same} is already on the list")
+        self.children.append(name)
+        return name
+
+    def remove_child(self, name: str) -> None:
+        self.children = [c for c in self.children if c != name]
+
+    def set_adults(self, n: int) -> int:
+        self.adults = min(max(int(n), 1), MAX_ADULTS)
+        return self.adults
+
+    def set_consent(self, consent: bool) -> None:
+        """Without consent no criteria are kept: withdrawing it clears them."""
+        self.consent = consent
+        if not consent:
+            self.criteria.clear()
+
+    def toggle_criterion(self, code: str) -> bool:
+        if code not in THEMATIC_CRITERIA:
+            raise ValidationError(f"unknown criterion {code!r}")
+        if not self.consent:
+            raise ValidationError(
+                "ask the family first: criteria can only be recorded with their agreement"
+            )
+        if code in self.criteria:
+            self.criteria.discard(code)
+            return False
+        self.criteria.add(code)
+        return True

@@ -1,0 +1,170 @@
+"""Finding a family (to sign them in or give them a card), choosing children, and results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.metrics import dp, sp
+from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, StringProperty
+
+from kiosk.domain.families import Family
+from kiosk.ui import words
+from kiosk.ui.keyboard import BACKSPACE, ENTER, SHIFT, SPACE
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets import ChoiceChip, KioskButton
+
+
+class FamilyButton(KioskButton):
+    family = ObjectProperty(None)
+
+
+class FamilyPickerScreen(KioskScreen):
+    """Every family, alphabetically, in big buttons; tap the search bar to type a name."""
+
+    purpose = OptionProperty("sign_in", options=["sign_in", "assign_card"])
+    query = StringProperty("")
+    typing = BooleanProperty(False)
+    title = StringProperty("")
+    message = StringProperty("")
+
+    def prepare(self, purpose: str, card_uid: str | None = None) -> None:
+        self.purpose = purpose
+        self.query = ""
+        self.typing = False
+        self.title = (
+            "Sign a family in" if purpose == "sign_in" else "Whose card is this? Tap the family"
+        )
+        self.search()
+
+    def search(self) -> None:
+        self.app.find_families(self.query, self.show_results)
+
+    def show_results(self, families: list[Family]) -> None:
+        grid = self.ids.results
+        grid.clear_widgets()
+        for family in families:
+            kids = words.join_names([c.first_name for c in family.children]) or "no children"
+            button = FamilyButton(
+                family=family,
+                style="key",
+                markup=True,
+                text=f"{family.greeting_name}\n[size={int(sp(18))}]{kids}[/size]",
+                height=dp(84),
+                halign="left",
+            )
+            button.bind(on_release=lambda b: self.picked(b.family))
+            grid.add_widget(button)
+        if families:
+            self.message = ""
+        elif self.query:
+            self.message = f'No family called "{self.query}". Check the spelling, or register them.'
+        else:
+            self.message = "No families are registered on this kiosk yet."
+
+    @property
+    def family_buttons(self) -> list[FamilyButton]:
+        return list(reversed(self.ids.results.children))
+
+    def picked(self, family: Family) -> None:
+        if self.purpose == "sign_in":
+            self.app.choose_children(family)
+        else:
+            self.app.assign_card(family)
+
+    def start_typing(self) -> None:
+        self.typing = True
+
+    def stop_typing(self) -> None:
+        self.typing = False
+
+    def type_key(self, key: str) -> None:
+        if key == BACKSPACE:
+            self.query = self.query[:-1]
+        elif key == ENTER:
+            self.typing = False
+            return
+        elif key == SHIFT or key == SPACE and (not self.query or self.query.endswith(" ")):
+            return
+        elif len(self.query) < 40:
+            self.query += key.lower() if self.query and self.query[-1] != " " else key
+        self.search()
+
+    def reset(self) -> None:
+        self.query = ""
+        self.typing = False
+        self.ids.results.clear_widgets()
+
+
+class ChooseChildrenScreen(KioskScreen):
+    """Which children came? All ticked to start with; then sign the family in."""
+
+    family = ObjectProperty(None, allownone=True)
+    title = StringProperty("")
+
+    def prepare(self, family: Family) -> None:
+        self.family = family
+        self.title = f"Sign in: {family.greeting_name}"
+        box = self.ids.children
+        box.clear_widgets()
+        for child in family.children:
+            box.add_widget(
+                ChoiceChip(
+                    text=child.first_name,
+                    value=child.child_id,
+                    selected=True,
+                    size_hint=(None, None),
+                    width=dp(236),
+                    height=dp(84),
+                )
+            )
+
+    @property
+    def chips(self) -> list[ChoiceChip]:
+        return list(reversed(self.ids.children.children))
+
+    def sign_in(self) -> None:
+        if self.family is not None:
+            chosen = [chip.value for chip in self.chips if chip.selected]
+            self.app.sign_in(self.family, chosen)
+
+
+class VolunteerMessageScreen(KioskScreen):
+    """What just happened in volunteer mode, and what to do next."""
+
+    title = StringProperty("")
+    body = StringProperty("")
+    error = BooleanProperty(False)
+    action_text = StringProperty("")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._action: Callable[[], None] | None = None
+        self._done: Callable[[], None] | None = None
+
+    def prepare(
+        self,
+        title: str,
+        body: str,
+        *,
+        error: bool = False,
+        action_text: str = "",
+        action: Callable[[], None] | None = None,
+        done: Callable[[], None] | None = None,
+    ) -> None:
+        self.title, self.body, self.error = title, body, error
+        self.action_text, self._action, self._done = action_text, action, done
+
+    def action(self) -> None:
+        if self._action is not None:
+            self._action()
+
+    def done(self) -> None:
+        if self._done is not None:
+            self._done()
+        else:
+            self.app.volunteer_go("volunteer_home")
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -1,0 +1,331 @@
+"""Registering a new family at the door, one question per screen.
+
+1. the name to greet them by, 2. the postcode (checked as it is entered), 3. the children,
+4. how many grown-ups and how they heard of us, 5. extra-support criteria, only with the
+family's agreement, 6. an optional new card, tapped on the reader. The answers build a
+``RegistrationDraft``; ``DoorDesk.register_family`` saves it in one durable write.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.metrics import dp, sp
+from kivy.properties import (
+    BooleanProperty,
+    NumericProperty,
+    OptionProperty,
+    StringProperty,
+)
+
+from kiosk.domain.errors import ValidationError
+from kiosk.domain.families import HEARD_FROM, THEMATIC_CRITERIA
+from kiosk.ui import theme, words
+from kiosk.ui.draft import RegistrationDraft
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets import ChoiceChip, KioskButton
+
+#: The steps in order (screen names).
+STEPS = ("reg_name", "reg_postcode", "reg_children", "reg_about", "reg_consent", "reg_card")
+
+
+class RegStepScreen(KioskScreen):
+    """One step of registration: a title with the step number, a message line, back and next."""
+
+    message = StringProperty("")
+    error = BooleanProperty(False)
+    question = StringProperty("")
+    header_title = StringProperty("New family")
+
+    @property
+    def step(self) -> int:
+        return STEPS.index(self.name) + 1
+
+    @property
+    def draft(self) -> RegistrationDraft:
+        return self.app.draft
+
+    def on_name(self, _instance, name: str) -> None:
+        if name in STEPS:
+            self.header_title = f"New family: step {self.step} of {len(STEPS)}"
+
+    def say(self, message: str, error: bool = False) -> None:
+        self.message, self.error = message, error
+
+    def load(self) -> None:
+        """Show what the draft holds (coming back to a step keeps the answers)."""
+        self.say(self.question)
+
+    def on_pre_enter(self, *args) -> None:
+        self.load()
+
+    def back(self) -> None:
+        i = STEPS.index(self.name)
+        self.app.volunteer_go(STEPS[i - 1] if i else "volunteer_home")
+
+    def forward(self) -> None:
+        i = STEPS.index(self.name)
+        self.app.volunteer_go(STEPS[i + 1])
+
+    def next_pressed(self) -> None:
+        try:
+            self.save()
+        except ValidationError as exc:
+            self.say(words.sentence(str(exc)), error=True)
+            return
+        self.forward()
+
+    def save(self) -> None:
+        """Check this step's answer and keep it in the draft (raise ValidationError if wrong)."""
+
+
+class RegTextScreen(RegStepScreen):
+    """A step that is one typed answer: the greeting name or the postcode."""
+
+    field = OptionProperty("greeting_name", options=["greeting_name", "postcode"])
+    layout = StringProperty("name")
+    placeholder = StringProperty("")
+
+    def load(self) -> None:
+        self.ids.entry.text = getattr(self.draft, self.field)
+        super().load()
+
+    def save(self) -> None:
+        text = self.ids.entry.text
+        if self.field == "greeting_name":
+            self.draft.set_greeting_name(text)
+        else:
+            if not text.strip():
+                raise ValidationError(
+                    "type the family's postcode (like WS7 1AA): it is needed for the funding"
+                )
+            self.ids.entry.text = self.draft.set_postcode(text)
+
+    def reset(self) -> None:
+        self.ids.entry.text = ""
+
+
+class RegChildrenScreen(RegStepScreen):
+    """Type each child's first name and press Add; in the list, tap a name to take it off."""
+
+    typing = BooleanProperty(True)
+
+    def load(self) -> None:
+        self.ids.entry.text = ""
+        self.typing = not self.draft.children
+        self._show_children()
+        super().load()
+
+    def _show_children(self) -> None:
+        box = self.ids.kids
+        box.clear_widgets()
+        for name in self.draft.children:
+            chip = KioskButton(
+                text=f"{name}   \u2715",
+                font_name="DejaVuSans",
+                style="key",
+                size_hint=(None, None),
+                height=dp(theme.TOUCH_MIN + 8),
+                width=dp(236),
+            )
+            chip.child_name = name
+            chip.bind(on_release=lambda b: self.remove_child(b.child_name))
+            box.add_widget(chip)
+        names = words.join_names(self.draft.children)
+        if self.typing:
+            self.question = (
+                f"Added: {names}. Type the next child's first name, or press Next."
+                if names
+                else "Type each child's first name and press Add (or press Next if none come)."
+            )
+        elif names:
+            self.question = "Tap a name to take it off the list. Press Next when it's right."
+        else:
+            self.question = "No children yet. Press Add a child, or Next if none come."
+
+    def start_typing(self) -> None:
+        self.typing = True
+        self._show_children()
+        self.say(self.question)
+
+    def child_chip(self, name: str) -> KioskButton:
+        return next(c for c in self.ids.kids.children if c.child_name == name)
+
+    def add_child(self, text: str) -> None:
+        if not text.strip():
+            self.say("Type the child's first name first, then press Add.", error=True)
+            return
+        try:
+            self.draft.add_child(text)
+        except ValidationError as exc:
+            self.say(words.sentence(str(exc)), error=True)
+            return
+        self.ids.entry.text = ""
+        self._show_children()
+        self.say(self.question)
+
+    def remove_child(self, name: str) -> None:
+        self.draft.remove_child(name)
+        self._show_children()
+        self.say(self.question)
+
+    def back(self) -> None:
+        if self.typing and self.draft.children:
+            self.typing = False  # back from typing shows the list first
+            self._show_children()
+            self.say(self.question)
+            return
+        super().back()
+
+    def save(self) -> None:
+        pending = self.ids.entry.text.strip()
+        if pending:  # a name typed but not added: add it rather than lose it
+            self.draft.add_child(pending)
+            self.ids.entry.text = ""
+            self._show_children()
+
+
+class RegAboutScreen(RegStepScreen):
+    """How many grown-ups, and how they heard of the organisation (one answer, optional)."""
+
+    adults = NumericProperty(1)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._built = False
+
+    def load(self) -> None:
+        grid = self.ids.heard
+        if not self._built:
+            for code in HEARD_FROM:
+                chip = ChoiceChip(
+                    text=words.HEARD_FROM_WORDS[code],
+                    value=code,
+                    toggles=False,
+                    font_size=sp(theme.FONT_SMALL + 1),
+                )
+                chip.bind(on_release=self.heard_pressed)
+                grid.add_widget(chip)
+            self._built = True
+        for chip in grid.children:
+            chip.selected = chip.value == self.draft.heard_from
+        self.adults = self.draft.adults
+        self.question = "How did they hear about us? (optional)"
+        super().load()
+
+    def heard_pressed(self, chip: ChoiceChip) -> None:
+        self.draft.heard_from = None if chip.selected else chip.value
+        for other in self.ids.heard.children:
+            other.selected = other.value == self.draft.heard_from
+
+    def heard_chip(self, code: str) -> ChoiceChip:
+        return next(c for c in self.ids.heard.children if c.value == code)
+
+    def change_adults(self, delta: int) -> None:
+        self.adults = self.draft.set_adults(self.draft.adults + delta)
+
+
+class RegConsentScreen(RegStepScreen):
+    """Extra-support criteria, recorded only when the family agrees."""
+
+    consent = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._built = False
+
+    def load(self) -> None:
+        grid = self.ids.criteria
+        if not self._built:
+            for code in THEMATIC_CRITERIA:
+                chip = ChoiceChip(text=words.CRITERIA_WORDS[code], value=code, toggles=False)
+                chip.bind(on_release=self.criterion_pressed)
+                grid.add_widget(chip)
+            self._built = True
+        self.consent = self.draft.consent
+        self._show()
+        self.question = (
+            "Ask the family: may we record any of these? They help us get funding for "
+            "sessions. Skip this if they would rather not."
+        )
+        super().load()
+
+    def _show(self) -> None:
+        self.ids.consent.selected = self.draft.consent
+        for chip in self.ids.criteria.children:
+            chip.disabled = not self.draft.consent
+            chip.selected = chip.value in self.draft.criteria
+
+    def consent_pressed(self) -> None:
+        self.draft.set_consent(not self.draft.consent)
+        self.consent = self.draft.consent
+        self._show()
+
+    def criterion_pressed(self, chip: ChoiceChip) -> None:
+        try:
+            self.draft.toggle_criterion(chip.value)
+        except ValidationError as exc:
+            self.say(words.sentence(str(exc)), error=True)
+        self._show()
+
+    def criterion_chip(self, code: str) -> ChoiceChip:
+        return next(c for c in self.ids.criteria.children if c.value == code)
+
+
+class RegCardScreen(RegStepScreen):
+    """Tap a new card to give it to the family (optional), then register."""
+
+    captures_cards = BooleanProperty(True)
+    card_text = StringProperty("")
+    has_card = BooleanProperty(False)
+    summary = StringProperty("")
+    saving = BooleanProperty(False)
+
+    def load(self) -> None:
+        d = self.draft
+        kids = words.join_names(d.children) or "no children"
+        self.summary = f"{d.greeting_name}, {d.postcode}, {kids}"
+        self._show_card()
+        self.saving = False
+        self.question = "Tap a new card on the reader to give it to them. You can skip this."
+        super().load()
+
+    def _show_card(self) -> None:
+        uid = self.draft.card_uid
+        self.has_card = uid is not None
+        self.card_text = f"Card ready: {uid}" if uid else "No card yet"
+
+    def card_captured(self, uid: str) -> None:
+        self.say("Checking the card...")
+        self.app.check_card_is_new(uid, self._card_checked)
+
+    def _card_checked(self, uid: str, is_new: bool) -> None:
+        if not is_new:
+            self.say(
+                "That card already belongs to another family. Please use a new card, or "
+                "register them without one.",
+                error=True,
+            )
+            return
+        self.draft.card_uid = uid
+        self._show_card()
+        self.say("Card ready. Press Register to save the family.")
+
+    def forget_card(self) -> None:
+        self.draft.card_uid = None
+        self._show_card()
+        self.say(self.question)
+
+    def next_pressed(self) -> None:
+        if not self.saving:
+            self.saving = True
+            self.say("Saving...")
+            self.app.register_draft()
+
+    def failed(self, message: str) -> None:
+        self.saving = False
+        self.say(message, error=True)
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -1,0 +1,67 @@
+"""Today's register: who is in at the session on now, with counts of grown-ups and children.
+
+Names, children and times only: whether a family qualifies is never shown at the door.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.metrics import dp, sp
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.label import Label
+
+from kiosk.domain.desk import Register
+from kiosk.ui import words
+from kiosk.ui.screens.base import KioskScreen
+
+
+class RegisterLineLabel(Label):
+    pass
+
+
+class TodayRegisterScreen(KioskScreen):
+    session_text = StringProperty("")
+    families_count = NumericProperty(0)
+    adults_count = NumericProperty(0)
+    children_count = NumericProperty(0)
+    session_on = BooleanProperty(True)
+    message = StringProperty("")
+
+    def on_pre_enter(self, *args) -> None:
+        self.message = "Loading..."
+        self.app.load_register(self.show)
+
+    def show(self, register: Register | None) -> None:
+        box = self.ids.lines
+        box.clear_widgets()
+        self.session_on = register is not None
+        if register is None:
+            self.session_text = "No session on right now"
+            self.families_count = self.adults_count = self.children_count = 0
+            self.message = "Start a session to sign families in."
+            return
+        self.session_text = words.session_words(register.session)
+        self.families_count, self.adults_count, self.children_count = (
+            register.families,
+            register.adults,
+            register.children,
+        )
+        self.message = "" if register.lines else "Nobody has signed in yet."
+        for line in register.lines:
+            kids = words.join_names(list(line.children)) or "no children"
+            at = line.at.astimezone(self.app.desk.tz)
+            how = "card" if line.method == "card" else "signed in by a volunteer"
+            box.add_widget(
+                RegisterLineLabel(
+                    text=f"[b]{line.greeting_name}[/b]   {kids}\n"
+                    f"[size={int(sp(16))}][color=46536A]{words.clock(at)}, {how}"
+                    f"{'' if line.adults == 1 else f', {line.adults} grown-ups'}"
+                    "[/color][/size]",
+                    height=dp(62),
+                )
+            )
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))

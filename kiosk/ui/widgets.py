@@ -1,0 +1,142 @@
+"""The kiosk's building blocks: big buttons, tick chips, the volunteer header, status lines.
+
+Layout and colour are in ``widgets.kv``; here only properties and events. Every pressable thing
+is at least ``theme.TOUCH_MIN`` high.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.metrics import sp
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    NumericProperty,
+    OptionProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+
+from kiosk.ui import theme
+
+_STYLES = {
+    # style: (background, pressed, text)
+    "primary": (theme.PRIMARY, theme.PRIMARY_PRESSED, theme.ON_PRIMARY),
+    "secondary": (theme.SECONDARY, theme.SECONDARY_PRESSED, theme.INK),
+    "danger": (theme.DANGER, theme.PRIMARY_PRESSED, theme.ON_PRIMARY),
+    "key": (theme.SURFACE, theme.SECONDARY_PRESSED, theme.INK),
+    "accent": (theme.ACCENT, theme.SECONDARY_PRESSED, theme.INK),
+    "on_bar": (theme.rgba("#3A5688"), theme.rgba("#1B2F52"), theme.ON_VOLUNTEER_BAR),
+}
+
+
+class KioskButton(ButtonBehavior, Label):
+    """A big rounded button. ``style``: primary, secondary, danger, key, accent, on_bar."""
+
+    style = OptionProperty("primary", options=list(_STYLES))
+    bg = ColorProperty(theme.PRIMARY)
+    bg_pressed = ColorProperty(theme.PRIMARY_PRESSED)
+    fg = ColorProperty(theme.ON_PRIMARY)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.on_style(self, self.style)
+
+    def on_style(self, _instance, style: str) -> None:
+        self.bg, self.bg_pressed, self.fg = _STYLES[style]
+
+
+class ChoiceChip(ButtonBehavior, BoxLayout):
+    """A big toggle with a tick box: a child's name, an answer, a consent.
+
+    ``toggles`` False makes it a plain choice (the screen decides what selection means, e.g. one
+    answer of many). ``note`` is a second, smaller line (``Not here today``).
+    """
+
+    text = StringProperty("")
+    note = StringProperty("")
+    selected = BooleanProperty(False)
+    toggles = BooleanProperty(True)
+    value = StringProperty("")
+    font_size = NumericProperty(sp(theme.FONT_BODY))
+
+    def on_release(self) -> None:
+        if self.toggles:
+            self.selected = not self.selected
+
+
+class ScreenHeader(BoxLayout):
+    """The bar across the top of volunteer screens: back, title, and one main action."""
+
+    title = StringProperty("")
+    back_text = StringProperty("Back")
+    back_arrow = BooleanProperty(True)
+    action_text = StringProperty("")
+    action_disabled = BooleanProperty(False)
+    __events__ = ("on_back", "on_action")
+
+    def on_back(self) -> None:
+        pass
+
+    def on_action(self) -> None:
+        pass
+
+
+class StatusLine(BoxLayout):
+    """A coloured dot and a sentence: green for fine, red for needs attention."""
+
+    text = StringProperty("")
+    ok = BooleanProperty(True)
+    label = StringProperty("")
+
+
+class Reveal(BoxLayout):
+    """A part of a screen that is there or not (a keyboard, a list).
+
+    Hidden, it takes its children out of the widget tree, so nothing invisible can catch a
+    touch meant for what is underneath (a disabled Kivy widget swallows touches on it). Shown,
+    it takes the space of its children, or all the space left when ``expand`` is True.
+    """
+
+    shown = BooleanProperty(True)
+    expand = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        self._stash: list = []
+        super().__init__(**kwargs)
+        self.bind(minimum_height=self._fit, expand=self._fit)
+        Clock.schedule_once(lambda _dt: self._apply(), 0)
+
+    def on_shown(self, _instance, _shown: bool) -> None:
+        self._apply()
+
+    def _apply(self) -> None:
+        if self.shown and self._stash:
+            for child in reversed(self._stash):
+                self.add_widget(child)
+            self._stash = []
+        elif not self.shown and self.children:
+            self._stash = list(self.children)
+            self.clear_widgets()
+        self._fit()
+
+    def _fit(self, *_args) -> None:
+        if self.shown and self.expand:
+            self.size_hint_y = 1
+        else:
+            self.size_hint_y = None
+            self.height = self.minimum_height if self.shown else 0
+
+
+class Notice(Label):
+    """A message line: plain when ``error`` is False, red on pink when it is an error."""
+
+    error = BooleanProperty(False)
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
