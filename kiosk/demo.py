@@ -101,7 +101,7 @@ def run_terminal_demo(out: TextIO, data_dir: Path | None = None, seed: int = 201
     )
     print(f"Data folder: {folder}", file=out)
     print("Registering 30 families...", file=out)
-    postcodes = ["WS7 1AA", "WS11 4BQ", "WS12 2HN", "WS13 6YY", "WS14 9AB", "WS15 1AA"]
+    postcodes = ["WS7 1AA", "WS13 6YY", "WS14 9AB", "WS12 2HN", "WS15 1AA", "B33 8TH"]
     names = ["Sarah", "Aisha", "Tom", "Magda", "Priya", "Ioana", "Jess", "Kate", "Sam", "Ola"]
     kids = ["Mia", "Leo", "Zara", "Alfie", "Isla", "Kuba", "Arjun", "Maya", "Sofia", "Noah"]
     cards: list[str] = []
