@@ -8,6 +8,15 @@ a mistyped command exits 2 with argparse's usage message.
     kiosk-admin family add --name Sarah --postcode "WS7 1AA" --child Mia:2024-03 --card 04A23B1C
     kiosk-admin tap 04A23B1C
     kiosk-admin export attendance --from 2026-09-01 > autumn.csv
+    kiosk-admin doctor                       # ok|warn|fail lines; exit 1 if any check fails
+    kiosk-admin backup create                # also: backup list, backup restore NAME [--force]
+    kiosk-admin --config /etc/doorstep/kiosk.toml config check
+
+``--config FILE`` (else ``$KIOSK_CONFIG``, else ``/etc/doorstep/kiosk.toml`` if it exists) gives
+the data folder when neither ``--data`` nor ``$KIOSK_DATA`` does, and the settings ``doctor``,
+``backup`` and ``config check`` use. The appliance commands live in ``kiosk.doctor``,
+``kiosk.backup`` and ``kiosk.config``; they run without opening the store first, so they work
+(and say what is wrong) when the store or the configuration does not.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from kiosk.clock import clock_is_synchronised
 from kiosk.domain.desk import KIOSK_TZ, DoorDesk
@@ -37,6 +46,16 @@ DEFAULT_DATA = "/var/lib/doorstep"
 
 def data_dir_default() -> str:
     return os.environ.get("KIOSK_DATA") or DEFAULT_DATA
+
+
+def _config_data(explicit: str | None) -> str:
+    """The data folder from the configuration file when one is given or installed."""
+    from kiosk.config import config_path, load_config
+
+    path = config_path(explicit)
+    if explicit or os.environ.get("KIOSK_CONFIG") or path.exists():
+        return str(load_config(path).store.data)
+    return DEFAULT_DATA
 
 
 def parse_at(text: str | None) -> datetime:
@@ -114,6 +133,78 @@ class Admin:
         self.say(f"version: {saved.version}")
         return 0
 
+    def risk_import_lsoa(self, args: argparse.Namespace) -> int:
+        """The list from official data (``kiosk.lsoa_import``); prints key: value lines."""
+        from kiosk.domain.lsoa import LsoaDataError
+        from kiosk.lsoa_import import build_lsoa_risk_areas, save_lsoa_risk_list, terminal_progress
+
+        show_bar = args.progress if args.progress is not None else self.err.isatty()
+        try:
+            result = build_lsoa_risk_areas(
+                args.postcodes,
+                args.imd,
+                most_deprived=args.most_deprived,
+                deciles=args.deciles,
+                local_authorities=args.local_authority,
+                counties=args.county,
+                keep_all_terminated=args.verbose,
+                skip_invalid=args.skip_invalid,
+                progress=terminal_progress(self.err) if show_bar else None,
+            )
+        except LsoaDataError as exc:
+            self._bad_lines(exc.source, exc.problems, exc.count)
+            print(
+                f"{exc.source}: {exc.count} invalid line(s); the risk list is unchanged (fix "
+                "them, or use --skip-invalid to import the valid lines)",
+                file=self.err,
+            )
+            return 1
+        chosen = result.postcodes
+        if chosen.skipped:
+            self._bad_lines(chosen.source, list(chosen.problems), chosen.skipped)
+        self.say(f"rule: {result.rule}")
+        for src in result.sources:
+            self.say(
+                f"source: {src.role} {src.name} {src.date} ({src.rows} rows, {src.size} bytes) "
+                f"sha256:{src.sha256}"
+            )
+        self.say(f"rows: {chosen.rows}")
+        self.say(f"lsoas: {chosen.lsoas}")
+        self.say(f"postcodes: {len(chosen.postcodes)}")
+        self.say(f"terminated: {chosen.terminated}")
+        if args.verbose:
+            for postcode in chosen.terminated_postcodes:
+                self.say(f"terminated postcode: {postcode}")
+        elif chosen.terminated:
+            more = (
+                " (--verbose lists all)"
+                if chosen.terminated > len(chosen.terminated_postcodes)
+                else ""
+            )
+            self.say(f"terminated e.g.: {', '.join(chosen.terminated_postcodes)}{more}")
+        if chosen.outside_england:
+            self.say(f"outside england: {chosen.outside_england}")
+        if chosen.unranked:
+            self.say(f"unranked: {chosen.unranked}")
+        if chosen.skipped:
+            self.say(f"skipped: {chosen.skipped}")
+        change = compare(self.store.risk_list(), result.areas)
+        self.say(f"added: {len(change.added)}")
+        self.say(f"removed: {len(change.removed)}")
+        self.say(f"unchanged: {len(change.unchanged)}")
+        if args.dry_run:
+            self.say("dry run: the risk list is unchanged")
+            return 0
+        saved = save_lsoa_risk_list(self.store, result, datetime.now(UTC))
+        self.say(f"version: {saved.version}")
+        return 0
+
+    def _bad_lines(self, source: str, problems: list[tuple[int, str]], count: int) -> None:
+        for number, message in problems:
+            print(f"{source}: line {number}: {message}", file=self.err)
+        if count > len(problems):
+            print(f"{source}: ... and {count - len(problems)} more bad line(s)", file=self.err)
+
     def risk_show(self, args: argparse.Namespace) -> int:
         risk = self.store.risk_list()
         self.say(f"# risk list {risk.version} ({len(risk.areas)} entries)")
@@ -137,10 +228,16 @@ class Admin:
     def risk_history(self, args: argparse.Namespace) -> int:
         for version in self.store.risk_history():
             when = version.created_at.isoformat() if version.created_at else "-"
-            self.say(
+            line = (
                 f"{version.version}\t{when}\t{len(version.areas)} entries\t"
                 f"sha256:{version.digest}\t{version.source}"
             )
+            # Lists built from official data (risk import-lsoa) also say how and from what.
+            if version.rule:
+                line += f"\trule: {version.rule}"
+            for src in version.sources:
+                line += f"\t{src.role}: {src.name} {src.date} sha256:{src.sha256}"
+            self.say(line)
         return 0
 
     # -- families and cards -----------------------------------------------------------------
@@ -301,6 +398,139 @@ class Admin:
         return reader_test(config, args.timeout, self.out)
 
 
+class Appliance:
+    """The appliance's commands (doctor, backup, config check): they open what they need
+    themselves, so they work when the store or the configuration is broken."""
+
+    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+        self.args = args
+        self.out = out
+        self.err = err
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    @property
+    def config_file(self) -> Path:
+        from kiosk.config import config_path
+
+        return config_path(self.args.config)
+
+    def config(self) -> Any:
+        from kiosk.config import load_config
+
+        return load_config(self.config_file)
+
+    def data(self) -> Path:
+        """``--data``, ``$KIOSK_DATA``, else the config's ``[store] data``."""
+        if self.args.data or os.environ.get("KIOSK_DATA"):
+            return Path(self.args.data or os.environ["KIOSK_DATA"])
+        return self.config().store.data
+
+    def backup_folder(self, explicit: str | None) -> Path:
+        if explicit:
+            return Path(explicit)
+        if self.args.config or os.environ.get("KIOSK_CONFIG") or self.config_file.exists():
+            return self.config().backup.folder
+        from kiosk.config import DEFAULT_BACKUP_FOLDER
+
+        return DEFAULT_BACKUP_FOLDER
+
+    # -- doctor -------------------------------------------------------------------------------
+    def doctor(self) -> int:
+        from kiosk.doctor import exit_status, run_doctor
+
+        config_file: Path | None = self.config_file
+        if self.args.self_check and not (
+            self.args.config or os.environ.get("KIOSK_CONFIG") or self.config_file.exists()
+        ):
+            config_file = None  # a release checked before any config is installed
+        findings = run_doctor(config_file, self_check_only=self.args.self_check)
+        for finding in findings:
+            self.say(finding.line())
+        return exit_status(findings)
+
+    # -- config -------------------------------------------------------------------------------
+    def config_check(self) -> int:
+        from kiosk.config import describe
+
+        config = self.config()
+        for key, value in describe(config):
+            self.say(f"{key}: {value}")
+        if config.sync.endpoint:
+            problem = config.token_problem()
+            if problem:
+                self.say(
+                    f"warn: [sync] token_file: {problem} — put the token from "
+                    "'kiosk-central device add' in it"
+                )
+        self.say("config ok")
+        return 0
+
+    # -- backups ------------------------------------------------------------------------------
+    def _keep_days(self) -> int | None:
+        if self.args.config or os.environ.get("KIOSK_CONFIG") or self.config_file.exists():
+            return self.config().backup.keep_days
+        return None
+
+    def backup_create(self) -> int:
+        from kiosk.backup import create_backup, prune_backups
+
+        folder = self.backup_folder(self.args.to)
+        info = create_backup(self.data(), folder)
+        self.say(f"backup: {info.name}")
+        self.say(f"file: {info.path}")
+        self.say(f"holds: {info.describe()}")
+        self.say(f"files: {len(info.files)}, {info.size} bytes")
+        keep = None if self.args.no_prune else self._keep_days()
+        if keep is not None:
+            for old in prune_backups(folder, keep):
+                self.say(f"pruned: {old.name} (older than {keep} days)")
+        return 0
+
+    def backup_list(self) -> int:
+        from kiosk.backup import list_backups
+
+        folder = self.backup_folder(self.args.folder)
+        backups, problems = list_backups(folder)
+        for info in backups:
+            self.say(
+                f"{info.name}\t{info.created_at:%Y-%m-%d %H:%M} UTC\tseq up to "
+                f"{info.highest_seq}\t{info.events} events\t{info.size} bytes"
+            )
+        for problem in problems:
+            print(f"warning: {problem}", file=self.err)
+        if not backups:
+            print(f"no backups in {folder}", file=self.err)
+        return 0
+
+    def backup_restore(self) -> int:
+        from kiosk.backup import restore_backup
+
+        folder = self.backup_folder(self.args.folder)
+        report = restore_backup(self.data(), folder, self.args.name, force=self.args.force)
+        info = report.backup
+        self.say(
+            f"restored: {info.name} (taken {info.created_at:%Y-%m-%d %H:%M} UTC, "
+            f"seq up to {info.highest_seq})"
+        )
+        if report.merged:
+            from kiosk.backup import span_text
+
+            self.say(
+                f"kept: {len(report.merged)} event(s) recorded after the backup "
+                f"({span_text(report.merged)}), merged into the restored store; they will be sent"
+            )
+        if report.pre_restore is not None:
+            self.say(f"before: the data as it was is saved as backup {report.pre_restore.name}")
+        for rel in report.replaced:
+            self.say(f"from the backup: {rel} (the version before is in the pre-restore backup)")
+        for note in report.notes:
+            self.say(f"note: {note}")
+        self.say("next: sudo systemctl start doorstep-kiosk doorstep-sync")
+        return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk-admin",
@@ -311,6 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--data",
         default=None,
         help=f"the kiosk's data folder (default: $KIOSK_DATA, else {DEFAULT_DATA})",
+    )
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="the appliance's configuration (default: $KIOSK_CONFIG, else "
+        "/etc/doorstep/kiosk.toml when it exists)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -324,6 +561,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="report the changes, save nothing")
     p.add_argument("--skip-invalid", action="store_true", help="import the valid lines only")
     p.set_defaults(run=Admin.risk_import)
+    p = risk.add_parser(
+        "import-lsoa",
+        help="replace the list with the postcodes of England's most deprived LSOAs, from the "
+        "ONS Postcode Directory and the English IMD",
+    )
+    p.add_argument("--postcodes", required=True, metavar="FILE", help="ONSPD extract (CSV)")
+    p.add_argument(
+        "--imd",
+        metavar="FILE",
+        help="English IMD file (CSV: LSOA code, rank, decile); default: the directory's imd column",
+    )
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument(
+        "--most-deprived",
+        metavar="PCT",
+        help="e.g. 30%%: IMD rank at most PCT of England's LSOAs (9,853 of 32,844 for 30%%)",
+    )
+    how.add_argument("--deciles", metavar="LIST", help="IMD deciles, e.g. 1-3")
+    p.add_argument(
+        "--local-authority",
+        action="append",
+        default=[],
+        metavar="CODE|NAME",
+        help="only this district (E07000196, or its name with --imd); repeat for more",
+    )
+    p.add_argument(
+        "--county", action="append", default=[], metavar="CODE", help="only this county (oscty)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="report the counts, save nothing")
+    p.add_argument("--skip-invalid", action="store_true", help="import despite bad lines")
+    p.add_argument("--verbose", action="store_true", help="list every terminated postcode")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
+    p.set_defaults(run=Admin.risk_import_lsoa)
     risk.add_parser("show", help="print the current list").set_defaults(run=Admin.risk_show)
     p = risk.add_parser("check", help="is a postcode in the list?")
     p.add_argument("postcode")
@@ -408,6 +683,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--usb-device", help="input device path or name (USB readers)")
     p.add_argument("--timeout", type=float, default=30.0)
     p.set_defaults(run=Admin.reader_test)
+
+    p = sub.add_parser(
+        "doctor", help="check the box (reader, clock, disk, store, server) and say what to fix"
+    )
+    p.add_argument(
+        "--self-check",
+        action="store_true",
+        help="only check that this release's code and the config load (used by update.sh)",
+    )
+    p.set_defaults(appliance=Appliance.doctor)
+
+    backup = group("backup", "backups of the data folder")
+    p = backup.add_parser("create", help="back the data folder up now")
+    p.add_argument("--to", metavar="DIR", help="backup folder (default: [backup] folder)")
+    p.add_argument("--no-prune", action="store_true", help="keep old backups this time")
+    p.set_defaults(appliance=Appliance.backup_create)
+    p = backup.add_parser("list", help="the backups, oldest first")
+    p.add_argument("--in", dest="folder", metavar="DIR", help="backup folder")
+    p.set_defaults(appliance=Appliance.backup_list)
+    p = backup.add_parser("restore", help="put a backup back (stop the kiosk units first)")
+    p.add_argument("name", help="a name from backup list, or a backup file's path")
+    p.add_argument("--in", dest="folder", metavar="DIR", help="backup folder")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even though newer events exist: they are merged into the restored store",
+    )
+    p.set_defaults(appliance=Appliance.backup_restore)
+
+    config = group("config", "the appliance's configuration file")
+    config.add_parser("check", help="check every key and print what it sets").set_defaults(
+        appliance=Appliance.config_check
+    )
     return parser
 
 
@@ -417,8 +725,10 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
-    data = Path(args.data or data_dir_default())
     try:
+        if getattr(args, "appliance", None) is not None:
+            return args.appliance(Appliance(args, out, err))
+        data = Path(args.data or os.environ.get("KIOSK_DATA") or _config_data(args.config))
         admin = Admin(data, out, err)
         return args.run(admin, args)
     except RiskListError as exc:

@@ -31,9 +31,7 @@ from typing import TextIO
 from kiosk.hardware.base import BadCardData, ReaderBase, ReaderError, normalise_uid
 
 #: Cards for demo mode: press 1-9 (KeyboardReader) or use them in a script.
-DEMO_CARDS: dict[str, str] = {
-    str(n): f"DE40{n:02X}{n * 17:02X}" for n in range(1, 10)
-}
+DEMO_CARDS: dict[str, str] = {str(n): f"DE40{n:02X}{n * 17:02X}" for n in range(1, 10)}
 
 #: How long a demo tap keeps the card on the fake reader.
 DEFAULT_TAP_HOLD = 0.3

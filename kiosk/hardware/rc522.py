@@ -136,8 +136,7 @@ RESET_SETTLE = 0.05
 #: Version register values when nothing answers on the bus (MISO stuck low or high).
 SILENT_BUS_VALUES = (0x00, 0xFF)
 #: Version register values of chips known to work (0x88 and 0x12 are common clones).
-KNOWN_VERSIONS = {0x88: "FM17522 clone", 0x90: "v0.0", 0x91: "v1.0", 0x92: "v2.0",
-                  0x12: "clone"}
+KNOWN_VERSIONS = {0x88: "FM17522 clone", 0x90: "v0.0", 0x91: "v1.0", 0x92: "v2.0", 0x12: "clone"}
 
 
 def crc_a(data: Iterable[int]) -> bytes:

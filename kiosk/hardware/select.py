@@ -109,9 +109,7 @@ class ReaderConfig:
                 f"usb_uid_format must be auto, hex or decimal, got {self.usb_uid_format!r}"
             )
         if self.usb_byte_order not in ("little", "big"):
-            raise ValueError(
-                f"usb_byte_order must be little or big, got {self.usb_byte_order!r}"
-            )
+            raise ValueError(f"usb_byte_order must be little or big, got {self.usb_byte_order!r}")
         if not 0.01 <= self.poll_interval <= 5:
             raise ValueError(
                 f"poll_interval must be between 0.01 and 5 seconds, got {self.poll_interval!r}"
@@ -205,9 +203,8 @@ def open_feedback(config: FeedbackConfig, pin_factory: Any = None) -> Feedback:
 def describe_reader(config: ReaderConfig) -> str:
     """A short description of the configured reader, for messages to a person."""
     if config.kind == "rc522":
-        return (
-            f"RC522 on /dev/spidev{config.spi_bus}.{config.spi_device}"
-            + (f", reset GPIO{config.reset_pin}" if config.reset_pin is not None else "")
+        return f"RC522 on /dev/spidev{config.spi_bus}.{config.spi_device}" + (
+            f", reset GPIO{config.reset_pin}" if config.reset_pin is not None else ""
         )
     if config.kind == "usb":
         return f"USB reader {config.usb_device or '(found automatically)'}"

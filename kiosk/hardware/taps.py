@@ -238,8 +238,12 @@ class ReaderLoop:
     def _poll_failed(self, exc: Exception) -> float:
         self._failures += 1
         message = str(exc) or type(exc).__name__
-        log.debug("Card reader %s poll failed (%d in a row): %s",
-                  self.reader.name, self._failures, message)
+        log.debug(
+            "Card reader %s poll failed (%d in a row): %s",
+            self.reader.name,
+            self._failures,
+            message,
+        )
         if self._failures < self.failures_before_reset:
             return self.poll_interval
         if self._health.is_ok:
@@ -255,11 +259,16 @@ class ReaderLoop:
         try:
             self.reader.reset()
         except Exception as reset_exc:
-            log.warning("Card reader %s reset attempt %d failed: %s",
-                        self.reader.name, self._reset_attempts, reset_exc)
+            log.warning(
+                "Card reader %s reset attempt %d failed: %s",
+                self.reader.name,
+                self._reset_attempts,
+                reset_exc,
+            )
         else:
-            log.info("Card reader %s re-initialised (attempt %d)",
-                     self.reader.name, self._reset_attempts)
+            log.info(
+                "Card reader %s re-initialised (attempt %d)", self.reader.name, self._reset_attempts
+            )
         return max(self.poll_interval, self._backoff(self._reset_attempts))
 
     def _set_health(self, health: ReaderHealth) -> None:

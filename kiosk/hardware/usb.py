@@ -55,9 +55,32 @@ KEY_KPENTER = 96
 KEY_LEFTSHIFT = 42
 KEY_RIGHTSHIFT = 54
 KEY_CHARACTERS: dict[int, str] = {
-    2: "1", 3: "2", 4: "3", 5: "4", 6: "5", 7: "6", 8: "7", 9: "8", 10: "9", 11: "0",
-    79: "1", 80: "2", 81: "3", 75: "4", 76: "5", 77: "6", 71: "7", 72: "8", 73: "9", 82: "0",
-    30: "A", 48: "B", 46: "C", 32: "D", 18: "E", 33: "F",
+    2: "1",
+    3: "2",
+    4: "3",
+    5: "4",
+    6: "5",
+    7: "6",
+    8: "7",
+    9: "8",
+    10: "9",
+    11: "0",
+    79: "1",
+    80: "2",
+    81: "3",
+    75: "4",
+    76: "5",
+    77: "6",
+    71: "7",
+    72: "8",
+    73: "9",
+    82: "0",
+    30: "A",
+    48: "B",
+    46: "C",
+    32: "D",
+    18: "E",
+    33: "F",
 }
 SHIFT_KEYS = {KEY_LEFTSHIFT, KEY_RIGHTSHIFT}
 #: Shown for a key that cannot be part of a card number, so the error shows the garbage.
@@ -290,11 +313,7 @@ def find_input_device(evdev: object, wanted: str | None) -> object:
         except OSError:
             continue
         keys = set(device.capabilities().get(EV_KEY, ()))
-        matches = (
-            wanted.lower() in device.name.lower()
-            if wanted
-            else {KEY_ENTER, 2, 11} <= keys
-        )
+        matches = wanted.lower() in device.name.lower() if wanted else {KEY_ENTER, 2, 11} <= keys
         if matches:
             candidates.append(device)
         else:

@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# Install the Doorstep kiosk on a fresh Raspberry Pi OS (Bookworm; Pi 3, 4 or 5), or upgrade it
+# in place: run it again at any time, it changes only what is not as it should be.
+#
+#   git clone <doorstep repository> ~/doorstep && cd ~/doorstep
+#   sudo scripts/install-pi.sh --device-id kiosk-hall-1 --site hall \
+#        --endpoint https://central.example.org
+#
+# What it does (each step is skipped when already done):
+#   1. apt packages: Python, a compiler for spidev/evdev, the GPU and touch libraries Kivy uses
+#   2. SPI on (dtparam=spi=on in /boot/firmware/config.txt; a reboot makes it take effect)
+#   3. the `kiosk` system user and its groups (/usr/lib/sysusers.d/doorstep.conf)
+#   4. folders with tight permissions (/usr/lib/tmpfiles.d/doorstep.conf): /etc/doorstep 0750
+#      root:kiosk, /var/lib/doorstep and /var/backups/doorstep 0750 kiosk:kiosk
+#   5. /etc/doorstep/kiosk.toml, only if there is none (an existing one is checked, not touched)
+#   6. the systemd units, the journald size limits, and /usr/local/bin/kiosk-admin
+#   7. the program itself: scripts/update.sh builds a venv in /opt/doorstep/releases/, checks
+#      it and switches /opt/doorstep/current to it
+#   8. enables the units (kiosk app on tty1, sync daemon, nightly backup timer) and starts them
+# and finally prints what is left to do (the device token, a reboot for SPI...).
+#
+# Options:
+#   --device-id ID, --site SITE, --endpoint URL, --reader rc522|usb|fake
+#                        values for a new /etc/doorstep/kiosk.toml (ignored if it exists)
+#   --journal volatile|persistent
+#                        where the journal keeps logs (default volatile: RAM, no SD wear)
+#   --root DIR           install into DIR instead of / (CI, or preparing an image): no apt, no
+#                        useradd, no systemctl start; prints what it would have done instead
+#   --no-venv, --prebuilt-venv DIR, --wheel FILE
+#                        passed to scripts/update.sh (see there)
+#   --no-start           install and enable, but do not start or restart anything
+set -euo pipefail
+
+ROOT=""
+DEVICE_ID=""
+SITE=""
+ENDPOINT=""
+READER="rc522"
+JOURNAL="volatile"
+START=1
+UPDATE_ARGS=()
+
+APT_PACKAGES=(
+  python3 python3-venv python3-dev gcc libc6-dev git ca-certificates
+  libegl1 libgles2 libgl1 libgl1-mesa-dri libgbm1 libdrm2 libmtdev1 fonts-dejavu-core
+)
+
+say() { printf 'install: %s\n' "$*"; }
+die() {
+  printf 'install: %s\n' "$*" >&2
+  exit 1
+}
+# A step that changes the machine itself: done for real, or only shown under --root.
+run_or_show() {
+  if [ -n "$ROOT" ]; then
+    say "skipped (--root): $*"
+  else
+    "$@"
+  fi
+}
+
+while (($#)); do
+  case "$1" in
+    --root) ROOT="${2:?--root needs a folder}"; shift 2 ;;
+    --device-id) DEVICE_ID="${2:?}"; shift 2 ;;
+    --site) SITE="${2:?}"; shift 2 ;;
+    --endpoint) ENDPOINT="${2:?}"; shift 2 ;;
+    --reader) READER="${2:?}"; shift 2 ;;
+    --journal) JOURNAL="${2:?}"; shift 2 ;;
+    --no-start) START=0; shift ;;
+    --no-venv) UPDATE_ARGS+=(--no-venv); shift ;;
+    --prebuilt-venv | --wheel) UPDATE_ARGS+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+
+case "$READER" in rc522 | usb | fake) ;; *) die "--reader must be rc522, usb or fake" ;; esac
+case "$JOURNAL" in volatile | persistent) ;; *) die "--journal must be volatile or persistent" ;; esac
+[[ "$DEVICE_ID$SITE" =~ ^[A-Za-z0-9._-]*$ ]] || die "--device-id and --site: letters, digits, . _ - only"
+[[ "$ENDPOINT" =~ ^[A-Za-z0-9.:/_-]*$ ]] || die "--endpoint must be a plain URL like https://central.example.org"
+
+ROOT="${ROOT%/}"
+if [ -n "$ROOT" ]; then
+  mkdir -p "$ROOT"
+  ROOT="$(cd "$ROOT" && pwd)"
+elif [ "$(id -u)" != 0 ]; then
+  die "run as root: sudo $0 $*"
+fi
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+UNITS_SRC="$HERE/systemd"
+LEFT=() # what the admin still has to do, printed at the end
+NEED_REBOOT=0
+
+# Install a file only when its content or mode differs; says so. Returns 0 if it changed.
+put() { # put MODE SOURCE TARGET
+  local mode="$1" src="$2" dst="$3"
+  if [ -f "$dst" ] && cmp -s "$src" "$dst" && [ "$(stat -c %a "$dst")" = "${mode#0}" ]; then
+    return 1
+  fi
+  install -D -m "$mode" "$src" "$dst"
+  say "wrote ${dst#"$ROOT"}"
+}
+
+# -- 0. is this the right machine? ---------------------------------------------------------------------
+if [ -z "$ROOT" ] && [ -r /etc/os-release ]; then
+  # shellcheck source=/dev/null
+  codename="$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")"
+  case "$codename" in
+    bookworm | trixie) ;;
+    *) say "warning: made for Raspberry Pi OS Bookworm; this is '${codename:-unknown}'" ;;
+  esac
+fi
+
+# -- 1. packages ------------------------------------------------------------------------------------------
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [ -n "$ROOT" ]; then
+    say "skipped (--root): apt-get install --no-install-recommends ${missing[*]}"
+  else
+    say "installing packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+# -- 2. SPI ----------------------------------------------------------------------------------------------
+boot_config=""
+for candidate in "$ROOT/boot/firmware/config.txt" "$ROOT/boot/config.txt"; do
+  if [ -f "$candidate" ]; then
+    boot_config="$candidate"
+    break
+  fi
+done
+if [ -z "$boot_config" ]; then
+  say "no /boot/firmware/config.txt: not a Raspberry Pi? SPI left alone"
+elif grep -Eq '^[[:space:]]*dtparam=spi=on' "$boot_config"; then
+  :
+else
+  if grep -Eq '^[[:space:]]*#[[:space:]]*dtparam=spi=on' "$boot_config"; then
+    sed -i -E 's/^[[:space:]]*#[[:space:]]*(dtparam=spi=on)/\1/' "$boot_config"
+  else
+    printf '\n# Doorstep: the RC522 card reader is on SPI0\ndtparam=spi=on\n' >>"$boot_config"
+  fi
+  say "turned SPI on in ${boot_config#"$ROOT"}"
+  NEED_REBOOT=1
+fi
+
+# -- 3. the kiosk user ------------------------------------------------------------------------------------
+put 0644 "$UNITS_SRC/doorstep.sysusers" "$ROOT/usr/lib/sysusers.d/doorstep.conf" || true
+if [ -n "$ROOT" ]; then
+  say "skipped (--root): systemd-sysusers doorstep.conf (user kiosk; groups video input render spi gpio)"
+elif command -v systemd-sysusers >/dev/null; then
+  systemd-sysusers doorstep.conf
+else
+  getent group spi >/dev/null || groupadd --system spi
+  getent group gpio >/dev/null || groupadd --system gpio
+  id kiosk >/dev/null 2>&1 || useradd --system --home-dir / --no-create-home \
+    --shell /usr/sbin/nologin --comment "Doorstep kiosk" kiosk
+  usermod -aG video,input,render,spi,gpio kiosk
+fi
+
+# -- 4. folders ---------------------------------------------------------------------------------------------
+put 0644 "$UNITS_SRC/doorstep.tmpfiles" "$ROOT/usr/lib/tmpfiles.d/doorstep.conf" || true
+# The same lines as the tmpfiles file: "d PATH MODE USER GROUP".
+while read -r kind path mode user group _; do
+  [ "$kind" = d ] || continue
+  install -d -m "$mode" "$ROOT$path"
+  chmod "$mode" "$ROOT$path"
+  if [ -z "$ROOT" ]; then
+    chown "$user:$group" "$path"
+  fi
+done < <(grep -E '^d ' "$UNITS_SRC/doorstep.tmpfiles")
+if [ -n "$ROOT" ]; then
+  say "skipped (--root): chown of /etc/doorstep (root:kiosk), /var/lib/doorstep and /var/backups/doorstep (kiosk:kiosk)"
+fi
+install -d -m 0755 "$ROOT/opt/doorstep"
+
+# -- 5. the configuration -------------------------------------------------------------------------------------
+CONFIG="$ROOT/etc/doorstep/kiosk.toml"
+if [ ! -f "$CONFIG" ]; then
+  host="$(hostname 2>/dev/null || echo kiosk)"
+  device="${DEVICE_ID:-kiosk-${host//[^A-Za-z0-9._-]/-}}"
+  tmp="$(mktemp)"
+  cat >"$tmp" <<EOF
+# Doorstep kiosk configuration. Every key is checked at start: a wrong one stops the service
+# with a message naming it (journalctl -u doorstep-kiosk). Check it with:
+#   kiosk-admin config check
+# docs/appliance.md describes every key.
+
+[device]
+id = "$device"
+site = "${SITE:-unassigned}"
+
+[store]
+data = "/var/lib/doorstep"
+retention_days = 90
+
+[sync]
+# The central server; empty until there is one (check-ins are kept on the kiosk meanwhile).
+endpoint = "$ENDPOINT"
+# The device token printed by 'kiosk-central device add' (root:kiosk, mode 0640).
+token_file = "/etc/doorstep/token"
+# ca_file = "/etc/doorstep/ca.pem"   # only for a server with a certificate of its own CA
+batch_size = 200
+interval = 30
+
+[reader]
+# rc522 (SPI), usb (keyboard-style reader) or fake; pins are BCM GPIO numbers.
+kind = "$READER"
+spi_bus = 0
+spi_device = 0
+reset_pin = 25
+# usb_device = "/dev/input/by-id/usb-...-event-kbd"
+
+[feedback]
+enabled = true
+led_pin = 17
+buzzer_pin = 27
+buzzer_active_high = true
+
+[sessions]
+# The timetable is kept on the kiosk and edited with kiosk-admin session.
+source = "local"
+
+[backup]
+folder = "/var/backups/doorstep"
+keep_days = 14
+EOF
+  install -m 0640 "$tmp" "$CONFIG"
+  rm -f "$tmp"
+  say "wrote /etc/doorstep/kiosk.toml for device $device"
+  if [ -z "$DEVICE_ID" ]; then
+    LEFT+=("check [device] id and site in /etc/doorstep/kiosk.toml (id is now $device)")
+  fi
+else
+  say "kept the existing /etc/doorstep/kiosk.toml"
+fi
+chmod 0640 "$CONFIG"
+if [ -z "$ROOT" ]; then
+  chown root:kiosk "$CONFIG"
+fi
+
+# -- 6. units, journald, the admin command ---------------------------------------------------------------------
+units_changed=0
+for unit in doorstep-kiosk.service doorstep-sync.service doorstep-backup.service doorstep-backup.timer; do
+  put 0644 "$UNITS_SRC/$unit" "$ROOT/etc/systemd/system/$unit" && units_changed=1
+done
+journald_conf="$(mktemp)"
+sed "s/^Storage=.*/Storage=$JOURNAL/" "$UNITS_SRC/journald-doorstep.conf" >"$journald_conf"
+journald_changed=0
+put 0644 "$journald_conf" "$ROOT/etc/systemd/journald.conf.d/doorstep.conf" && journald_changed=1
+rm -f "$journald_conf"
+put 0755 "$HERE/scripts/kiosk-admin-wrapper.sh" "$ROOT/usr/local/bin/kiosk-admin" || true
+
+# -- 7. the program ----------------------------------------------------------------------------------------------
+update=("$HERE/scripts/update.sh" --source "$HERE" --no-restart)
+[ -n "$ROOT" ] && update+=(--root "$ROOT")
+"${update[@]}" "${UPDATE_ARGS[@]}"
+
+# -- 8. enable and start ------------------------------------------------------------------------------------------
+enable=(doorstep-kiosk.service doorstep-sync.service doorstep-backup.timer)
+if command -v systemctl >/dev/null; then
+  if [ -n "$ROOT" ]; then
+    systemctl --root="$ROOT" --quiet enable "${enable[@]}" 2>/dev/null
+    say "enabled in $ROOT: ${enable[*]}"
+  else
+    systemctl daemon-reload
+    systemctl --quiet enable "${enable[@]}"
+    # The app takes over tty1 from the login prompt (Conflicts= in its unit); keep it that way.
+    systemctl --quiet disable getty@tty1.service 2>/dev/null || true
+  fi
+else
+  say "no systemctl here: enable ${enable[*]} by hand"
+fi
+if [ -n "$ROOT" ]; then
+  say "skipped (--root): systemctl disable getty@tty1.service"
+fi
+
+if ((journald_changed)); then
+  run_or_show systemctl restart systemd-journald
+fi
+if ((START)); then
+  if ((units_changed)); then
+    run_or_show systemctl daemon-reload
+  fi
+  run_or_show systemctl start doorstep-backup.timer
+  run_or_show systemctl restart doorstep-kiosk.service ||
+    LEFT+=("the kiosk app did not start: journalctl -u doorstep-kiosk -b")
+  if [ -s "$ROOT/etc/doorstep/token" ] && grep -Eq '^[[:space:]]*endpoint[[:space:]]*=[[:space:]]*"https?://' "$CONFIG"; then
+    run_or_show systemctl restart doorstep-sync.service ||
+      LEFT+=("the sync daemon did not start: journalctl -u doorstep-sync -b")
+  else
+    say "not starting doorstep-sync yet: it needs the endpoint and the token (below)"
+  fi
+fi
+
+# -- what is left to do ------------------------------------------------------------------------------------------
+if [ ! -s "$ROOT/etc/doorstep/token" ]; then
+  LEFT+=("put this kiosk's token (from 'kiosk-central device add' on the server) in /etc/doorstep/token:
+     sudo install -m 0640 -g kiosk /dev/stdin /etc/doorstep/token   (paste it, then Ctrl+D)
+     sudo systemctl restart doorstep-sync")
+fi
+if ! grep -Eq '^[[:space:]]*endpoint[[:space:]]*=[[:space:]]*"https?://' "$CONFIG"; then
+  LEFT+=("set [sync] endpoint in /etc/doorstep/kiosk.toml, then: sudo systemctl restart doorstep-sync")
+fi
+if ((NEED_REBOOT)); then
+  LEFT+=("reboot, so that SPI is switched on: sudo reboot")
+fi
+LEFT+=("check the box: kiosk-admin doctor   (every line should start with ok)")
+
+echo
+release="$(readlink "$ROOT/opt/doorstep/current" 2>/dev/null || true)"
+echo "Doorstep is installed (${release##*/})."
+echo "Left to do:"
+n=1
+for item in "${LEFT[@]}"; do
+  printf '  %d. %s\n' "$n" "$item"
+  n=$((n + 1))
+done
