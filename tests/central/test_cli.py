@@ -8,7 +8,7 @@ import time
 import requests
 
 from central.cli import main
-from central.db import CentralDB, users
+from central.db import LATEST_VERSION, CentralDB, users
 from tests.sync.servers import REPO, command, free_port, subprocess_env
 
 
@@ -90,7 +90,7 @@ def test_serve_works_with_no_set_up(tmp_path):
                 break
             except requests.RequestException:
                 time.sleep(0.05)
-        assert health == {"status": "ok", "schema_version": 1}
+        assert health == {"status": "ok", "schema_version": LATEST_VERSION}
         assert (data / "central.sqlite3").exists()
         spec = requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()
         assert "/api/v1/events" in spec["paths"]

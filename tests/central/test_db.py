@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, text
 
 from central.db import (
     LATEST_VERSION,
+    MIGRATIONS,
     AlreadyExists,
     CentralDB,
     CentralError,
@@ -55,9 +56,10 @@ def statuses(result) -> list[str]:
 def test_a_new_database_is_created_at_the_latest_schema_version(db):
     assert db.schema_version() == LATEST_VERSION
     with db.engine.connect() as conn:
-        assert conn.execute(select(schema_version.c.description)).scalars().all() == [
-            "initial schema"
-        ]
+        described = conn.execute(
+            select(schema_version.c.description).order_by(schema_version.c.version)
+        )
+        assert described.scalars().all() == [m.description for m in MIGRATIONS]
 
 
 def test_opening_again_migrates_nothing_and_keeps_the_data(db_url, db):
@@ -84,21 +86,22 @@ def test_pending_migrations_run_in_order_once(db_url, db, monkeypatch):
     import central.db as module
 
     ran = []
+    step = LATEST_VERSION + 1
 
     def add_column(conn):
-        ran.append(2)
+        ran.append(step)
         conn.execute(text("ALTER TABLE orgs ADD COLUMN display_name VARCHAR(200)"))
 
     monkeypatch.setattr(
         module,
         "MIGRATIONS",
-        (*module.MIGRATIONS, module.Migration(2, "org display names", add_column)),
+        (*module.MIGRATIONS, module.Migration(step, "org display names", add_column)),
     )
-    monkeypatch.setattr(module, "LATEST_VERSION", 2)
+    monkeypatch.setattr(module, "LATEST_VERSION", step)
     first = CentralDB.open(db_url)
     second = CentralDB.open(db_url)
-    assert ran == [2]
-    assert first.schema_version() == 2
+    assert ran == [step]
+    assert first.schema_version() == step
     first.close()
     second.close()
 

@@ -1,0 +1,220 @@
+"""Charts for the reach report (matplotlib, Agg backend): SVG for the web, PNG for the PDF.
+
+Every chart comes with alt text that states its figures in words, and the web page and the PDF
+also give the figures as a table, so nothing is only in a picture. Colours are a dark and a light
+blue (distinguishable without colour vision, and against white at well over 3:1).
+
+    >>> for chart in reach_charts(reach):                       # doctest: +SKIP
+    ...     Path(f"{chart.name}.svg").write_text(chart.svg())
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib
+from matplotlib.figure import Figure
+
+from central.reports.reach import Counts, Reach, percent
+
+# The Agg (raster) backend, never a display. Figures are made with ``Figure`` directly, not
+# pyplot, so nothing global is kept between requests of the web server.
+matplotlib.use("Agg")
+
+QUALIFYING = "#1f4e79"  # dark blue
+OTHERS = "#9dc3e6"  # light blue
+REFERENCE = "#b35806"  # dark orange, for the overall share line
+INK = "#1a1a1a"
+GRID = "#d9d9d9"
+#: More sessions than this and the mix chart shows recurring sessions instead of each one held.
+MAX_SESSION_BARS = 40
+
+#: Our look, applied while a chart is drawn and saved (never to the whole process).
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 11,
+    "axes.edgecolor": "#8c8c8c",
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",  # text stays text in SVG (smaller, searchable)
+    "svg.hashsalt": "doorstep",  # the same figures give the same file
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    title: str
+    alt: str
+    figure: Figure = field(repr=False, compare=False)
+
+    def svg(self) -> str:
+        buf = io.StringIO()
+        with matplotlib.rc_context(STYLE):
+            self.figure.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        return buf.getvalue()
+
+    def png(self, dpi: int = 150) -> bytes:
+        buf = io.BytesIO()
+        with matplotlib.rc_context(STYLE):
+            self.figure.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        return buf.getvalue()
+
+
+def _figure(width: float = 6.4, height: float = 3.6) -> tuple[Figure, Any]:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    ax = fig.add_subplot()
+    ax.grid(axis="y", color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def _stacked(
+    ax: Any, labels: Sequence[str], qualifying: Sequence[int], others: Sequence[int]
+) -> None:
+    x = range(len(labels))
+    ax.bar(x, qualifying, color=QUALIFYING, label="qualify for the incentive")
+    ax.bar(x, others, bottom=qualifying, color=OTHERS, label="do not qualify")
+    ax.set_xticks(list(x), labels)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0, 1.18), ncols=2)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    for i, (q, o) in enumerate(zip(qualifying, others, strict=True)):
+        if q + o:
+            ax.annotate(str(q + o), (i, q + o), ha="center", va="bottom", fontsize=9, color=INK)
+
+
+def reach_chart(reach: Reach) -> Chart:
+    """Children reached by month (or by site, for a single month), qualifying and not."""
+    rows: list[Counts] = reach.by_month if len(reach.by_month) > 1 else reach.by_site
+    by = "month" if len(reach.by_month) > 1 else "site"
+    if reach.org_id is None and by == "site":
+        rows, by = reach.by_org, "organisation"
+    fig, ax = _figure()
+    labels = [c.label for c in rows]
+    _stacked(
+        ax,
+        labels,
+        [c.qualifying_children for c in rows],
+        [c.children - c.qualifying_children for c in rows],
+    )
+    ax.set_ylabel("children (each counted once)")
+    if len(labels) > 6:
+        ax.tick_params(axis="x", labelrotation=45)
+    parts = "; ".join(
+        f"{c.label}: {c.children} children, {c.qualifying_children} qualify ({percent(c.share)})"
+        for c in rows
+    )
+    title = f"Children reached by {by}"
+    alt = (
+        f"Bar chart, {title.lower()}, {reach.period.label}. {parts or 'No children came.'}"
+        if len(rows) <= 12
+        else f"Bar chart, {title.lower()}, {reach.period.label}: {len(rows)} bars; "
+        f"{reach.total.children} children in all, {reach.total.qualifying_children} qualify "
+        f"({percent(reach.total.share)}). The figures are in the table that follows."
+    )
+    return Chart("reach", title, alt, fig)
+
+
+def visits_chart(reach: Reach) -> Chart:
+    """Families by how often they came in the period."""
+    fig, ax = _figure()
+    bands = reach.visit_bands
+    _stacked(
+        ax,
+        [b.label for b in bands],
+        [b.qualifying_families for b in bands],
+        [b.families - b.qualifying_families for b in bands],
+    )
+    ax.set_ylabel("families")
+    parts = "; ".join(
+        f"{b.label}: {b.families} families ({b.qualifying_families} qualify)" for b in bands
+    )
+    alt = f"Bar chart, families by how often they came, {reach.period.label}. {parts}."
+    return Chart("visits", "How often families came", alt, fig)
+
+
+def heard_from_chart(reach: Reach) -> Chart:
+    """New registrations by how they first heard of the organisation."""
+    rows = list(reversed(reach.heard_from))
+    fig, ax = _figure(6.4, max(3.6, 0.6 + 0.36 * len(rows)))
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color=GRID, linewidth=0.8)
+    ax.barh([label for _c, label, _n in rows], [n for _c, _l, n in rows], color=QUALIFYING)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("new families")
+    for i, (_c, _l, n) in enumerate(rows):
+        if n:
+            ax.annotate(f" {n}", (n, i), va="center", ha="left", fontsize=9, color=INK)
+    parts = "; ".join(f"{label}: {n}" for _c, label, n in reach.heard_from)
+    alt = (
+        f"Bar chart, how the {reach.registrations} families who registered in "
+        f"{reach.period.label} first heard of us. {parts}."
+    )
+    return Chart("heard_from", "How new families heard of us", alt, fig)
+
+
+def mix_chart(reach: Reach) -> Chart:
+    """The qualifying share of the children at each session, against the overall share."""
+    rows = [c for c in reach.occurrences if c.child_attendances]
+    each = reach.org_id is not None and len(rows) <= MAX_SESSION_BARS
+    if reach.org_id is None:  # every organisation: the mix of each one's sessions
+        rows = [c for c in reach.by_org if c.child_attendances][:MAX_SESSION_BARS]
+    elif not each:
+        rows = [c for c in reach.by_session if c.child_attendances][:MAX_SESSION_BARS]
+    what = "organisation" if reach.org_id is None else "session"
+    shares = [100 * (c.attendance_share or 0) for c in rows]
+    fig, ax = _figure()
+    bar_label = "share at its sessions" if reach.org_id is None else "share at the session"
+    ax.bar(range(len(rows)), shares, color=QUALIFYING, width=0.7, label=bar_label)
+    overall = reach.total.attendance_share
+    if overall is not None:
+        ax.axhline(
+            100 * overall,
+            color=REFERENCE,
+            linestyle="--",
+            linewidth=1.6,
+            label=f"overall: {percent(overall)}",
+        )
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0, 1.18), ncols=2)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("% of the children who qualify")
+    if each:
+        ax.set_xticks(
+            range(len(rows)),
+            [f"{c.key[2].day} {c.key[2]:%b}" for c in rows],
+            rotation=90 if len(rows) > 10 else 0,
+        )
+        ax.set_xlabel("each session held")
+    else:
+        ax.set_xticks(
+            range(len(rows)), [c.label[:28] for c in rows], rotation=90 if len(rows) > 6 else 0
+        )
+    ax.tick_params(axis="x", labelsize=9)
+    if shares:
+        lo, hi = min(shares), max(shares)
+        alt = (
+            f"Bar chart, the share of the children who qualify at each "
+            f"{'session held' if each else what} in {reach.period.label}: "
+            f"{len(rows)} bars, from {lo:.0f}% to {hi:.0f}%, {percent(overall)} overall. "
+            "The figures are in the table that follows."
+        )
+    else:
+        alt = f"Bar chart with no sessions: no children came in {reach.period.label}."
+    title = (
+        "Qualifying share by organisation"
+        if reach.org_id is None
+        else "Qualifying share at each session"
+    )
+    return Chart("mix", title, alt, fig)
+
+
+def reach_charts(reach: Reach) -> list[Chart]:
+    """The four charts of the reach report, in the order they are shown."""
+    with matplotlib.rc_context(STYLE):
+        return [reach_chart(reach), visits_chart(reach), heard_from_chart(reach), mix_chart(reach)]

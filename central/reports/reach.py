@@ -1,0 +1,578 @@
+"""Reach and engagement: who the sessions reach, how often they come, and who has lapsed.
+
+For an organisation (or every organisation, for the commissioner) and a period:
+
+- unique families and children, overall and by month, organisation, site and session, with
+  the share of children that qualifies for the incentive (as recorded at the door);
+- the qualifying share at each session (a good mix of families is a goal in itself);
+- how often families come: one visit, 2-3, 4-7, 8 or more (the "super users");
+- families not seen for six weeks (for outreach: the "disengaged"), and those who registered
+  but never came;
+- new registrations and how they first heard of the organisation.
+
+Everything is counted by the database (``GROUP BY``), so a county month of a million
+attendances is a handful of queries (``bench/report_speed.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any, TextIO
+
+from sqlalchemy import Connection, func, select
+
+from central.db import CentralDB, NotFound, attendance_children, attendances, families, orgs
+from central.reports._sql import as_int, month_of, qualifies, reading
+from central.reports.period import REPORT_TZ, Period, local_now, long_date, month_label
+from kiosk.domain.families import HEARD_FROM
+
+#: Families not seen for this long are listed for outreach.
+NOT_SEEN_AFTER = timedelta(weeks=6)
+#: Visit bands: (label, fewest visits, most visits or None).
+VISIT_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("1 visit", 1, 1),
+    ("2-3 visits", 2, 3),
+    ("4-7 visits", 4, 7),
+    ("8+ visits", 8, None),
+)
+HEARD_FROM_LABELS: dict[str | None, str] = {
+    "health_visitor": "Health visitor",
+    "birth_registration": "Birth registration",
+    "leaflet": "Leaflet",
+    "friend": "A friend",
+    "social_media": "Social media",
+    "school_or_nursery": "School or nursery",
+    "other": "Other",
+    None: "Not recorded",
+}
+assert set(HEARD_FROM) <= set(HEARD_FROM_LABELS)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Unique families and children in a group, and how many of them qualify."""
+
+    key: tuple[Any, ...]
+    label: str
+    families: int = 0
+    qualifying_families: int = 0
+    children: int = 0
+    qualifying_children: int = 0
+    visits: int = 0  # family attendances
+    child_attendances: int = 0
+    qualifying_child_attendances: int = 0
+    sessions: int = 0
+
+    @property
+    def share(self) -> float | None:
+        """The share of the children who qualify (None when no child came)."""
+        return self.qualifying_children / self.children if self.children else None
+
+    @property
+    def attendance_share(self) -> float | None:
+        """The share of child-attendances that qualify (a session's mix)."""
+        if not self.child_attendances:
+            return None
+        return self.qualifying_child_attendances / self.child_attendances
+
+
+@dataclass(frozen=True)
+class VisitBand:
+    label: str
+    families: int
+    qualifying_families: int
+
+
+@dataclass(frozen=True)
+class NotSeen:
+    """A family not seen for six weeks (``last_seen`` None: registered but never came)."""
+
+    org_id: str
+    family_id: str
+    greeting_name: str
+    last_seen: date | None
+    visits: int
+    registered: date | None
+
+
+@dataclass(frozen=True)
+class Reach:
+    org_id: str | None  # None: every organisation
+    period: Period
+    as_of: date
+    total: Counts
+    by_month: list[Counts]
+    by_org: list[Counts]
+    by_site: list[Counts]
+    by_session: list[Counts]  # recurring sessions: (org, site, session name)
+    occurrences: list[Counts]  # each session held: (org, site, date, session name)
+    visit_bands: list[VisitBand]
+    registrations: int
+    registrations_by_month: list[tuple[str, int]]
+    heard_from: list[tuple[str | None, str, int]]
+    not_seen: list[NotSeen]
+    not_seen_by_org: list[tuple[str, int]]
+    generated_at: datetime = field(default_factory=local_now, compare=False)
+
+    @property
+    def scope(self) -> str:
+        return self.org_id or "all organisations"
+
+    @property
+    def not_seen_cutoff(self) -> date:
+        return self.as_of - NOT_SEEN_AFTER
+
+    @property
+    def never_came(self) -> list[NotSeen]:
+        return [f for f in self.not_seen if f.last_seen is None]
+
+    @property
+    def lapsed(self) -> list[NotSeen]:
+        return [f for f in self.not_seen if f.last_seen is not None]
+
+    @property
+    def not_seen_count(self) -> int:
+        return sum(n for _org, n in self.not_seen_by_org)
+
+
+def build_reach(
+    db: CentralDB,
+    org_id: str | None,
+    period: Period,
+    as_of: date | None = None,
+    with_names: bool = True,
+) -> Reach:
+    """Reach of ``org_id`` (None: every organisation) in ``period``.
+
+    ``as_of`` (default: the period's last day, or today if that is later than today) is the day
+    from which "not seen for six weeks" is counted. ``with_names`` lists the families not seen
+    by name (for the organisation's own staff); without it only their numbers are given.
+
+    Across every organisation the breakdowns are by month and organisation (a family belongs
+    to one organisation, so the organisations add up to the county); each organisation's own
+    report adds its sites, sessions and each session held.
+    """
+    today = local_now().date()
+    as_of = as_of or min(period.end, today)
+    a = attendances
+    month = month_of(db, a.c.session_date)
+    with reading(db) as conn:
+        if org_id is not None:
+            _require_org(conn, org_id)
+        q = _Queries(db, conn, org_id, period)
+        by_org = q.rollup((a.c.org_id,), lambda k: k[0], q.sessions((a.c.org_id,)))
+        total = _sum("total", by_org)
+        if len(period.months()) > 1:
+            by_month = q.rollup((month,), lambda k: month_label(k[0]), q.sessions((month,)))
+        else:
+            only = period.months()[0]
+            by_month = [replace(total, key=(only,), label=month_label(only))]
+        by_site: list[Counts] = []
+        by_session: list[Counts] = []
+        occurrences: list[Counts] = []
+        if org_id is not None:
+            by_site = q.rollup((a.c.site_id,), lambda k: k[0], q.sessions((a.c.site_id,)))
+            session = (a.c.site_id, a.c.session_name)
+            by_session = q.rollup(session, lambda k: f"{k[1]} ({k[0]})", q.sessions(session))
+            occurrences = q.occurrences()
+        bands = q.visit_bands()  # from the organisations' roll-up: no query of its own
+        regs = q.registrations()
+        not_seen, not_seen_by_org = q.not_seen(as_of, with_names and org_id is not None)
+    heard: dict[str | None, int] = {}
+    by_reg_month: dict[str, int] = {}
+    for registered_at, heard_from in regs:
+        code = heard_from if heard_from in HEARD_FROM_LABELS else ("other" if heard_from else None)
+        heard[code] = heard.get(code, 0) + 1
+        ym = registered_at.astimezone(REPORT_TZ).strftime("%Y-%m")
+        by_reg_month[ym] = by_reg_month.get(ym, 0) + 1
+    return Reach(
+        org_id=org_id,
+        period=period,
+        as_of=as_of,
+        total=total,
+        by_month=_fill_months(period, by_month),
+        by_org=sorted(by_org, key=lambda c: c.key),
+        by_site=sorted(by_site, key=lambda c: c.key),
+        by_session=sorted(by_session, key=lambda c: (-c.visits, c.key)),
+        occurrences=occurrences,
+        visit_bands=bands,
+        registrations=len(regs),
+        registrations_by_month=[(month_label(m), by_reg_month.get(m, 0)) for m in period.months()],
+        heard_from=[
+            (code, label, heard.get(code, 0))
+            for code, label in HEARD_FROM_LABELS.items()
+            if heard.get(code, 0) or code is not None
+        ],
+        not_seen=not_seen,
+        not_seen_by_org=not_seen_by_org,
+    )
+
+
+def _require_org(conn: Connection, org_id: str) -> None:
+    if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
+        raise NotFound(f"no organisation {org_id!r} (see 'kiosk-central org add')")
+
+
+def _sum(label: str, parts: Sequence[Counts]) -> Counts:
+    """Groups that share no family (organisations) added up."""
+    fields = (
+        "families",
+        "qualifying_families",
+        "children",
+        "qualifying_children",
+        "visits",
+        "child_attendances",
+        "qualifying_child_attendances",
+        "sessions",
+    )
+    return Counts((), label, **{f: sum(getattr(c, f) for c in parts) for f in fields})
+
+
+def _fill_months(period: Period, rows: list[Counts]) -> list[Counts]:
+    """One row per month of the period, empty months included."""
+    have = {c.key[0]: c for c in rows}
+    return [have.get(m) or Counts((m,), month_label(m)) for m in period.months()]
+
+
+class _Queries:
+    """The reach queries for one scope and period, on one connection (one snapshot).
+
+    Unique families (children) per group are counted with a roll-up that the database does by
+    hashing, not sorting: first one row per group and family (child) with its visits and
+    whether it qualified, then per group and (visits, qualified) the number of families.
+    """
+
+    def __init__(self, db: CentralDB, conn: Connection, org_id: str | None, period: Period):
+        self.db, self.conn, self.org_id, self.period = db, conn, org_id, period
+        a = attendances
+        self.where = [a.c.session_date >= period.start, a.c.session_date <= period.end]
+        if org_id is not None:
+            self.where.append(a.c.org_id == org_id)
+        self._family_visits: list[tuple[Any, ...]] = []
+
+    def _entity_rollup(self, group: Sequence[Any], entity: str) -> list[Any]:
+        """Rows (*group, visits, qualified, entities, qualifying visits) for families/children."""
+        a, ac = attendances, attendance_children
+        q = as_int(qualifies())
+        labels = [g.label(f"g{i}") for i, g in enumerate(group)]
+        if entity == "family":
+            source, who = a, a.c.family_id
+        else:
+            source, who = a.join(ac, ac.c.attendance_id == a.c.attendance_id), ac.c.child_id
+        inner = (
+            select(
+                *labels,
+                who.label("who"),
+                func.count().label("n"),
+                func.max(q).label("q"),
+                func.sum(q).label("qn"),
+            )
+            .select_from(source)
+            .where(*self.where)
+            .group_by(*group, who)
+            .subquery()
+        )
+        keys = [inner.c[f"g{i}"] for i in range(len(group))]
+        return self.conn.execute(
+            select(*keys, inner.c.n, inner.c.q, func.count(), func.sum(inner.c.qn)).group_by(
+                *keys, inner.c.n, inner.c.q
+            )
+        ).all()
+
+    def rollup(
+        self, group: Sequence[Any], label: Any, sessions: dict[tuple[Any, ...], int]
+    ) -> list[Counts]:
+        out: dict[tuple[Any, ...], dict[str, int]] = {}
+        width = len(group)
+        for entity in ("family", "child"):
+            rows = self._entity_rollup(group, entity)
+            if entity == "family" and width == 1 and group[0] is attendances.c.org_id:
+                # A family belongs to one organisation: its visits in the period, per org.
+                self._family_visits = [tuple(r[1:]) for r in rows]
+            for row in rows:
+                key = tuple(row[:width])
+                n, qualified, count, qn = (int(v or 0) for v in row[width:])
+                m = out.setdefault(key, dict.fromkeys(_MEASURES, 0))
+                if entity == "family":
+                    m["families"] += count
+                    m["qualifying_families"] += count if qualified else 0
+                    m["visits"] += n * count
+                else:
+                    m["children"] += count
+                    m["qualifying_children"] += count if qualified else 0
+                    m["child_attendances"] += n * count
+                    m["qualifying_child_attendances"] += qn
+        return [
+            Counts(key, label(key), **m, sessions=sessions.get(key, 0)) for key, m in out.items()
+        ]
+
+    def sessions(self, group: Sequence[Any]) -> dict[tuple[Any, ...], int]:
+        """Sessions held per group (a session: a site, a date and a session name)."""
+        a = attendances
+        labels = [g.label(f"g{i}") for i, g in enumerate(group)]
+        held = (
+            select(*labels, a.c.site_id.label("s"), a.c.session_date, a.c.session_name)
+            .where(*self.where)
+            .group_by(*group, a.c.site_id, a.c.session_date, a.c.session_name)
+            .subquery()
+        )
+        keys = [held.c[f"g{i}"] for i in range(len(group))]
+        rows = self.conn.execute(select(*keys, func.count()).group_by(*keys)).all()
+        return {tuple(r[: len(group)]): int(r[-1]) for r in rows}
+
+    def occurrences(self) -> list[Counts]:
+        """Each session held, with its children and the share that qualify."""
+        a, ac, q = attendances, attendance_children, as_int(qualifies())
+        group = (a.c.org_id, a.c.site_id, a.c.session_date, a.c.session_name)
+        families = {
+            tuple(r[:4]): (int(r[4]), int(r[5] or 0))
+            for r in self.conn.execute(
+                select(*group, func.count(), func.sum(q)).where(*self.where).group_by(*group)
+            )
+        }
+        kids = {
+            tuple(r[:4]): (int(r[4]), int(r[5] or 0))
+            for r in self.conn.execute(
+                select(*group, func.count(), func.sum(q))
+                .select_from(a.join(ac, ac.c.attendance_id == a.c.attendance_id))
+                .where(*self.where)
+                .group_by(*group)
+            )
+        }
+        out = []
+        for key in sorted(families, key=lambda k: (k[2], k[0], k[1], k[3])):
+            org, site, day, name = key
+            fams, qfams = families[key]
+            children, qkids = kids.get(key, (0, 0))
+            out.append(
+                Counts(
+                    key,
+                    f"{day:%a} {day.day} {day:%b}: {name} ({site if self.org_id else org})",
+                    families=fams,
+                    qualifying_families=qfams,
+                    children=children,
+                    qualifying_children=qkids,
+                    visits=fams,
+                    child_attendances=children,
+                    qualifying_child_attendances=qkids,
+                    sessions=1,
+                )
+            )
+        return out
+
+    def visit_bands(self) -> list[VisitBand]:
+        """Families by visits, from the per-organisation roll-up (run that first)."""
+        rows = self._family_visits
+        bands = []
+        for label, lo, hi in VISIT_BANDS:
+            inside = [r for r in rows if r[0] >= lo and (hi is None or r[0] <= hi)]
+            bands.append(
+                VisitBand(
+                    label,
+                    sum(int(r[2]) for r in inside),
+                    sum(int(r[2]) for r in inside if r[1]),
+                )
+            )
+        return bands
+
+    def registrations(self) -> list[tuple[datetime, str | None]]:
+        lo, hi = self.period.utc_bounds()
+        f = families
+        query = select(f.c.registered_at, f.c.heard_from).where(
+            f.c.registered_at >= lo, f.c.registered_at < hi
+        )
+        if self.org_id is not None:
+            query = query.where(f.c.org_id == self.org_id)
+        return [(r[0], r[1]) for r in self.conn.execute(query)]
+
+    def not_seen(
+        self, as_of: date, with_names: bool
+    ) -> tuple[list[NotSeen], list[tuple[str, int]]]:
+        """Families last seen before the six weeks to ``as_of`` began, and those who registered
+        before then and never came."""
+        a, f = attendances, families
+        cutoff = as_of - NOT_SEEN_AFTER
+        cutoff_utc = Period(cutoff, cutoff).utc_bounds()[0]
+        last = select(
+            a.c.family_id,
+            func.max(a.c.session_date).label("last_seen"),
+            func.count().label("visits"),
+        ).where(a.c.session_date <= as_of)
+        if self.org_id is not None:
+            last = last.where(a.c.org_id == self.org_id)
+        last_q = last.group_by(a.c.family_id).subquery()
+        joined = f.outerjoin(last_q, last_q.c.family_id == f.c.family_id)
+        where = [
+            (last_q.c.last_seen < cutoff)
+            | (last_q.c.last_seen.is_(None) & (f.c.registered_at < cutoff_utc))
+        ]
+        if self.org_id is not None:
+            where.append(f.c.org_id == self.org_id)
+        by_org = [
+            (r[0], int(r[1]))
+            for r in self.conn.execute(
+                select(f.c.org_id, func.count())
+                .select_from(joined)
+                .where(*where)
+                .group_by(f.c.org_id)
+                .order_by(f.c.org_id)
+            )
+        ]
+        if not with_names:
+            return [], by_org
+        rows = self.conn.execute(
+            select(
+                f.c.org_id,
+                f.c.family_id,
+                f.c.greeting_name,
+                last_q.c.last_seen,
+                last_q.c.visits,
+                f.c.registered_at,
+            )
+            .select_from(joined)
+            .where(*where)
+        ).all()
+        out = [
+            NotSeen(
+                r.org_id,
+                r.family_id,
+                r.greeting_name,
+                r.last_seen,
+                int(r.visits or 0),
+                r.registered_at.astimezone(REPORT_TZ).date() if r.registered_at else None,
+            )
+            for r in rows
+        ]
+        # The most recently lapsed first (the likeliest to come back), then never came.
+        out.sort(
+            key=lambda n: (n.last_seen is None, -(n.last_seen or date.min).toordinal(), n.family_id)
+        )
+        return out, by_org
+
+
+_MEASURES = (
+    "families",
+    "qualifying_families",
+    "children",
+    "qualifying_children",
+    "visits",
+    "child_attendances",
+    "qualifying_child_attendances",
+)
+
+
+# -- plain outputs -----------------------------------------------------------------------------
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def write_reach_text(reach: Reach, out: TextIO) -> None:
+    """The reach report as plain text (``kiosk-central report reach``)."""
+    t = reach.total
+    w = out.write
+    w(f"Reach and engagement: {reach.scope}, {reach.period.label}\n")
+    w("=" * 72 + "\n")
+    w(f"Families: {t.families}   children: {t.children}   sessions held: {t.sessions}\n")
+    w(
+        f"Qualifying: {t.qualifying_families} families, {t.qualifying_children} children "
+        f"({percent(t.share)} of the children who came)\n"
+    )
+    w(f"Family visits: {t.visits}   child-attendances: {t.child_attendances}\n\n")
+
+    def table(title: str, rows: Sequence[Counts]) -> None:
+        if not rows:
+            return
+        w(f"{title}\n")
+        w(f"  {'':<40} {'families':>8} {'children':>8} {'qualify':>8} {'share':>6}\n")
+        for c in rows:
+            w(
+                f"  {c.label[:40]:<40} {c.families:>8} {c.children:>8} "
+                f"{c.qualifying_children:>8} {percent(c.share):>6}\n"
+            )
+        w("\n")
+
+    table("By month", reach.by_month)
+    if reach.org_id is None:
+        table("By organisation", reach.by_org)
+    table("By site", reach.by_site)
+    table("By session", reach.by_session)
+    w("How often families came\n")
+    for band in reach.visit_bands:
+        w(f"  {band.label:<12} {band.families:>6} families ({band.qualifying_families} qualify)\n")
+    w("\n")
+    w(f"New registrations: {reach.registrations}. How they first heard of us:\n")
+    for _code, label, n in reach.heard_from:
+        w(f"  {label:<22} {n:>6}\n")
+    w("\n")
+    w("Qualifying share of the children at each session\n")
+    for occ in reach.occurrences:
+        w(
+            f"  {occ.label[:48]:<48} {occ.qualifying_children:>4} of {occ.children:<4} "
+            f"{percent(occ.attendance_share):>5}\n"
+        )
+    w("\n")
+    w(
+        f"Not seen for six weeks (since before {long_date(reach.not_seen_cutoff)}): "
+        f"{reach.not_seen_count} families\n"
+    )
+    for fam in reach.not_seen:
+        seen = f"last seen {fam.last_seen}" if fam.last_seen else "registered, never came"
+        w(f"  {fam.family_id:<14} {fam.greeting_name[:24]:<24} {seen} ({fam.visits} visits)\n")
+
+
+REACH_CSV_COLUMNS = (
+    "section",
+    "group",
+    "families",
+    "qualifying_families",
+    "children",
+    "qualifying_children",
+    "qualifying_share",
+    "family_visits",
+    "child_attendances",
+    "qualifying_child_attendances",
+    "sessions",
+)
+
+
+def write_reach_csv(reach: Reach, out: TextIO) -> None:
+    """The figures as one tidy table: a ``section`` column says which breakdown a row is."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REACH_CSV_COLUMNS)
+
+    def counts(section: str, rows: Sequence[Counts]) -> None:
+        for c in rows:
+            share = c.attendance_share if section == "session_held" else c.share
+            writer.writerow(
+                [
+                    section,
+                    c.label,
+                    c.families,
+                    c.qualifying_families if section != "session_held" else "",
+                    c.children,
+                    c.qualifying_children,
+                    "" if share is None else f"{share:.4f}",
+                    c.visits,
+                    c.child_attendances,
+                    c.qualifying_child_attendances,
+                    c.sessions,
+                ]
+            )
+
+    counts("total", [reach.total])
+    counts("month", reach.by_month)
+    if reach.org_id is None:
+        counts("organisation", reach.by_org)
+    counts("site", reach.by_site)
+    counts("session", reach.by_session)
+    counts("session_held", reach.occurrences)
+    for band in reach.visit_bands:
+        writer.writerow(["visits", band.label, band.families, band.qualifying_families])
+    writer.writerow(["new_registrations", "all", reach.registrations])
+    for _code, label, n in reach.heard_from:
+        writer.writerow(["heard_from", label, n])
+    for org, n in reach.not_seen_by_org:
+        writer.writerow(["not_seen_six_weeks", org, n])

@@ -1,0 +1,80 @@
+"""Rendering the dashboard's pages (Jinja2, autoescaped) and the stand-alone reach report."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from central.reports.charts import Chart
+from central.reports.money import format_money
+from central.reports.period import long_date
+from central.reports.reach import Reach, percent
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+
+def _number(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _short_date(value: date) -> str:
+    return f"{value:%a} {value.day} {value:%b %Y}"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        money=lambda v: format_money(v if isinstance(v, Decimal) or v is None else Decimal(v)),
+        percent=percent,
+        long_date=long_date,
+        short_date=_short_date,
+        number=_number,
+    )
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def chart_views(charts: Sequence[Chart]) -> list[dict[str, str]]:
+    """Charts as ``<img>`` sources (inline SVG data) with their titles and alt text."""
+    return [
+        {
+            "name": c.name,
+            "title": c.title,
+            "alt": c.alt,
+            "src": "data:image/svg+xml;base64," + base64.b64encode(c.svg().encode()).decode(),
+        }
+        for c in charts
+    ]
+
+
+def stylesheet() -> str:
+    return (STATIC / "dashboard.css").read_text(encoding="utf-8")
+
+
+def standalone_reach_html(reach: Reach, charts: Sequence[Chart]) -> str:
+    """The reach report as one HTML file (styles and charts inside), for e-mail or archive."""
+    return render(
+        "reach_standalone.html",
+        reach=reach,
+        charts=chart_views(charts),
+        inline_css=stylesheet(),
+        show_names=reach.org_id is not None,
+    )
