@@ -4,11 +4,15 @@
   validated on its own and answered ``accepted``, ``duplicate`` or ``rejected`` with a reason
   naming the bad field; the batch is applied in one transaction, idempotently by ``event_id``.
 - ``GET /api/v1/roster?cursor=N``: member and card events from the organisation's other kiosks.
-- ``GET /api/v1/device``: who the token belongs to (the kiosk checks before sending).
+- ``GET /api/v1/device``: who the token belongs to (the kiosk checks before sending), how far
+  the server holds its events and the highest seq it knows of it.
+- ``GET /api/v1/setup``: the site's timetable and the organisation's risk list (issue 9).
+- ``POST /api/v1/gaps``: seqs the kiosk can never send, written off (issue 9).
 - ``GET /healthz``: the database answers and its schema version.
 
 Whole-request errors: 401 (no or unknown token), 403 (revoked device), 413 (body over
-``MAX_BODY_BYTES`` or more than ``MAX_BATCH_EVENTS`` events), 422 (not ``{"events": [...]}``).
+``MAX_BODY_BYTES`` or more than ``MAX_BATCH_EVENTS`` events), 422 (not ``{"events": [...]}``),
+400 (a body that is not UTF-8), 415 (a body declared as something other than JSON).
 """
 
 # No "from __future__ import annotations": FastAPI reads these annotations at run time.
@@ -16,25 +20,33 @@ import json
 import logging
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central.db import CentralDB, Device
 from sync.protocol import (
     DEVICE_PATH,
     EVENTS_PATH,
+    GAPS_PATH,
     HEALTH_PATH,
     MAX_BATCH_EVENTS,
     MAX_BODY_BYTES,
+    MAX_SEQ,
     ROSTER_PAGE_SIZE,
     ROSTER_PATH,
+    SETUP_PATH,
     BatchRequest,
     BatchResponse,
     DeviceInfo,
+    GapAnswer,
+    GapReport,
     Problem,
     RosterResponse,
+    SetupResponse,
 )
 
 log = logging.getLogger("central.api")
@@ -111,6 +123,32 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "No bearer token, or one the server does not know"},
     403: {"model": Problem, "description": "The device's token was revoked"},
 }
+#: What a request with a body may also be answered.
+_BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    400: {"model": Problem, "description": "The body is not text in UTF-8"},
+    413: {"model": Problem, "description": "Body or batch too large: send fewer"},
+    415: {"model": Problem, "description": "The body is not declared as application/json"},
+}
+
+
+def _json_body(request: Request) -> None:
+    """Refuse a body declared as something other than JSON by name (not as a shapeless 422)."""
+    declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if declared != "application/json" and not declared.endswith("+json"):
+        shown = repr(declared) if declared else "(none)"
+        raise HTTPException(
+            415, f"Content-Type {shown} is not application/json: send the body as JSON"
+        )
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI's handler, but a body that is not UTF-8 says so (not "error parsing the body")."""
+    cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, UnicodeDecodeError):
+        detail = f"request body is not UTF-8 text (bad byte at {cause.start}): send JSON in UTF-8"
+        return JSONResponse({"detail": detail}, status_code=400)
+    return await http_exception_handler(request, exc)
 
 
 def create_app(
@@ -124,6 +162,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.state.db = db
     bearer = HTTPBearer(auto_error=False, description="The device token from 'device add'")
 
@@ -154,10 +193,8 @@ def create_app(
     @app.post(
         EVENTS_PATH,
         response_model=BatchResponse,
-        responses={
-            **_ERRORS,
-            413: {"model": Problem, "description": "Body or batch too large: send fewer"},
-        },
+        responses=_BODY_ERRORS,
+        dependencies=[Depends(_json_body)],
         summary="Send a batch of events (idempotent by event_id)",
     )
     def post_events(batch: BatchRequest, device: DeviceDep) -> BatchResponse:
@@ -184,11 +221,27 @@ def create_app(
     )
     def get_roster(
         device: DeviceDep,
-        cursor: Annotated[int, Query(ge=0, description="The cursor from the last page")] = 0,
+        cursor: Annotated[
+            int, Query(ge=0, le=MAX_SEQ, description="The cursor from the last page")
+        ] = 0,
         limit: Annotated[int, Query(ge=1, le=ROSTER_PAGE_SIZE)] = ROSTER_PAGE_SIZE,
+        own_through: Annotated[
+            int,
+            Query(
+                ge=0,
+                le=MAX_SEQ,
+                description="Also this device's own events up to this seq (new store)",
+            ),
+        ] = 0,
     ) -> RosterResponse:
-        page = db.roster(device, cursor, limit)
-        return RosterResponse(events=page.events, cursor=page.cursor, more=page.more)
+        page = db.roster(device, cursor, limit, own_through=own_through)
+        return RosterResponse(
+            events=page.events,
+            cursor=page.cursor,
+            more=page.more,
+            epoch=db.epoch(),
+            max_cursor=db.max_cursor(),
+        )
 
     @app.get(DEVICE_PATH, response_model=DeviceInfo, responses=_ERRORS)
     def get_device(device: DeviceDep) -> DeviceInfo:
@@ -197,7 +250,41 @@ def create_app(
             site_id=device.site_id,
             org_id=device.org_id,
             holds_up_to=db.holds_up_to(device.device_id),
+            highest_seq=db.highest_seq(device.device_id),
         )
+
+    @app.get(
+        SETUP_PATH,
+        response_model=SetupResponse,
+        responses=_ERRORS,
+        summary="The site's timetable and the organisation's current risk list",
+    )
+    def get_setup(
+        device: DeviceDep,
+        have_risk: Annotated[
+            str | None,
+            Query(max_length=64, description="The risk list version the kiosk already has"),
+        ] = None,
+    ) -> SetupResponse:
+        from central.setup_data import setup_for
+
+        return SetupResponse(**setup_for(db, device, have_risk))
+
+    @app.post(
+        GAPS_PATH,
+        response_model=GapAnswer,
+        responses=_BODY_ERRORS,
+        dependencies=[Depends(_json_body)],
+        summary="Write off seqs the kiosk can never send (pruned, set aside, replaced store)",
+    )
+    def post_gaps(report: GapReport, device: DeviceDep) -> GapAnswer:
+        holds = db.record_gaps(device, report.gaps)
+        log.warning(
+            "device %s wrote off %s",
+            device.device_id,
+            ", ".join(f"seq {g.from_seq}-{g.to_seq} ({g.kind})" for g in report.gaps) or "nothing",
+        )
+        return GapAnswer(server_holds_up_to={device.device_id: holds})
 
     @app.get(HEALTH_PATH, summary="Is the server up and its database reachable?")
     def healthz() -> JSONResponse:
@@ -208,4 +295,15 @@ def create_app(
             return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
         return JSONResponse({"status": "ok", "schema_version": version})
 
+    _install_dashboard(app, db)
     return app
+
+
+def _install_dashboard(app: FastAPI, db: CentralDB) -> None:
+    """The reporting dashboard under /dashboard (central.web), if its libraries are installed."""
+    try:
+        from central.web.routes import install
+    except ImportError as exc:  # the API still serves kiosks without the report libraries
+        log.warning("reporting dashboard disabled: %s (install the 'server' extra)", exc)
+        return
+    install(app, db)

@@ -7,6 +7,10 @@
     kiosk-central device add lichfield library kiosk-1 > kiosk-1.token   # token shown once
     kiosk-central device revoke kiosk-1
     kiosk-central user add alice --role staff --org lichfield            # password shown once
+    kiosk-central session add lichfield library --name "Stay and Play" --weekday mon \
+        --start 09:30 --end 11:30                                      # kiosks pull it
+    kiosk-central risk import lichfield council-list.csv               # a new version
+    kiosk-central backup central-backup.sqlite3                        # also: restore FILE
 
 Every command creates or migrates the database first. Errors go to stderr with exit status 1.
 """
@@ -18,7 +22,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from central import recovery_cli
 from central.db import ROLES, CentralDB, CentralError, default_database_url
+from central.reports import cli as reports_cli
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
@@ -51,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True, metavar="ACTION"
     )
     org.add_parser("add", help="add an organisation").add_argument("org")
+    reports_cli.add_org_commands(org)  # org rate, org rates
 
     site = sub.add_parser("site", help="sites of an organisation").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -78,12 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("name")
     user_add.add_argument("--role", required=True, choices=ROLES)
     user_add.add_argument("--org", help="the user's organisation (required for staff)")
+    reports_cli.add_commands(sub)  # report, review, import
+    recovery_cli.add_commands(sub)  # session, risk, backup, restore, mark-restored, gaps
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     url = args.db or default_database_url()
+    if args.command in recovery_cli.NO_DB_COMMANDS:
+        try:
+            return recovery_cli.run_without_db(args, url)
+        except CentralError as exc:
+            print(f"kiosk-central: {exc}", file=sys.stderr)
+            return 1
     try:
         db = CentralDB.open(url)
     except CentralError as exc:
@@ -129,6 +144,9 @@ def _run(args: argparse.Namespace, db: CentralDB) -> int:
             password = db.add_user(args.name, args.role, args.org)
             print(f"user {args.name} ({args.role}) added; password (shown once):", file=sys.stderr)
             print(password)
+        case _:
+            done = recovery_cli.run(args, db)
+            return done if done is not None else reports_cli.run(args, db)
     return 0
 
 

@@ -60,6 +60,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     text,
     update,
@@ -69,6 +70,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 from sync.protocol import (
+    MAX_SEQ,
     ROSTER_PAGE_SIZE,
     ROSTER_TYPES,
     AttendanceAmendedData,
@@ -297,6 +299,99 @@ attendance_children = Table(
     Column("child_id", String(_ID), primary_key=True),
 )
 
+# -- reports (issue 6; used by central.reports) ----------------------------------------------
+#: The rate paid per qualifying child-session, per organisation and contract, from a date.
+org_rates = Table(
+    "org_rates",
+    metadata,
+    Column("org_id", String(_ID), ForeignKey("orgs.org_id"), primary_key=True),
+    Column("contract", String(_ID), primary_key=True),
+    Column("effective_from", Date, primary_key=True),
+    Column("amount_pence", Integer, nullable=False),  # exact money: whole pence, never float
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+#: Attendances recorded while the kiosk clock was not synchronised, once someone has reviewed
+#: them: ``counted`` (into the invoice total) or ``excluded``. Keyed by the attendance id (the
+#: recording event's id, stable across rebuilds), so no foreign key.
+attendance_reviews = Table(
+    "attendance_reviews",
+    metadata,
+    Column("attendance_id", String(36), primary_key=True),
+    Column("decision", String(10), nullable=False),
+    Column("reviewed_by", String(200), nullable=False),
+    Column("note", Text),
+    Column("reviewed_at", UTCDateTime, nullable=False),
+)
+
+#: Reach over many months and organisations: the qualifying share and visits per family.
+ix_attendances_org_family_date = Index(
+    "ix_attendances_org_family_date",
+    attendances.c.org_id,
+    attendances.c.family_id,
+    attendances.c.session_date,
+)
+
+
+# -- recovery (issue 9; used by central.setup_data, central.backup) --------------------------
+#: Small facts about the database itself; ``epoch`` is renewed when it is restored from a
+#: backup, so kiosks know their roster cursor belongs to another history.
+server_meta = Table(
+    "server_meta",
+    metadata,
+    Column("key", String(_ID), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: Seqs a kiosk told the server it can never send (pruned, set aside, on a replaced store):
+#: counted as held so ``holds_up_to`` can pass them, and kept with their sessions so a
+#: register can say it is incomplete.
+seq_gaps = Table(
+    "seq_gaps",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("device_id", String(_ID), nullable=False),
+    Column("from_seq", BigInteger, nullable=False),
+    Column("to_seq", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("sessions", JSON, nullable=False),
+    Column("events", Integer),
+    Column("reported_at", UTCDateTime, nullable=False),
+    UniqueConstraint("device_id", "from_seq", "to_seq", "kind", name="uq_seq_gaps_range"),
+    Index("ix_seq_gaps_device_from", "device_id", "from_seq"),
+)
+
+#: A site's timetable as the server holds it (``kiosk-central session add``); kiosks pull it.
+site_sessions = Table(
+    "site_sessions",
+    metadata,
+    Column("org_id", String(_ID), primary_key=True),
+    Column("site_id", String(_ID), primary_key=True),
+    Column("slot_id", String(_ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("weekday", Integer),
+    Column("on_date", Date),
+    Column("start_time", String(5), nullable=False),
+    Column("end_time", String(5), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["org_id", "site_id"], ["sites.org_id", "sites.site_id"]),
+)
+
+#: Every version of an organisation's risk list (``kiosk-central risk import``); kiosks pull
+#: the newest and record its version string in every attendance.
+risk_lists = Table(
+    "risk_lists",
+    metadata,
+    Column("org_id", String(_ID), ForeignKey("orgs.org_id"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("digest", String(64), nullable=False),
+    Column("areas", JSON, nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 
 # -- migrations ------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -315,7 +410,22 @@ def _initial_schema(conn: Connection) -> None:
 #: Ordered steps. A fresh database is created at the latest version directly (the tables above
 #: are always the latest); add a step here whenever a table above changes, written with explicit
 #: ALTERs for existing databases.
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial_schema),)
+def _organisation_rates(conn: Connection) -> None:
+    for table in (org_rates, attendance_reviews):
+        table.create(conn, checkfirst=True)
+    ix_attendances_org_family_date.create(conn, checkfirst=True)
+
+
+def _recovery_tables(conn: Connection) -> None:
+    for table in (server_meta, seq_gaps, site_sessions, risk_lists):
+        table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _initial_schema),
+    Migration(2, "organisation rates", _organisation_rates),
+    Migration(3, "recovery: seq gaps, server timetable and risk lists", _recovery_tables),
+)
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
@@ -712,8 +822,13 @@ class CentralDB:
                 if seq != current + 1 or (limit_at is not None and seq > limit_at):
                     break
                 current = seq
-            if limit_at is None or current < limit_at:
+            if limit_at is not None and current >= limit_at:
+                continue
+            # Seqs the kiosk wrote off (POST /api/v1/gaps) count as held too (issue 9).
+            jump = _gap_end(conn, device_id, current)
+            if jump is None:
                 break
+            current = jump
         values: dict[str, Any] = {"last_seen_at": now}
         if current != start:
             values["holds_up_to"] = current
@@ -721,8 +836,14 @@ class CentralDB:
         return current
 
     # -- roster ------------------------------------------------------------------------------
-    def roster(self, device: Device, cursor: int, limit: int = ROSTER_PAGE_SIZE) -> RosterPage:
-        """Member and card events of ``device``'s organisation from its other kiosks."""
+    def roster(
+        self, device: Device, cursor: int, limit: int = ROSTER_PAGE_SIZE, own_through: int = 0
+    ) -> RosterPage:
+        """Member and card events of ``device``'s organisation from its other kiosks, and its
+        own with ``seq <= own_through`` (those a replaced or restored store no longer has)."""
+        others = events.c.device_id != device.device_id
+        if own_through > 0:
+            others = or_(others, events.c.seq <= own_through)
         with self._reading() as conn:
             rows = conn.execute(
                 select(events.c.id, events.c.raw)
@@ -730,7 +851,7 @@ class CentralDB:
                     events.c.org_id == device.org_id,
                     events.c.type.in_(ROSTER_TYPES),
                     events.c.id > cursor,
-                    events.c.device_id != device.device_id,
+                    others,
                 )
                 .order_by(events.c.id)
                 .limit(limit + 1)
@@ -753,6 +874,97 @@ class CentralDB:
                 select(devices.c.holds_up_to).where(devices.c.device_id == device_id)
             ).scalar()
         return int(value or 0)
+
+    # -- recovery (issue 9) --------------------------------------------------------------------
+    def highest_seq(self, device_id: str) -> int:
+        """The highest seq of ``device_id`` the server knows: held, set aside or written off.
+
+        A kiosk whose store is behind it (new SD card, restored backup) continues above it.
+        """
+        with self._reading() as conn:
+            found = [
+                conn.execute(select(func.max(col)).where(table.c.device_id == device_id)).scalar()
+                for table, col in (
+                    (events, events.c.seq),
+                    (rejections, rejections.c.seq),
+                    (seq_gaps, seq_gaps.c.to_seq),
+                )
+            ]
+        return max((int(v) for v in found if v is not None), default=0)
+
+    def record_gaps(self, device: Device, gaps: Sequence[Any], now: datetime | None = None) -> int:
+        """Write off seqs ``device`` can never send (``sync.protocol.Gap``); the same gap
+        reported again is kept once. Returns ``holds_up_to`` afterwards."""
+        now = now or utcnow()
+        with self.engine.begin() as conn:
+            self._lock(conn, "org:" + device.org_id)
+            for gap in gaps:
+                exists = conn.execute(
+                    select(seq_gaps.c.id).where(
+                        seq_gaps.c.device_id == device.device_id,
+                        seq_gaps.c.from_seq == gap.from_seq,
+                        seq_gaps.c.to_seq == gap.to_seq,
+                        seq_gaps.c.kind == gap.kind,
+                    )
+                ).first()
+                if exists is None:
+                    conn.execute(
+                        insert(seq_gaps).values(
+                            device_id=device.device_id,
+                            from_seq=gap.from_seq,
+                            to_seq=gap.to_seq,
+                            kind=gap.kind,
+                            detail=gap.detail,
+                            sessions=list(gap.sessions),
+                            events=gap.events,
+                            reported_at=now,
+                        )
+                    )
+            return self._advance_holds(conn, device.device_id, now)
+
+    def gaps(self, device_id: str | None = None) -> list[dict[str, Any]]:
+        """Written-off seq ranges, oldest report first (for reports and ``device list``)."""
+        query = select(seq_gaps).order_by(seq_gaps.c.device_id, seq_gaps.c.from_seq)
+        if device_id is not None:
+            query = query.where(seq_gaps.c.device_id == device_id)
+        with self._reading() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def epoch(self) -> str:
+        """This database's history: renewed by :meth:`renew_epoch` after a restore."""
+        with self._reading() as conn:
+            value = conn.execute(
+                select(server_meta.c.value).where(server_meta.c.key == "epoch")
+            ).scalar()
+        return value if value is not None else self.renew_epoch(only_if_missing=True)
+
+    def renew_epoch(self, only_if_missing: bool = False) -> str:
+        """A new epoch (``kiosk-central restore`` and ``mark-restored`` call this): every
+        kiosk's roster cursor is then treated as stale and the roster pulled again."""
+        fresh = secrets.token_hex(8)
+        with self.engine.begin() as conn:
+            self._lock(conn, "schema")
+            current = conn.execute(
+                select(server_meta.c.value).where(server_meta.c.key == "epoch")
+            ).scalar()
+            if current is not None and only_if_missing:
+                return current
+            if current is None:
+                conn.execute(
+                    insert(server_meta).values(key="epoch", value=fresh, updated_at=utcnow())
+                )
+            else:
+                conn.execute(
+                    update(server_meta)
+                    .where(server_meta.c.key == "epoch")
+                    .values(value=fresh, updated_at=utcnow())
+                )
+        return fresh
+
+    def max_cursor(self) -> int:
+        """The highest roster cursor (event row id) given so far."""
+        with self._reading() as conn:
+            return int(conn.execute(select(func.max(events.c.id))).scalar() or 0)
 
 
 def _device(row: Any) -> Device:
@@ -939,7 +1151,8 @@ class _Batch:
                 continue
             raw = item.raw if isinstance(item.raw, Mapping) else {}
             seq = raw.get("seq")
-            seq = seq if isinstance(seq, int) and not isinstance(seq, bool) and seq > 0 else None
+            fits = isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq <= MAX_SEQ
+            seq = seq if fits else None  # a seq the columns cannot hold is kept as loose
             row = {
                 "device_id": self.device.device_id,
                 "seq": seq,
@@ -1217,6 +1430,19 @@ class _Batch:
 _CHUNK = 500
 #: Seqs read per query while moving ``holds_up_to`` forward.
 _HOLDS_PAGE = 2000
+
+
+def _gap_end(conn: Connection, device_id: str, current: int) -> int | None:
+    """The end of the furthest written-off range that starts at or before ``current + 1`` and
+    reaches past ``current``, or None."""
+    value = conn.execute(
+        select(func.max(seq_gaps.c.to_seq)).where(
+            seq_gaps.c.device_id == device_id,
+            seq_gaps.c.from_seq <= current + 1,
+            seq_gaps.c.to_seq > current,
+        )
+    ).scalar()
+    return int(value) if value is not None else None
 
 
 def _in_chunks(conn: Connection, column: Any, values: Sequence[Any], pick: Any) -> Iterable[Any]:

@@ -68,7 +68,14 @@ def parse_at(text: str | None) -> datetime:
         raise ValidationError(
             f"--at {text!r} must be an ISO-8601 time like 2026-11-23T10:05"
         ) from None
-    return at.replace(tzinfo=KIOSK_TZ) if at.tzinfo is None else at
+    at = at.replace(tzinfo=KIOSK_TZ) if at.tzinfo is None else at
+    try:  # events are stored in UTC and sessions found in local time: both must exist
+        at.astimezone(UTC), at.astimezone(KIOSK_TZ)
+    except OverflowError:
+        raise ValidationError(
+            f"--at {text!r} is out of range: give a time like 2026-11-23T10:05"
+        ) from None
+    return at
 
 
 def parse_day(text: str | None, flag: str) -> date | None:
@@ -136,23 +143,18 @@ class Admin:
     def risk_import_lsoa(self, args: argparse.Namespace) -> int:
         """The list from official data (``kiosk.lsoa_import``); prints key: value lines."""
         from kiosk.domain.lsoa import LsoaDataError
-        from kiosk.lsoa_import import build_lsoa_risk_areas, save_lsoa_risk_list, terminal_progress
+        from kiosk.lsoa_import import (
+            bad_line_messages,
+            build_from_args,
+            report_lines,
+            save_lsoa_risk_list,
+        )
 
-        show_bar = args.progress if args.progress is not None else self.err.isatty()
         try:
-            result = build_lsoa_risk_areas(
-                args.postcodes,
-                args.imd,
-                most_deprived=args.most_deprived,
-                deciles=args.deciles,
-                local_authorities=args.local_authority,
-                counties=args.county,
-                keep_all_terminated=args.verbose,
-                skip_invalid=args.skip_invalid,
-                progress=terminal_progress(self.err) if show_bar else None,
-            )
+            result = build_from_args(args, self.err)
         except LsoaDataError as exc:
-            self._bad_lines(exc.source, exc.problems, exc.count)
+            for line in bad_line_messages(exc.source, exc.problems, exc.count):
+                print(line, file=self.err)
             print(
                 f"{exc.source}: {exc.count} invalid line(s); the risk list is unchanged (fix "
                 "them, or use --skip-invalid to import the valid lines)",
@@ -160,34 +162,10 @@ class Admin:
             )
             return 1
         chosen = result.postcodes
-        if chosen.skipped:
-            self._bad_lines(chosen.source, list(chosen.problems), chosen.skipped)
-        self.say(f"rule: {result.rule}")
-        for src in result.sources:
-            self.say(
-                f"source: {src.role} {src.name} {src.date} ({src.rows} rows, {src.size} bytes) "
-                f"sha256:{src.sha256}"
-            )
-        self.say(f"rows: {chosen.rows}")
-        self.say(f"lsoas: {chosen.lsoas}")
-        self.say(f"postcodes: {len(chosen.postcodes)}")
-        self.say(f"terminated: {chosen.terminated}")
-        if args.verbose:
-            for postcode in chosen.terminated_postcodes:
-                self.say(f"terminated postcode: {postcode}")
-        elif chosen.terminated:
-            more = (
-                " (--verbose lists all)"
-                if chosen.terminated > len(chosen.terminated_postcodes)
-                else ""
-            )
-            self.say(f"terminated e.g.: {', '.join(chosen.terminated_postcodes)}{more}")
-        if chosen.outside_england:
-            self.say(f"outside england: {chosen.outside_england}")
-        if chosen.unranked:
-            self.say(f"unranked: {chosen.unranked}")
-        if chosen.skipped:
-            self.say(f"skipped: {chosen.skipped}")
+        for line in bad_line_messages(chosen.source, chosen.problems, chosen.skipped):
+            print(f"{line} (skipped)", file=self.err)
+        for line in report_lines(result, args.verbose):
+            self.say(line)
         change = compare(self.store.risk_list(), result.areas)
         self.say(f"added: {len(change.added)}")
         self.say(f"removed: {len(change.removed)}")
@@ -198,12 +176,6 @@ class Admin:
         saved = save_lsoa_risk_list(self.store, result, datetime.now(UTC))
         self.say(f"version: {saved.version}")
         return 0
-
-    def _bad_lines(self, source: str, problems: list[tuple[int, str]], count: int) -> None:
-        for number, message in problems:
-            print(f"{source}: line {number}: {message}", file=self.err)
-        if count > len(problems):
-            print(f"{source}: ... and {count - len(problems)} more bad line(s)", file=self.err)
 
     def risk_show(self, args: argparse.Namespace) -> int:
         risk = self.store.risk_list()
@@ -364,7 +336,33 @@ class Admin:
         identity = DeviceIdentity(args.device, args.site)
         save_identity(self.data, identity)
         self.say(f"this kiosk is {identity.device_id} at site {identity.site_id}")
-        return 0
+        if args.endpoint is None and args.token_file is None:
+            return 0
+        if args.endpoint is None or args.token_file is None:
+            raise ValidationError("give both --endpoint and --token-file to enrol with the server")
+        return self._enrol_with_server(identity, args)
+
+    def _enrol_with_server(self, identity: DeviceIdentity, args: argparse.Namespace) -> int:
+        """Issue 9: a replaced kiosk continues above the seqs the server knows of it, and
+        pulls the roster, timetable and risk list, so it is ready for the door."""
+        from sync.client import SyncClient, SyncError, read_token
+        from sync.recovery import enrol_with_server
+
+        try:
+            client = SyncClient(args.endpoint, read_token(args.token_file), ca_file=args.ca_file)
+        except SyncError as exc:
+            print(f"kiosk-admin: {exc}", file=self.err)
+            return 1
+        try:
+            lines = enrol_with_server(self.store, client, identity.device_id, identity.site_id)
+        except SyncError as exc:
+            print(f"kiosk-admin: the server could not be asked: {exc}", file=self.err)
+            return 1
+        finally:
+            client.close()
+        for key, value in lines:
+            self.say(f"{key}: {value}")
+        return 0 if dict(lines).get("ready") == "yes" else 1
 
     def volunteer_add(self, args: argparse.Namespace) -> int:
         from kiosk.store.volunteers import VolunteerBook
@@ -566,38 +564,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace the list with the postcodes of England's most deprived LSOAs, from the "
         "ONS Postcode Directory and the English IMD",
     )
-    p.add_argument("--postcodes", required=True, metavar="FILE", help="ONSPD extract (CSV)")
-    p.add_argument(
-        "--imd",
-        metavar="FILE",
-        help="English IMD file (CSV: LSOA code, rank, decile); default: the directory's imd column",
-    )
-    how = p.add_mutually_exclusive_group(required=True)
-    how.add_argument(
-        "--most-deprived",
-        metavar="PCT",
-        help="e.g. 30%%: IMD rank at most PCT of England's LSOAs (9,853 of 32,844 for 30%%)",
-    )
-    how.add_argument("--deciles", metavar="LIST", help="IMD deciles, e.g. 1-3")
-    p.add_argument(
-        "--local-authority",
-        action="append",
-        default=[],
-        metavar="CODE|NAME",
-        help="only this district (E07000196, or its name with --imd); repeat for more",
-    )
-    p.add_argument(
-        "--county", action="append", default=[], metavar="CODE", help="only this county (oscty)"
-    )
-    p.add_argument("--dry-run", action="store_true", help="report the counts, save nothing")
-    p.add_argument("--skip-invalid", action="store_true", help="import despite bad lines")
-    p.add_argument("--verbose", action="store_true", help="list every terminated postcode")
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
-    )
+    from kiosk.lsoa_import import add_lsoa_arguments
+
+    add_lsoa_arguments(p)
     p.set_defaults(run=Admin.risk_import_lsoa)
     risk.add_parser("show", help="print the current list").set_defaults(run=Admin.risk_show)
     p = risk.add_parser("check", help="is a postcode in the list?")
@@ -662,9 +631,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="key: value lines about this kiosk").set_defaults(
         run=Admin.status
     )
-    p = sub.add_parser("enrol", help="set this kiosk's device and site ids")
+    p = sub.add_parser(
+        "enrol",
+        help="set this kiosk's device and site ids; with --endpoint and --token-file also "
+        "set it up from the server (roster, timetable, risk list, seq numbers)",
+    )
     p.add_argument("--device", required=True)
     p.add_argument("--site", required=True)
+    p.add_argument("--endpoint", metavar="URL", help="the central server (https)")
+    p.add_argument("--token-file", metavar="FILE", help="this kiosk's device token")
+    p.add_argument("--ca-file", metavar="FILE", help="trust this CA bundle (PEM)")
     p.set_defaults(run=Admin.enrol)
 
     volunteer = group("volunteer", "volunteers who may unlock volunteer mode")

@@ -449,6 +449,14 @@ def _live_events(data: Path) -> tuple[list[Event], set[str], int] | None:
         return events, waiting, store.highest_seq()
 
 
+def _live_history(data: Path) -> Any:
+    """What the live store knows of seqs it no longer keeps (``kiosk.store.history``)."""
+    from kiosk.store import LocalStore
+
+    with LocalStore(data) as store:
+        return store.seq_history() if hasattr(store, "seq_history") else None
+
+
 def _differing_files(live: Path, restored: Path) -> list[str]:
     """Files other than events and projections that differ (timetable, risk, volunteers...)."""
     out = []
@@ -458,6 +466,7 @@ def _differing_files(live: Path, restored: Path) -> list[str]:
         if rel.startswith(("events/", "quarantine/")) or rel in (
             "seq.json",
             "sync.json",
+            "history.json",  # merged, not replaced (kiosk.store.history)
             "state/families.json",
             "state/cards.json",
         ):
@@ -526,20 +535,43 @@ def restore_backup(
                             "them. Use --force to restore and keep them: they are merged into "
                             "the restored store."
                         )
-                    restored.record(missing)
-                    report.merged = missing
+                # Merged under the seq numbers they already have (the server may hold them
+                # under those), never renumbered; what the live store knew of pruned seqs too.
+                history = _live_history(data)
+                if history is not None:
+                    restored.merge_seq_history(history)
+                if missing:
+                    adopted, refused = restored.adopt_events(missing)
+                    if refused:
+                        raise RestoreRefused(
+                            f"restore refused: {len(refused)} event(s) recorded here "
+                            f"({span_text(refused)}) have seq numbers that backup {info.name} "
+                            "gives to other events, so neither copy can be kept whole: it is "
+                            "not a backup of this kiosk's history. Nothing was changed."
+                        )
+                    report.merged = adopted
                 highest = restored.highest_seq()
-            if highest < live_highest:
-                report.notes.append(
-                    f"this kiosk had given seq numbers up to {live_highest}; the restored store "
-                    f"continues from {highest}, so the server may set later events aside as "
-                    "'seq already used' (kiosk-admin status shows them)"
-                )
+                if highest < live_highest:
+                    # Seqs this kiosk gave out are never given again (issue 9).
+                    restored.raise_seq_floor(
+                        live_highest,
+                        f"restored from backup {info.name}; this kiosk had given seq up to "
+                        f"{live_highest}",
+                    )
+                    report.notes.append(
+                        f"this kiosk had given seq numbers up to {live_highest}; new events "
+                        f"continue from {live_highest + 1} (none is used twice)"
+                    )
             report.replaced = _differing_files(data, stage)
             if any(_data_files(data)):
                 report.pre_restore = create_backup(
                     data, Path(folder), now, suffix=PRE_RESTORE, lock_timeout=lock_timeout
                 )
+        else:
+            report.notes.append(
+                "the data folder was empty: on its first sync the kiosk continues above the "
+                "seq numbers the server already knows; start doorstep-sync before the door opens"
+            )
         _swap_in(data, stage, work, lock_timeout)
         return report
     finally:

@@ -29,10 +29,16 @@ from requests.adapters import HTTPAdapter
 from sync.protocol import (
     DEVICE_PATH,
     EVENTS_PATH,
+    GAPS_PATH,
     ROSTER_PATH,
+    SETUP_PATH,
     BatchResponse,
     DeviceInfo,
+    Gap,
+    GapAnswer,
+    GapReport,
     RosterResponse,
+    SetupResponse,
 )
 
 #: (connect, read) timeouts in seconds.
@@ -146,9 +152,28 @@ class SyncClient:
         )
         return self._parse(response, BatchResponse)
 
-    def roster(self, cursor: int) -> RosterResponse:
-        response = self._request("GET", ROSTER_PATH, params={"cursor": cursor})
+    def roster(self, cursor: int, own_through: int = 0) -> RosterResponse:
+        """A roster page after ``cursor``; ``own_through`` also asks for this device's own
+        member and card events up to that seq (those a replaced store no longer has)."""
+        params = {"cursor": cursor}
+        if own_through > 0:
+            params["own_through"] = own_through
+        response = self._request("GET", ROSTER_PATH, params=params)
         return self._parse(response, RosterResponse)
+
+    def setup(self, have_risk: str | None = None) -> SetupResponse:
+        """The site's timetable and the organisation's risk list (left out if ``have_risk``
+        is its version already)."""
+        params = {"have_risk": have_risk} if have_risk else {}
+        return self._parse(self._request("GET", SETUP_PATH, params=params), SetupResponse)
+
+    def report_gaps(self, gaps: Sequence[Gap]) -> GapAnswer:
+        """Write off seqs this kiosk can never send; the answer says how far the server holds."""
+        body = GapReport(gaps=list(gaps)).model_dump_json().encode("utf-8")
+        response = self._request(
+            "POST", GAPS_PATH, data=body, headers={"Content-Type": "application/json"}
+        )
+        return self._parse(response, GapAnswer)
 
     def whoami(self) -> DeviceInfo:
         """The device the token belongs to (and how far the server holds its events)."""

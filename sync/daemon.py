@@ -182,6 +182,9 @@ def run_once(
         duplicate=sum(r.duplicate for r in reports),
         rejected=sum(r.rejected for r in reports),
         roster_applied=sum(r.roster_applied for r in reports),
+        requeued=sum(r.requeued for r in reports),
+        written_off=sum(r.written_off for r in reports),
+        setup_changes=[c for r in reports for c in r.setup_changes],
         waiting=reports[-1].waiting,
         error=reports[-1].error,
     )
@@ -390,6 +393,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def enrolled_device(data_dir: Path) -> str | None:
+    """The device id ``kiosk-admin enrol`` wrote in the data folder (None if not enrolled)."""
+    from kiosk.identity import IDENTITY_FILE, load_identity
+
+    if not (data_dir / IDENTITY_FILE).exists():
+        return None
+    try:
+        return load_identity(data_dir).device_id
+    except Exception as exc:  # a damaged identity file: the token check falls back to events
+        log.warning("%s", exc)
+        return None
+
+
 def open_store(data_dir: Path) -> Any:
     from kiosk.store import LocalStore
 
@@ -436,6 +452,7 @@ def main(argv: Sequence[str] | None = None, store: Any = None) -> int:
             batch_size=config.batch_size,
             should_stop=stop.is_set,
             heartbeat=notifier.watchdog_ping,
+            device_id=enrolled_device(config.data_dir),
         )
         if args.once:
             return run_once(syncer)

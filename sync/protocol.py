@@ -19,9 +19,10 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, get_args
 
+import pydantic_core
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -43,6 +44,10 @@ API_PREFIX = "/api/v1"
 EVENTS_PATH = f"{API_PREFIX}/events"
 ROSTER_PATH = f"{API_PREFIX}/roster"
 DEVICE_PATH = f"{API_PREFIX}/device"
+#: The site's timetable and the organisation's risk list, for a kiosk to set itself up.
+SETUP_PATH = f"{API_PREFIX}/setup"
+#: Seqs a kiosk no longer has (pruned, set aside, before a replaced store): written off.
+GAPS_PATH = f"{API_PREFIX}/gaps"
 HEALTH_PATH = "/healthz"
 
 #: The server refuses bodies larger than this with 413 (the client then halves its batch).
@@ -73,25 +78,41 @@ WireType = Literal[
 
 _ID_MAX = 64
 _TEXT_MAX = 200
+#: The highest seq (and roster cursor) accepted: stored in signed 64-bit columns, with room to
+#: add one, and exact as a JSON number in every language.
+MAX_SEQ = 2**53 - 1
+#: Counts stored in 32-bit columns.
+_COUNT_MAX = 2**31 - 1
+#: Seen in text stored in columns (PostgreSQL refuses NUL in text; no name has a line break).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
-Id = Annotated[StrictStr, Field(min_length=1, max_length=_ID_MAX)]
-Text = Annotated[StrictStr, Field(max_length=_TEXT_MAX)]
-OptionalText = Annotated[StrictStr | None, Field(max_length=_TEXT_MAX)]
+
+def _printable(value: str | None) -> str | None:
+    if value is not None and _CONTROL.search(value):
+        raise ValueError("must not contain control characters (such as NUL or a line break)")
+    return value
+
+
+Id = Annotated[StrictStr, Field(min_length=1, max_length=_ID_MAX), AfterValidator(_printable)]
+Text = Annotated[StrictStr, Field(max_length=_TEXT_MAX), AfterValidator(_printable)]
+OptionalText = Annotated[StrictStr | None, Field(max_length=_TEXT_MAX), AfterValidator(_printable)]
 
 
 def _check_date(value: str) -> str:
     try:
-        date.fromisoformat(value)
+        canonical = date.fromisoformat(value).isoformat() == value
     except ValueError:
-        raise ValueError(f"{value!r} is not a date like 2026-11-23") from None
+        canonical = False
+    if not canonical:  # also refuses 20261123 and 2026-W48-1, which name the day differently
+        raise ValueError(f"{value!r} is not a date like 2026-11-23")
     return value
 
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 def _check_hhmm(value: str) -> str:
-    if not _HHMM.match(value):
+    if not _HHMM.fullmatch(value):
         raise ValueError(f"{value!r} is not a time like 09:30")
     return value
 
@@ -144,19 +165,21 @@ class AttendanceAmendedData(_Data):
 class ChildData(_Data):
     child_id: Id
     first_name: Text
-    born: StrictStr | None = None
+    # A month of birth, 2024-03 (the server's column holds seven characters).
+    born: Annotated[StrictStr, Field(pattern=r"^[0-9]{4}-[0-9]{2}$")] | None = None
 
 
 class FamilyData(_Data):
     family_id: Id
     greeting_name: Text
-    postcode: Text
+    # Limits below are the server's column sizes: longer text is refused here, not by a 500.
+    postcode: Annotated[StrictStr, Field(max_length=16), AfterValidator(_printable)]
     children: list[ChildData] = []
     criteria: list[Text] = []
     consent_date: StrictStr | None = None
-    heard_from: OptionalText = None
+    heard_from: Annotated[StrictStr | None, Field(max_length=40), AfterValidator(_printable)] = None
     adults: StrictInt = Field(default=1, ge=0, le=20)
-    language: OptionalText = None
+    language: Annotated[StrictStr | None, Field(max_length=20), AfterValidator(_printable)] = None
 
     @field_validator("consent_date")
     @classmethod
@@ -197,7 +220,17 @@ def parse_timestamp(value: str) -> datetime:
         raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         raise ValueError(f"{value!r} has no time zone (expected e.g. 2026-11-23T09:41:00Z)")
+    try:  # stored in UTC and shown in local time: both must exist
+        in_range = _EARLIEST <= parsed.astimezone(UTC) < _LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise ValueError(f"{value!r} is out of range (years 1970 to 9998)")
     return parsed
+
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _timestamp(value: Any) -> datetime:
@@ -227,7 +260,7 @@ class WireEvent(BaseModel):
     model_config = ConfigDict(strict=True, extra="allow", frozen=True)
 
     event_id: EventUUID
-    seq: StrictInt = Field(ge=1)
+    seq: StrictInt = Field(ge=1, le=MAX_SEQ)
     type: WireType
     device_id: Id
     site_id: Id
@@ -321,7 +354,8 @@ def describe_errors(exc: ValidationError) -> str:
         if err["type"] not in ("missing", "value_error", "union_tag_not_found") and "input" in err:
             shown = repr(err["input"])
             got = f" (got {shown[:40]}{'...' if len(shown) > 40 else ''})"
-        parts.append(f"{'.'.join(loc) or 'event'}: {msg}{got}")
+        part = f"{'.'.join(loc) or 'event'}: {msg}{got}"
+        parts.append(part if len(part) <= 300 else part[:297] + "...")  # a huge value, quoted
     return "; ".join(parts)
 
 
@@ -333,6 +367,12 @@ def validate_event(raw: Any, device_id: str, site_id: str) -> Checked:
     """
     if not isinstance(raw, Mapping):
         return Checked({}, reason=f"event: must be a JSON object, not {type(raw).__name__}")
+    try:  # the server keeps every event whole, as JSON text: it must be writable as such
+        pydantic_core.to_json(raw)
+    except (pydantic_core.PydanticSerializationError, ValueError):
+        reason = _unstorable(raw, []) or "event: cannot be written as JSON"
+        kept = {k: raw.get(k) for k in ("event_id", "seq", "type") if _storable(raw.get(k))}
+        return Checked(kept, reason=reason)
     try:
         event = _event_adapter.validate_python(raw)
     except ValidationError as exc:
@@ -350,6 +390,40 @@ def validate_event(raw: Any, device_id: str, site_id: str) -> Checked:
             f"enrolled at ({site_id!r})",
         )
     return Checked(raw, event=event)
+
+
+_MAX_DEPTH = 200
+
+
+def _storable(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return isinstance(value, str | int)
+
+
+def _unstorable(value: Any, path: list[str]) -> str | None:
+    """Where ``value`` holds what JSON text cannot (a lone surrogate) or nests too deep."""
+    where = (".".join(path) or "event")[:200]
+    if len(path) > _MAX_DEPTH:
+        return f"{where}: nested more than {_MAX_DEPTH} levels deep"
+    if isinstance(value, str) and not _storable(value):
+        return f"{where}: text that is not valid Unicode (a lone surrogate such as \\ud800)"
+    if isinstance(value, Mapping):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, inner in items:
+        if not _storable(str(key)):
+            return f"{where}: a key that is not valid Unicode (a lone surrogate such as \\ud800)"
+        problem = _unstorable(inner, [*path, str(key)])
+        if problem:
+            return problem
+    return None
 
 
 # -- requests and answers --------------------------------------------------------------------
@@ -391,15 +465,87 @@ class RosterResponse(BaseModel):
     events: list[dict[str, Any]]
     cursor: int
     more: bool = False
+    #: Changes when the server's database is restored from a backup: a kiosk holding another
+    #: epoch's cursor pulls the roster again from 0 (applying it twice changes nothing).
+    epoch: str | None = None
+    #: The highest cursor the server has given: a kiosk's cursor above it is from before a
+    #: restore (caught even when the epoch was not renewed).
+    max_cursor: int | None = None
 
 
 class DeviceInfo(BaseModel):
-    """``GET /api/v1/device``: who the bearer token belongs to."""
+    """``GET /api/v1/device``: who the bearer token belongs to.
+
+    ``holds_up_to``: every seq of this device up to it is held (or written off);
+    ``highest_seq``: the highest seq of this device the server knows at all. A kiosk whose own
+    store is behind ``highest_seq`` (a new SD card, a restored backup) continues above it, so
+    its new events never reuse a seq.
+    """
 
     device_id: str
     site_id: str
     org_id: str
     holds_up_to: int
+    highest_seq: int = 0
+
+
+class SetupResponse(BaseModel):
+    """``GET /api/v1/setup``: what a kiosk needs for the door, as the server holds it.
+
+    ``timetable`` is the site's sessions (``kiosk.domain.timetable.SessionSlot.to_dict()``),
+    None when the server holds none for the site (the kiosk keeps its own). ``risk`` is the
+    organisation's current risk list (``kiosk.domain.risk.RiskList.to_dict()``), None when
+    none was imported on the server or the kiosk already has that version.
+    """
+
+    org_id: str
+    site_id: str
+    timetable: list[dict[str, Any]] | None = None
+    #: The version of the organisation's current list (None when none was imported).
+    risk_version: str | None = None
+    #: The list itself, left out when the kiosk said it has ``risk_version`` already
+    #: (``?have_risk=v3-1a2b3c4d5e``): a list built from official data can hold 500k entries.
+    risk: dict[str, Any] | None = None
+
+
+GapKind = Literal["lost", "set_aside"]
+
+
+class Gap(BaseModel):
+    """Seqs ``from_seq``..``to_seq`` a kiosk cannot send (again).
+
+    ``lost``: no longer on the kiosk (pruned after its retention window, recorded on a store
+    that was replaced, or in an unreadable file); ``set_aside``: kept on the kiosk as refused
+    (e.g. too large even alone). ``sessions`` names the sessions they were for, when known.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    from_seq: StrictInt = Field(ge=1, le=MAX_SEQ)
+    to_seq: StrictInt = Field(ge=1, le=MAX_SEQ)
+    kind: GapKind
+    detail: Annotated[StrictStr, Field(max_length=500)] = ""
+    sessions: list[Annotated[StrictStr, Field(max_length=_TEXT_MAX)]] = Field(
+        default_factory=list, max_length=500
+    )
+    events: StrictInt | None = Field(default=None, ge=0, le=_COUNT_MAX)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Gap:
+        if self.to_seq < self.from_seq:
+            raise ValueError(f"to_seq {self.to_seq} is below from_seq {self.from_seq}")
+        return self
+
+
+class GapReport(BaseModel):
+    """``POST /api/v1/gaps``: the kiosk writes these seqs off; the server records them (with
+    the sessions, for the registers) and counts them as held, so ``holds_up_to`` can pass."""
+
+    gaps: list[Gap] = Field(max_length=MAX_BATCH_EVENTS)
+
+
+class GapAnswer(BaseModel):
+    server_holds_up_to: dict[str, int] = {}
 
 
 class Problem(BaseModel):

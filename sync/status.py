@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sync.recovery import RecoveryStore, describe_resend
 from sync.syncer import SyncStore, iso
 
 
@@ -44,6 +45,7 @@ def sync_status_lines(store: SyncStore) -> list[tuple[str, str]]:
         ("roster_cursor", str(state.get("roster_cursor", 0))),
         ("last_roster_pull", state.get("last_roster_pull") or "never"),
     ]
+    lines.extend(_recovery_lines(store, state))
     if state.get("auth_refused"):
         lines.append(
             (
@@ -52,4 +54,44 @@ def sync_status_lines(store: SyncStore) -> list[tuple[str, str]]:
                 "replace the token file",
             )
         )
+    return lines
+
+
+def _recovery_lines(store: SyncStore, state: dict[str, Any]) -> list[tuple[str, str]]:
+    """Issue 9: what was sent again, what is missing for good, seq floor, roster restarts."""
+    lines: list[tuple[str, str]] = []
+    resend = state.get("last_resend")
+    lines.append(("last_resend", describe_resend(resend) if isinstance(resend, dict) else "none"))
+    missing = [m for m in state.get("missing") or [] if isinstance(m, dict)]
+    if missing:
+        lines.extend(("missing", str(m.get("text") or m)) for m in missing)
+    else:
+        lines.append(("missing", "none"))
+    stuck = state.get("resend_stuck")
+    if isinstance(stuck, dict):
+        lines.append(
+            (
+                "resend_stuck",
+                f"the server still held only up to seq {stuck.get('server_held')} after "
+                f"re-sending (at {stuck.get('at')}); trying again hourly",
+            )
+        )
+    floor = store.seq_floor() if isinstance(store, RecoveryStore) else 0
+    if floor:
+        note = state.get("seq_floor") if isinstance(state.get("seq_floor"), dict) else {}
+        lines.append(
+            (
+                "seq_floor",
+                f"{floor} (seqs up to it were given out before this store; new events "
+                f"continue above it){' since ' + note['at'] if note.get('at') else ''}",
+            )
+        )
+    reset = state.get("roster_reset")
+    if isinstance(reset, dict):
+        lines.append(("roster_reset", f"{reset.get('at')}: {reset.get('why')}"))
+    change = state.get("last_setup_change")
+    lines.append(("last_setup_pull", state.get("last_setup_pull") or "never"))
+    if isinstance(change, dict):
+        what = "; ".join(change.get("what", []))
+        lines.append(("last_setup_change", f"{what} at {change.get('at')}"))
     return lines

@@ -16,17 +16,24 @@ The rules (DESIGN.md, Sync; FIELD-NOTES.md, Offline capture and sync):
 
 Failures are exceptions from :mod:`sync.client`; :meth:`Syncer.run_pass` catches them into a
 :class:`PassReport` and records what happened in the store's sync state for ``kiosk-admin``.
+
+With the real store (``kiosk.store.LocalStore``) a pass also recovers (:mod:`sync.recovery`,
+issue 9): it continues above seqs the server already knows when the store is new or restored,
+re-sends what a server restored from a backup lacks (and writes off, by number and session,
+what this kiosk no longer keeps), pulls the roster again when the server's database was
+restored, and pulls the site's timetable and risk list from the server now and then.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from kiosk.domain.events import Event
+from sync import recovery
 from sync.client import (
     AuthRefused,
     BatchTooLarge,
@@ -80,6 +87,10 @@ class PassReport:
     waiting: int = 0
     holds_up_to: int | None = None
     error: SyncError | None = None
+    #: Recovery (issue 9): events re-queued because the server lacked them, seqs written off.
+    requeued: int = 0
+    written_off: int = 0
+    setup_changes: list[str] = field(default_factory=list)
 
     @property
     def sent(self) -> int:
@@ -104,6 +115,12 @@ class PassReport:
         )
         if self.roster_applied:
             text += f"; {self.roster_applied} roster change(s) from other kiosks"
+        if self.requeued:
+            text += f"; {self.requeued} event(s) sent again (the server lacked them)"
+        if self.written_off:
+            text += f"; {self.written_off} seq(s) no longer on this kiosk written off"
+        if self.setup_changes:
+            text += "; " + "; ".join(self.setup_changes)
         return text
 
 
@@ -119,6 +136,8 @@ class Syncer:
         should_stop: Callable[[], bool] = lambda: False,
         pull_roster: bool = True,
         heartbeat: Callable[[], None] = lambda: None,
+        pull_setup: bool = True,
+        device_id: str | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH_EVENTS:
             raise ValueError(f"batch size must be between 1 and {MAX_BATCH_EVENTS}")
@@ -130,13 +149,25 @@ class Syncer:
         self.pull_roster_enabled = pull_roster
         self.heartbeat = heartbeat  # called after every request (systemd's watchdog)
         self.identity: DeviceInfo | None = None
+        #: This kiosk's device id (``device.json``), when known: checked against the token.
+        self.device_id = device_id
+        # Recovery needs the real store's seq bookkeeping (a test double may not have it).
+        self.recovery = isinstance(store, recovery.RecoveryStore)
+        self.pull_setup_enabled = pull_setup and self.recovery and hasattr(client, "setup")
 
     # -- a pass ----------------------------------------------------------------------------------
     def run_pass(self) -> PassReport:
         """Push, then pull the roster; never raises a :class:`SyncError` (see the report)."""
         report = PassReport()
         try:
+            if self.recovery:
+                self.ask_server(report)
+                self.reconcile(report)  # before sending: re-send only what the server lacks
             self.push(report)
+            if self.recovery and not self.should_stop():
+                self.reconcile(report)
+            if self.pull_setup_enabled and not self.should_stop():
+                self.pull_setup(report)
             if self.pull_roster_enabled and not self.should_stop():
                 self.pull_roster(report)
         except SyncError as exc:
@@ -158,6 +189,87 @@ class Syncer:
                 self.identity.site_id,
             )
         return self.identity
+
+    # -- recovery (sync.recovery) ----------------------------------------------------------------
+    def ask_server(self, report: PassReport) -> None:
+        """Every pass: whom the token belongs to, how far the server holds this kiosk's events,
+        and the highest seq it knows of it (a new or restored store continues above it)."""
+        first = self.identity is None
+        info = self.identity = self.client.whoami()
+        self.heartbeat()
+        if first:
+            log.info(
+                "token belongs to device %s at %s/%s", info.device_id, info.org_id, info.site_id
+            )
+        oldest = self.store.oldest_waiting()
+        own = self.device_id or (oldest.device_id if oldest is not None else info.device_id)
+        if own != info.device_id:
+            raise AuthRefused(
+                f"the token belongs to device {info.device_id!r} but this kiosk is device "
+                f"{own!r}; nothing was sent. Put this kiosk's own token in the token file."
+            )
+        report.holds_up_to = info.holds_up_to
+        recovery.adopt_server_floor(self.store, info, self.clock())
+
+    def reconcile(self, report: PassReport) -> None:
+        """The server (restored from a backup) holds less than was delivered: re-send what is
+        kept, write off what is not. Twice a pass at most; a gap that does not move after
+        that is left for an hour (``resend_stuck``), so a confused server cannot make every
+        pass re-send the whole retention window."""
+        store = self.store
+        holds = report.holds_up_to
+        for attempt in range(3):
+            delivered = store.delivered_through()
+            if delivered == 0:
+                return
+            if holds is None:
+                self.identity = self.client.whoami()
+                self.heartbeat()
+                holds = report.holds_up_to = self.identity.holds_up_to
+            if holds >= delivered:
+                if store.sync_state().get("resend_stuck"):
+                    store.update_sync_state(resend_stuck=None)
+                return
+            now = self.clock()
+            if recovery.gap_is_stuck(store.sync_state(), holds, now):
+                return
+            if attempt == 2:
+                break
+            device_id = self.check_identity().device_id
+            try:
+                outcome = recovery.handle_gap(store, self.client, device_id, holds, delivered, now)
+            except ProtocolMismatch as exc:  # a server without /gaps: re-send what we can
+                log.warning("the server cannot take write-offs: %s", exc)
+                outcome = recovery.GapOutcome(holds, delivered, requeued=0)
+            report.requeued += outcome.requeued
+            report.written_off += sum(s.count for s in outcome.lost) + len(outcome.set_aside)
+            batches = report.batches
+            if outcome.requeued:
+                self.push(report)
+            # The freshest word from the server: the last batch's answer, else the write-off's.
+            holds = report.holds_up_to if report.batches > batches else outcome.holds_after
+            if holds is not None:
+                report.holds_up_to = holds
+        store.update_sync_state(
+            resend_stuck={"server_held": holds, "at": recovery.iso(self.clock())}
+        )
+        log.error(
+            "the server still holds this kiosk's events only up to seq %s after re-sending; "
+            "trying again in an hour",
+            holds,
+        )
+
+    def pull_setup(self, report: PassReport) -> None:
+        """The site's timetable and the organisation's risk list, every few minutes."""
+        now = self.clock()
+        if not recovery.setup_due(self.store.sync_state(), now):
+            return
+        try:
+            report.setup_changes += recovery.pull_setup(self.store, self.client, now)
+        except ProtocolMismatch as exc:  # an older server without /setup: not a sync failure
+            log.warning("the server gives no timetable or risk list: %s", exc)
+            self.store.update_sync_state(last_setup_pull=recovery.iso(now))
+        self.heartbeat()
 
     # -- sending ---------------------------------------------------------------------------------
     def push(self, report: PassReport) -> None:
@@ -227,9 +339,29 @@ class Syncer:
     # -- the roster ------------------------------------------------------------------------------
     def pull_roster(self, report: PassReport) -> None:
         """Families and cards registered at the organisation's other kiosks."""
-        cursor = int(self.store.sync_state().get("roster_cursor") or 0)
+        state = self.store.sync_state()
+        cursor = int(state.get("roster_cursor") or 0)
+        # A new or restored store also pulls back its own device's older families and cards.
+        own = self.store.seq_floor() if self.recovery else 0
+        restarted = False
         for _ in range(MAX_ROSTER_PAGES):
-            page = self.client.roster(cursor)
+            page = (
+                self.client.roster(cursor, own_through=own) if own else self.client.roster(cursor)
+            )
+            why = None if restarted else recovery.roster_restart(state, page, cursor)
+            if why is not None:
+                log.warning("pulling the roster again from the start: %s", why)
+                restarted = True
+                self.store.update_sync_state(
+                    roster_cursor=0,
+                    roster_epoch=page.epoch,
+                    roster_reset={"why": why, "at": iso(self.clock())},
+                )
+                cursor = 0
+                continue
+            if page.epoch and state.get("roster_epoch") != page.epoch:
+                self.store.update_sync_state(roster_epoch=page.epoch)
+                state = {**state, "roster_epoch": page.epoch}
             events = []
             for raw in page.events:
                 try:

@@ -158,7 +158,7 @@ class Postcode:
 RiskKind = Literal["postcode", "sector", "district"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RiskArea:
     """One entry of the risk list: a full postcode, a sector or a district, normalised.
 
@@ -303,7 +303,7 @@ def _outward_problem(outward: str) -> str | None:
     """What stops ``outward`` being an outward code (a district), or None."""
     shape = "".join("A" if ch in _LETTERS else "9" if ch in _DIGITS else "?" for ch in outward)
     if shape not in ("A9", "A99", "AA9", "AA99", "A9A", "AA9A"):
-        return f"the outward part {outward!r} must be {_OUTWARD_HELP}"
+        return f"the outward part {_quote(outward)} must be {_OUTWARD_HELP}"  # may be long
     first = outward[0]
     if first in _NOT_FIRST:
         return f"no postcode starts with {first!r} (Q, V and X are never the first letter)"

@@ -22,11 +22,18 @@ _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def parse_weekday(text: str) -> int:
-    """``mon``..``sun`` (or the full name) to 0..6."""
-    key = text.strip().lower()[:3]
-    if key not in WEEKDAYS or not text.strip().lower().startswith(key):
-        raise ValidationError(f"weekday {text!r} must be one of {', '.join(WEEKDAYS)}")
-    return WEEKDAYS.index(key)
+    """``mon``..``sun``, the full name, or a longer abbreviation (``tues``, ``thurs``) to 0..6.
+
+    Only a day's own name counts: ``monkey`` is refused, not read as Monday.
+    """
+    key = text.strip().lower()
+    for index, name in enumerate(_DAY_NAMES):
+        if len(key) >= 3 and name.startswith(key):
+            return index
+    raise ValidationError(f"weekday {text!r} must be one of {', '.join(WEEKDAYS)}")
+
+
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def parse_hhmm(text: str, what: str = "time") -> time:

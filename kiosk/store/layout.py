@@ -8,6 +8,9 @@
                                  the intent of a write that spans several files
       sync.json                  outbox acknowledgements (counters) and the sync daemon's notes
       rejected.json              events the server rejected, with reasons; never deleted
+      history.json               seq ranges and sessions of pruned days, and seqs given out
+                                 before this store (kiosk.store.history): a gap the server
+                                 lacks can be named even when its events are gone
       events/2026-11-23.json     that day's events (TinyDB, table "events", document id = seq);
       events/2026-11-23.1.json   a busy day continues in parts of at most EVENTS_PER_PART events,
                                  so a tap rewrites one small file whatever the day's size
@@ -51,6 +54,7 @@ LOCK_FILE = ".lock"
 SEQ_FILE = "seq.json"
 SYNC_FILE = "sync.json"
 REJECTED_FILE = "rejected.json"
+HISTORY_FILE = "history.json"
 FAMILIES_FILE = "state/families.json"
 CARDS_FILE = "state/cards.json"
 TIMETABLE_FILE = "state/timetable.json"
@@ -100,6 +104,7 @@ class Layout:
         self.seq = self.root / SEQ_FILE
         self.sync = self.root / SYNC_FILE
         self.rejected = self.root / REJECTED_FILE
+        self.history = self.root / HISTORY_FILE
         self.families = self.root / FAMILIES_FILE
         self.cards = self.root / CARDS_FILE
         self.timetable = self.root / TIMETABLE_FILE

@@ -28,6 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,11 @@ from kiosk.domain.errors import KioskError, NotFoundError, ValidationError
 from kiosk.domain.events import Event
 from kiosk.domain.families import Card, Family
 from kiosk.domain.postcodes import RiskArea
-from kiosk.domain.risk import RiskList
+from kiosk.domain.risk import RiskList, RiskSource
 from kiosk.domain.timetable import Timetable
 from kiosk.store.durable import AtomicJSONStorage, fsync_dir, is_temp_name, temp_target
 from kiosk.store.errors import CorruptFileError, StoreError
+from kiosk.store.history import LostSpan, SeqHistory, day_summary
 from kiosk.store.journal import DayJournal, JournalPart
 from kiosk.store.layout import (
     DEFAULT_RETENTION_DAYS,
@@ -83,6 +85,17 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class SeqInventory:
+    """What a store has of seqs ``low``..``high`` (:meth:`LocalStore.seq_inventory`)."""
+
+    low: int
+    high: int
+    kept: tuple[int, ...]
+    rejected: Mapping[int, str]
+    lost: tuple[LostSpan, ...]
+
+
 class LocalStore:
     """The kiosk's store: events (journal and outbox), families, cards, timetable, risk lists.
 
@@ -121,6 +134,7 @@ class LocalStore:
         self._rejected = AtomicJSONStorage(self.layout.rejected)
         self._timetable = AtomicJSONStorage(self.layout.timetable)
         self._risk_current = AtomicJSONStorage(self.layout.risk_current)
+        self._history = AtomicJSONStorage(self.layout.history)
         self._families = families_projection(self.layout.families)
         self._cards = cards_projection(self.layout.cards)
         self._journals: OrderedDict[date, DayJournal] = OrderedDict()
@@ -236,12 +250,34 @@ class LocalStore:
             self._timetable.write({"slots": slots})
 
     # == risk versions ===========================================================================
-    def save_risk_list(self, areas: frozenset[RiskArea], source: str, at: datetime) -> RiskList:
-        """Store a new version (last number + 1) and put it in force; old versions are kept."""
+    def save_risk_list(
+        self,
+        areas: frozenset[RiskArea],
+        source: str,
+        at: datetime,
+        *,
+        rule: str = "",
+        sources: Sequence[RiskSource] = (),
+        number: int | None = None,
+    ) -> RiskList:
+        """Store a new version (last number + 1) and put it in force; old versions are kept.
+
+        ``rule`` and ``sources`` record how a list built from official data was chosen, and
+        from which files (``kiosk.lsoa_import``). ``number`` asks for the server's version
+        number (a list pulled from the server), used when no version here has it or a later one.
+        """
         with self._locked():
             known = self._used_risk_numbers()
-            number = max([self._current_risk_number(), *known], default=0) + 1
-            risk = RiskList(number=number, areas=frozenset(areas), created_at=at, source=source)
+            number_next = max([self._current_risk_number(), *known], default=0) + 1
+            number = number if number is not None and number >= number_next else number_next
+            risk = RiskList(
+                number=number,
+                areas=frozenset(areas),
+                created_at=at,
+                source=source,
+                rule=rule,
+                sources=tuple(sources),
+            )
             version = AtomicJSONStorage(self.layout.risk_version(number))
             version.write({"risk": {"1": risk.to_dict()}})
             version.close()
@@ -419,6 +455,169 @@ class LocalStore:
         with self._locked():
             return self._highest()
 
+    # == recovery (issue 9: server restored, SD card replaced, kiosk backup restored) ============
+    def delivered_through(self) -> int:
+        """Every seq up to this one is held by the server as far as this kiosk knows
+        (acknowledged, set aside, or given out before this store): what the server's
+        ``holds_up_to`` is checked against after it was restored from a backup."""
+        with self._locked():
+            return self._outbox_state().acked_through
+
+    def seq_history(self) -> SeqHistory:
+        """What became of seqs no longer kept here: pruned days and seq floors."""
+        with self._locked():
+            return self._read_history()
+
+    def merge_seq_history(self, other: SeqHistory) -> None:
+        """Add what another copy of this store knew of pruned seqs (a backup restore)."""
+        with self._locked():
+            self._write_history(self._read_history().merged(other))
+
+    def seq_floor(self) -> int:
+        """The highest seq given out before this store existed (0 if it never started again)."""
+        return self.seq_history().floor
+
+    def raise_seq_floor(self, seq: int, why: str, at: datetime | None = None) -> int:
+        """Number new events above ``seq``: seqs up to it were given out before this store
+        (a new SD card, a restored backup), so they are never used again here and are not
+        this store's to send. Noted in ``history.json``. Returns the highest seq in use.
+        """
+        with self._locked():
+            highest = self._highest()
+            if seq > highest:
+                when = _iso(at or datetime.now(UTC))
+                self._write_history(self._read_history().with_floor(highest + 1, seq, when, why))
+                state = self._seq_state()
+                runs = list(state.runs)
+                if not runs or runs[-1][1] is not None:
+                    runs.append((highest + 1, None))
+                self._write_seq(SeqState(seq, tuple(runs), None))
+                highest = seq
+            self._settle_unfiled()
+            return highest
+
+    def adopt_events(self, events: Sequence[Event]) -> tuple[list[Event], list[Event]]:
+        """Write events that carry seqs this device gave them (from another copy of this
+        store: a backup is restored over newer events) under those same seqs.
+
+        Returns ``(adopted, refused)``. An event already held is neither. One whose seq is at
+        or below the highest seq in use here is refused: this store gave that seq to another
+        event, or pruned it. Seqs skipped between adopted events (pruned on the other copy)
+        are not sent again.
+        """
+        batch = sorted(
+            {e.event_id: e for e in events if isinstance(e, Event) and e.seq}.values(),
+            key=lambda e: e.seq or 0,
+        )
+        with self._locked():
+            highest = self._highest()
+            fresh: list[Event] = []
+            refused: list[Event] = []
+            for event in batch:
+                if self._journal(self._day_of(event)).get(event.event_id) is not None:
+                    continue
+                if (event.seq or 0) <= max(highest, fresh[-1].seq if fresh else 0):
+                    refused.append(event)
+                    continue
+                fresh.append(event)
+            chunks: list[list[Event]] = []
+            for event in fresh:
+                if chunks and chunks[-1][-1].seq == (event.seq or 0) - 1:
+                    chunks[-1].append(event)
+                else:
+                    chunks.append([event])
+            for chunk in chunks:
+                first = chunk[0].seq or 0
+                if first > highest + 1:
+                    state = self._seq_state()
+                    runs = list(state.runs)
+                    if not runs or runs[-1][1] is not None:
+                        runs.append((highest + 1, None))
+                    self._write_seq(SeqState(first - 1, tuple(runs), None))
+                    highest = first - 1
+                self._commit([(e, self._day_of(e)) for e in chunk], highest)
+                highest = chunk[-1].seq or highest
+            self._settle_unfiled()
+            return fresh, refused
+
+    def seq_inventory(self, low: int, high: int) -> SeqInventory:
+        """What this kiosk has of seqs ``low``..``high``: kept (can be sent again), set aside
+        as rejected, and lost (pruned, before this store, unreadable) with their sessions."""
+        low = max(1, low)
+        with self._locked():
+            highest = self._highest()
+            high = min(high, highest)
+            kept: list[int] = []
+            for start, end, day in self._seq_state().ranges(highest):
+                if day is None or end < low or start > high:
+                    continue
+                kept.extend(
+                    e.seq
+                    for e in self._journal(day).events_between(max(start, low), min(end, high))
+                    if e.seq is not None
+                )
+            rejected: dict[int, str] = {}
+            for value in self._rejected_table().values():
+                seq = value.get("event", {}).get("seq")
+                if isinstance(seq, int) and low <= seq <= high:
+                    rejected[seq] = str(value.get("reason", ""))
+            have = set(kept) | set(rejected)
+            lost = [s for s in range(low, high + 1) if s not in have]
+            spans = self._read_history().spans(lost) if lost else []
+        return SeqInventory(
+            low, high, tuple(s for s in sorted(kept) if s not in rejected), rejected, tuple(spans)
+        )
+
+    def _read_history(self) -> SeqHistory:
+        try:
+            return SeqHistory.from_tables(self._history.path, self._history.peek())
+        except CorruptFileError as exc:
+            self._quarantine(
+                self._history,
+                exc.reason,
+                "Which sessions pruned seqs were for is no longer known; the seqs themselves "
+                "stay used.",
+            )
+            return SeqHistory()
+
+    def _write_history(self, history: SeqHistory) -> None:
+        self._history.write(history.to_tables())
+
+    def _note_pruned(
+        self,
+        doomed: Mapping[date, int],
+        ranges: Sequence[tuple[int, int, date | None]],
+        now: datetime,
+    ) -> None:
+        """Before days are pruned: their seq ranges and sessions, in ``history.json``."""
+        at = _iso(now if now.tzinfo else now.replace(tzinfo=self.tz))
+        entries = [
+            day_summary(
+                day.isoformat(),
+                [(a, b) for a, b, d in ranges if d == day],
+                self._journal(day).events(),
+                at,
+            )
+            for day in sorted(doomed)
+        ]
+        self._write_history(self._read_history().with_pruned(entries))
+
+    def _settle_unfiled(self) -> None:
+        """Seqs filed under no day (pruned, given out before this store, skipped by an adopt)
+        are never this store's to send: make sure the outbox says so (also after a crash
+        between the seq record and the outbox)."""
+        outbox = self._outbox_state()
+        highest = self._highest()
+        loose = [
+            s
+            for start, end, day in self._seq_state().ranges(highest)
+            if day is None
+            for s in range(max(start, outbox.acked_through + 1), end + 1)
+            if not outbox.is_done(s)
+        ]
+        if loose:
+            self._write_outbox(outbox.with_done(loose))
+
     # == roster ==================================================================================
     def apply_remote(self, events: Sequence[Event]) -> int:
         """Apply roster events from other kiosks to families and cards; how many changed something.
@@ -468,6 +667,7 @@ class LocalStore:
                 if merged and merged[-1][1] is None and run[1] is None:
                     continue
                 merged.append(run)
+            self._note_pruned(doomed, state.ranges(highest), now)
             self._write_seq(SeqState(max(state.high_water, highest), tuple(merged), None))
             for day in doomed:
                 journal = self._journals.pop(day, None)
@@ -519,7 +719,7 @@ class LocalStore:
             for journal in self._journals.values():
                 journal.close()
             self._journals.clear()
-            for storage in (self._seq, self._sync, self._rejected, self._timetable):
+            for storage in (self._seq, self._sync, self._rejected, self._timetable, self._history):
                 storage.close()
             self._risk_current.close()
             self._families.close()
@@ -608,7 +808,12 @@ class LocalStore:
         Only the store's own: in the data folder itself other modules keep files of their own
         (``kiosk.store.volunteers``) under their own lock, and may be writing one right now.
         """
-        own = {self.layout.seq.name, self.layout.sync.name, self.layout.rejected.name}
+        own = {
+            self.layout.seq.name,
+            self.layout.sync.name,
+            self.layout.rejected.name,
+            self.layout.history.name,
+        }
         for folder in (self.layout.root, self.layout.events, self.layout.state, self.layout.risk):
             for name in os.listdir(folder):
                 target = temp_target(name)

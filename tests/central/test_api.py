@@ -110,6 +110,7 @@ def test_the_device_endpoint_says_whom_the_token_belongs_to(client, token):
         "site_id": "library",
         "org_id": "lichfield",
         "holds_up_to": 3,
+        "highest_seq": 3,
     }
 
 

@@ -1,0 +1,76 @@
+"""Real parts for the recovery tests (issue 9): a ``kiosk-central serve`` process on loopback
+over a SQLite file (or a fresh PostgreSQL schema when ``KIOSK_TEST_POSTGRES_URL`` is set), real
+kiosk stores in temporary folders, and the real commands (``kiosk-sync``, ``kiosk-admin``,
+``kiosk-central``) run as subprocesses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from central.db import CentralDB
+from tests.recovery.helpers import Central
+from tests.sync.servers import CentralServer, database_url
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(autouse=True)
+def _restore_sync_logger() -> Iterator[None]:
+    """``configure_logging`` (called by ``main``) changes the ``sync`` logger: undo it."""
+    logger = logging.getLogger("sync")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    with database_url(backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    with database_url("sqlite", tmp_path) as url:
+        yield url
+
+
+def _central(url: str, tmp_path: Path, backend: str) -> Iterator[Central]:
+    db = CentralDB.open(url)
+    server = CentralServer(url, tmp_path / "server.log").start()
+    try:
+        yield Central(db, server, url, backend, tmp_path)
+    finally:
+        server.stop()
+        db.close()
+
+
+@pytest.fixture
+def central(db_url: str, backend: str, tmp_path: Path) -> Iterator[Central]:
+    """A central server on SQLite and, when available, on PostgreSQL."""
+    yield from _central(db_url, tmp_path, backend)
+
+
+@pytest.fixture
+def central_sqlite(sqlite_url: str, tmp_path: Path) -> Iterator[Central]:
+    """A central server on the SQLite default only."""
+    yield from _central(sqlite_url, tmp_path, "sqlite")
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[CentralDB]:
+    """A central database (no server process), SQLite and PostgreSQL."""
+    database = CentralDB.open(db_url)
+    try:
+        yield database
+    finally:
+        database.close()
