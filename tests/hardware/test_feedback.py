@@ -35,8 +35,9 @@ def pin_timeline(factory, pin):
 
 @pytest.fixture
 def feedback(mock_factory, clock):
-    fb = GpioFeedback(LED_PIN, BUZZER_PIN, pin_factory=mock_factory, background=False,
-                      sleep=clock.sleep)
+    fb = GpioFeedback(
+        LED_PIN, BUZZER_PIN, pin_factory=mock_factory, background=False, sleep=clock.sleep
+    )
     for pin in (LED_PIN, BUZZER_PIN):
         mock_factory.pin(pin).clear_states()
     yield fb
@@ -54,9 +55,12 @@ def test_success_is_a_steady_light_and_one_short_pip():
 def test_see_a_volunteer_is_three_pulses_of_light_and_sound_together():
     assert SEE_A_VOLUNTEER.led == SEE_A_VOLUNTEER.buzzer == Blink(0.25, 0.15, 3)
     assert SEE_A_VOLUNTEER.timeline() == [
-        (0.0, True, True), (0.25, False, False),
-        (0.4, True, True), (0.65, False, False),
-        (0.8, True, True), (1.05, False, False),
+        (0.0, True, True),
+        (0.25, False, False),
+        (0.4, True, True),
+        (0.65, False, False),
+        (0.8, True, True),
+        (1.05, False, False),
     ]
     assert SEE_A_VOLUNTEER != SUCCESS
 
@@ -82,8 +86,15 @@ def test_welcome_lights_the_led_for_one_and_a_half_seconds_with_a_short_buzz(
 @pytest.mark.parametrize("outcome", ["unknown_card", "no_session", "error"])
 def test_see_a_volunteer_pulses_led_and_buzzer_three_times(feedback, mock_factory, outcome):
     feedback.signal(outcome)
-    pulses = [(0.0, False), (0.0, True), (0.25, False), (0.15, True), (0.25, False),
-              (0.15, True), (0.25, False)]
+    pulses = [
+        (0.0, False),
+        (0.0, True),
+        (0.25, False),
+        (0.15, True),
+        (0.25, False),
+        (0.15, True),
+        (0.25, False),
+    ]
     assert pin_timeline(mock_factory, LED_PIN) == pulses
     assert pin_timeline(mock_factory, BUZZER_PIN) == pulses
 
@@ -98,8 +109,9 @@ class CheckIn(NamedTuple):
 
 def play_at_the_door(check_in: CheckIn, clock):
     factory = clocked_mock_factory(clock)
-    with GpioFeedback(LED_PIN, BUZZER_PIN, pin_factory=factory, background=False,
-                      sleep=clock.sleep) as fb:
+    with GpioFeedback(
+        LED_PIN, BUZZER_PIN, pin_factory=factory, background=False, sleep=clock.sleep
+    ) as fb:
         for pin in (LED_PIN, BUZZER_PIN):
             factory.pin(pin).clear_states()
         fb.signal(check_in.outcome)
@@ -141,8 +153,14 @@ def test_pins_are_configurable(clock):
 
 def test_active_low_buzzer_module_is_driven_low_to_sound(clock):
     factory = clocked_mock_factory(clock)
-    with GpioFeedback(LED_PIN, BUZZER_PIN, pin_factory=factory, buzzer_active_high=False,
-                      background=False, sleep=clock.sleep) as fb:
+    with GpioFeedback(
+        LED_PIN,
+        BUZZER_PIN,
+        pin_factory=factory,
+        buzzer_active_high=False,
+        background=False,
+        sleep=clock.sleep,
+    ) as fb:
         factory.pin(BUZZER_PIN).clear_states()
         fb.signal("welcome")
         assert pin_timeline(factory, BUZZER_PIN) == [(0.0, True), (0.0, False), (0.1, True)]

@@ -23,8 +23,9 @@ def test_kiosk_hardware_imports_without_any_hardware_library():
         print("ok")
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
@@ -34,7 +35,8 @@ def test_importing_kiosk_hardware_loads_no_hardware_library():
         "import sys, kiosk, kiosk.hardware, kiosk.hardware.rc522, kiosk.hardware.usb;"
         f"print(sorted(m for m in {HARDWARE_LIBRARIES!r} if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

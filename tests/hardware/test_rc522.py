@@ -133,9 +133,7 @@ def test_chip_not_answering_on_the_bus_raises_a_reader_error(chip, reader, stuck
     assert issubclass(ChipNotAnswering, ReaderError)
 
 
-def test_chip_that_never_finishes_a_request_is_reported_within_a_bounded_time(
-    chip, reader, clock
-):
+def test_chip_that_never_finishes_a_request_is_reported_within_a_bounded_time(chip, reader, clock):
     reader.reset()
     chip.stuck = True
     started = clock()
@@ -190,8 +188,9 @@ def test_reset_pulses_the_rst_pin_and_soft_resets_the_chip(chip, clock):
 def rc522_loop(chip, clock):
     reader = RC522Reader(chip.transfer, clock=clock, sleep=lambda s: None)
     taps, health = [], []
-    loop = ReaderLoop(reader, taps.append, health.append, clock=clock, sleep=clock.sleep,
-                      wall_clock=clock)
+    loop = ReaderLoop(
+        reader, taps.append, health.append, clock=clock, sleep=clock.sleep, wall_clock=clock
+    )
     return reader, loop, taps, health
 
 

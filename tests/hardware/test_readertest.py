@@ -25,8 +25,9 @@ def run(reader_or_error, clock, timeout=5.0, config=None):
             raise reader_or_error
         return reader_or_error
 
-    status = reader_test(config or ReaderConfig(), timeout, out, opener=opener, clock=clock,
-                         sleep=clock.sleep)
+    status = reader_test(
+        config or ReaderConfig(), timeout, out, opener=opener, clock=clock, sleep=clock.sleep
+    )
     return status, out.getvalue()
 
 
@@ -51,8 +52,11 @@ def test_no_card_in_time_exits_1_after_the_timeout_without_spinning(clock):
 
 
 def test_missing_library_exits_2_with_the_plain_reason(clock):
-    status, text = run(ReaderUnavailable("The RC522 card reader needs the spidev library"),
-                       clock, config=ReaderConfig(kind="rc522"))
+    status, text = run(
+        ReaderUnavailable("The RC522 card reader needs the spidev library"),
+        clock,
+        config=ReaderConfig(kind="rc522"),
+    )
     assert status == EXIT_READER_BROKEN
     assert "RC522 on /dev/spidev0.0" in text and "needs the spidev library" in text
 
@@ -93,8 +97,11 @@ def test_reader_test_over_an_rc522_with_a_card(clock):
 
     chip = FakeMFRC522()
     chip.place("045E213AB16C80")
-    status, text = run(RC522Reader(chip.transfer, clock=clock, sleep=clock.sleep), clock,
-                       config=ReaderConfig(kind="rc522"))
+    status, text = run(
+        RC522Reader(chip.transfer, clock=clock, sleep=clock.sleep),
+        clock,
+        config=ReaderConfig(kind="rc522"),
+    )
     assert status == EXIT_TAP_READ
     assert "Card 045E213AB16C80 read by the rc522 reader." in text
 

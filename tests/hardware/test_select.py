@@ -21,8 +21,7 @@ from kiosk.hardware.select import (
 
 def test_defaults_are_the_fake_reader_and_the_documented_pins():
     config = ReaderConfig()
-    assert (config.kind, config.spi_bus, config.spi_device, config.reset_pin) == (
-        "fake", 0, 0, 25)
+    assert (config.kind, config.spi_bus, config.spi_device, config.reset_pin) == ("fake", 0, 0, 25)
     assert FeedbackConfig() == FeedbackConfig(enabled=False, led_pin=17, buzzer_pin=27)
 
 
@@ -82,8 +81,9 @@ def test_real_kinds_without_their_libraries_are_reader_unavailable(monkeypatch):
 
 
 def test_enabled_feedback_opens_the_gpio_pins():
-    feedback = open_feedback(FeedbackConfig(enabled=True, led_pin=5, buzzer_pin=6),
-                             pin_factory=MockFactory())
+    feedback = open_feedback(
+        FeedbackConfig(enabled=True, led_pin=5, buzzer_pin=6), pin_factory=MockFactory()
+    )
     assert isinstance(feedback, GpioFeedback)
     feedback.close()
 
@@ -95,8 +95,7 @@ def test_enabled_feedback_without_gpiozero_is_feedback_unavailable(monkeypatch):
 
 
 def test_reader_descriptions_name_the_wiring():
-    assert describe_reader(ReaderConfig(kind="rc522")) == (
-        "RC522 on /dev/spidev0.0, reset GPIO25")
+    assert describe_reader(ReaderConfig(kind="rc522")) == ("RC522 on /dev/spidev0.0, reset GPIO25")
     assert describe_reader(ReaderConfig(kind="usb", usb_device="rfid")) == "USB reader rfid"
     assert "type a card number" in describe_reader(ReaderConfig(fake_keyboard=True))
 
@@ -107,4 +106,7 @@ def test_polling_settings_feed_the_reader_loop():
     config = ReaderConfig(poll_interval=0.2, hold_window=2.0, failures_before_reset=5)
     loop = ReaderLoop(FakeReader(), print, **config.loop_options)
     assert (loop.poll_interval, loop.debouncer.hold_window, loop.failures_before_reset) == (
-        0.2, 2.0, 5)
+        0.2,
+        2.0,
+        5,
+    )

@@ -213,8 +213,9 @@ class GarbageThenCard:
 
 def test_garbage_read_is_logged_and_skipped_without_counting_as_a_failure(clock, caplog):
     taps, health = [], []
-    loop = ReaderLoop(GarbageThenCard(), taps.append, health.append, clock=clock,
-                      failures_before_reset=1)
+    loop = ReaderLoop(
+        GarbageThenCard(), taps.append, health.append, clock=clock, failures_before_reset=1
+    )
     with caplog.at_level(logging.WARNING, logger="kiosk.hardware.taps"):
         loop.poll_once()
         loop.poll_once()

@@ -24,8 +24,26 @@ from kiosk.hardware.usb import (
 )
 
 CODES = {
-    "1": 2, "2": 3, "3": 4, "4": 5, "5": 6, "6": 7, "7": 8, "8": 9, "9": 10, "0": 11,
-    "A": 30, "B": 48, "C": 46, "D": 32, "E": 18, "F": 33, "!": 2, "Q": 16, "-": 12, "Z": 44,
+    "1": 2,
+    "2": 3,
+    "3": 4,
+    "4": 5,
+    "5": 6,
+    "6": 7,
+    "7": 8,
+    "8": 9,
+    "9": 10,
+    "0": 11,
+    "A": 30,
+    "B": 48,
+    "C": 46,
+    "D": 32,
+    "E": 18,
+    "F": 33,
+    "!": 2,
+    "Q": 16,
+    "-": 12,
+    "Z": 44,
 }
 EV_SYN = 0
 
@@ -267,10 +285,12 @@ def test_device_is_found_by_part_of_its_name_or_by_path():
 
 
 def test_two_candidate_devices_is_an_error_naming_both():
-    evdev = fake_evdev([
-        FakeDevice("/dev/input/event3", "Sycreader RFID Technology", READER_KEYS),
-        FakeDevice("/dev/input/event4", "Logitech keyboard", READER_KEYS),
-    ])
+    evdev = fake_evdev(
+        [
+            FakeDevice("/dev/input/event3", "Sycreader RFID Technology", READER_KEYS),
+            FakeDevice("/dev/input/event4", "Logitech keyboard", READER_KEYS),
+        ]
+    )
     with pytest.raises(ReaderError, match="Sycreader.*Logitech.*usb_device"):
         find_input_device(evdev, None)
 
