@@ -1,0 +1,426 @@
+"""Many kiosks syncing at once: 300 by default, against a real server on PostgreSQL.
+
+    .venv/bin/python bench/load.py [--kiosks 300] [--batches 3] [--events 50] [--orgs 30]
+                                   [--workers 2] [--deadline 300] [--db URL]
+
+Needs PostgreSQL: ``--db URL``, else a fresh schema in ``$KIOSK_TEST_POSTGRES_URL`` (``eval
+"$(bash scripts/ci-postgres.sh)"``), dropped afterwards. Enrols ``--kiosks`` devices (spread
+over ``--orgs`` organisations, three sites each), starts the server (uvicorn, ``--workers``
+processes, on a free port on 127.0.0.1 only) and releases one thread per kiosk at the same
+moment. Each kiosk, with its own token and its own HTTP connection, does what the sync daemon
+does: asks who it is (``GET /api/v1/device``), sends its events oldest first in ``--batches``
+batches of ``--events`` (registrations with cards, then attendances), and pulls a page of its
+organisation's roster. Then the server's database is compared with what was sent, exactly:
+every event held once, none lost, none duplicated, none refused, every kiosk's seqs all held.
+
+Prints: errors, lost/duplicated events, answer times (p50, p95, p99, max) per request kind,
+events per second, and the server's capacity (workers x database pool). Exits 1 on any error,
+loss or duplicate; everything is bounded by ``--deadline`` seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from central import db as central_db  # noqa: E402
+from central.db import CentralDB  # noqa: E402
+from kiosk.domain.attendance import attendance_data  # noqa: E402
+from kiosk.domain.events import Event  # noqa: E402
+from kiosk.domain.families import new_family  # noqa: E402
+from kiosk.domain.risk import IncentiveDecision  # noqa: E402
+from kiosk.domain.timetable import SessionOccurrence  # noqa: E402
+from sync.protocol import DEVICE_PATH, EVENTS_PATH, ROSTER_PATH  # noqa: E402
+
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+HOST = "127.0.0.1"  # loopback only: this drives a server of ours, nowhere else
+
+
+# -- the server (uvicorn imports this module in each worker) ---------------------------------
+def server_app() -> Any:
+    """The API over ``$KIOSK_CENTRAL_DB``: the factory ``uvicorn --factory`` calls per worker."""
+    from central.app import create_app
+
+    return create_app(CentralDB.open(os.environ["KIOSK_CENTRAL_DB"], migrate=False))
+
+
+@contextlib.contextmanager
+def running_server(db_url: str, workers: int, log: Path) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "KIOSK_CENTRAL_DB": db_url}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.load:server_app",
+        "--factory",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--backlog",
+        "2048",
+    ]
+    with log.open("ab") as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    url = f"http://{HOST}:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(url + "/healthz", timeout=1).ok:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not come up: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        # Every worker must be up, not just the first: ask until the answers stop failing.
+        for _ in range(workers * 5):
+            requests.get(url + "/healthz", timeout=5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@contextlib.contextmanager
+def postgres_schema(base: str) -> Iterator[str]:
+    """A fresh schema in the PostgreSQL at ``base`` (dropped afterwards), as a database URL."""
+    import psycopg
+
+    schema = "load_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# -- the kiosks ------------------------------------------------------------------------------
+@dataclass
+class Kiosk:
+    number: int
+    org: str
+    site: str
+    device: str
+    token: str = ""
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def make_events(kiosk: Kiosk, count: int) -> list[dict[str, Any]]:
+    """A realistic backlog: families registered with cards, then their attendances."""
+    out: list[Event] = []
+    families = []
+    n = 0
+    while len(out) < count:
+        at = START + timedelta(days=n // 40, minutes=n % 40)
+        if len(families) < 3 or n % 6 == 0:
+            fam = new_family(
+                f"Parent {kiosk.number}-{n}",
+                "WS7 1AA",
+                [("Ben", "2024-03"), ("Cara", None)],
+                today=date(2026, 11, 23),
+            )
+            families.append(fam)
+            uid = f"{kiosk.number:04X}{len(families):04X}"
+            out.append(_event(kiosk, "member.registered", at, {"family": fam.to_dict()}))
+            card = {"uid": uid, "family_id": fam.family_id, "volunteer": None}
+            out.append(_event(kiosk, "card.assigned", at, card))
+        else:
+            fam = families[n % len(families)]
+            session = SessionOccurrence(f"s{n}", "Stay and Play", at.date(), dtime(9), dtime(12))
+            decision = IncentiveDecision(n % 3 == 0, ("postcode",) if n % 3 == 0 else (), "v1-a")
+            kids = [c.child_id for c in fam.children]
+            data = attendance_data(session, fam.family_id, kids, 1, "card", None, decision)
+            out.append(_event(kiosk, "attendance.recorded", at, data))
+        n += 1
+    return [e.with_seq(i).to_dict() for i, e in enumerate(out[:count], start=1)]
+
+
+def _event(kiosk: Kiosk, type_: str, at: datetime, data: dict[str, Any]) -> Event:
+    return Event(type_, at, data, kiosk.device, kiosk.site, event_id=str(uuid.uuid4()))
+
+
+@dataclass
+class Outcome:
+    """What every kiosk saw, merged."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    statuses: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def took(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.latencies.setdefault(kind, []).append(seconds)
+
+    def error(self, text: str) -> None:
+        with self.lock:
+            self.errors.append(text)
+
+
+def run_kiosk(
+    kiosk: Kiosk, url: str, batches: int, start: threading.Barrier, outcome: Outcome
+) -> None:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {kiosk.token}"
+    size = -(-len(kiosk.events) // batches)
+
+    def call(kind: str, method: str, path: str, **kw: Any) -> requests.Response | None:
+        began = time.perf_counter()
+        try:
+            response = session.request(method, url + path, timeout=120, **kw)
+        except requests.RequestException as exc:
+            outcome.error(f"{kiosk.device} {kind}: {type(exc).__name__}: {exc}")
+            return None
+        outcome.took(kind, time.perf_counter() - began)
+        if response.status_code != 200:
+            outcome.error(
+                f"{kiosk.device} {kind}: HTTP {response.status_code} {response.text[:200]}"
+            )
+            return None
+        return response
+
+    try:
+        start.wait(timeout=120)
+    except threading.BrokenBarrierError:
+        outcome.error(f"{kiosk.device}: never started")
+        return
+    try:
+        if call("device", "GET", DEVICE_PATH) is None:
+            return
+        for first in range(0, len(kiosk.events), size):
+            batch = kiosk.events[first : first + size]
+            answer = call("events", "POST", EVENTS_PATH, json={"events": batch})
+            if answer is None:
+                return
+            results = answer.json()["results"]
+            if [r["event_id"] for r in results] != [e["event_id"] for e in batch]:
+                outcome.error(f"{kiosk.device}: answers do not match the batch")
+            with outcome.lock:
+                outcome.statuses.update(r["status"] for r in results)
+            refused = [r for r in results if r["status"] == "rejected"]
+            if refused:
+                outcome.error(f"{kiosk.device}: {len(refused)} refused: {refused[0]['reason']}")
+        call("roster", "GET", ROSTER_PATH, params={"cursor": 0, "limit": 100})
+    except Exception as exc:  # report, never hang the bench
+        outcome.error(f"{kiosk.device}: {type(exc).__name__}: {exc}")
+
+
+# -- the run ---------------------------------------------------------------------------------
+@dataclass
+class LoadResult:
+    kiosks: int
+    sent: int
+    wall_seconds: float
+    statuses: Counter
+    errors: list[str]
+    held: int
+    distinct: int
+    lost: int
+    duplicated: int
+    refused: int
+    kiosks_not_fully_held: int
+    latencies: dict[str, list[float]]
+    capacity: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.lost == 0 and self.duplicated == 0 and self.refused == 0
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def run_load(
+    db_url: str,
+    kiosks: int = 300,
+    batches: int = 3,
+    events: int = 50,
+    orgs: int = 30,
+    workers: int = 2,
+    deadline: float = 300.0,
+    log: Path | None = None,
+) -> LoadResult:
+    """Enrol, start the server, let every kiosk sync at once, then count what the server holds."""
+    db = CentralDB.open(db_url)
+    try:
+        fleet: list[Kiosk] = []
+        for number in range(kiosks):
+            org = f"org-{number % orgs:03d}"
+            site = f"site-{(number // orgs) % 3}"
+            fleet.append(Kiosk(number, org, site, f"kiosk-{number:04d}"))
+        for org in sorted({k.org for k in fleet}):
+            db.add_org(org)
+            for site in sorted({k.site for k in fleet if k.org == org}):
+                db.add_site(org, site)
+        for kiosk in fleet:
+            kiosk.token = db.add_device(kiosk.org, kiosk.site, kiosk.device)
+            kiosk.events = make_events(kiosk, events * batches)
+        sent = sum(len(k.events) for k in fleet)
+        pool = db.engine.pool
+        capacity = (
+            f"{workers} uvicorn worker process(es) x (database pool {pool.size()} + overflow "
+            f"{getattr(pool, '_max_overflow', '?')}) connections, 40 request threads each"
+        )
+        outcome = Outcome()
+        log = log or Path(os.environ.get("TMPDIR", "/tmp")) / f"load-{uuid.uuid4().hex[:8]}.log"
+        with running_server(db_url, workers, log) as url:
+            start = threading.Barrier(kiosks + 1)
+            threads = [
+                threading.Thread(
+                    target=run_kiosk, args=(k, url, batches, start, outcome), daemon=True
+                )
+                for k in fleet
+            ]
+            for t in threads:
+                t.start()
+            start.wait(timeout=120)
+            began = time.perf_counter()
+            stop_at = time.monotonic() + deadline
+            for t in threads:
+                t.join(max(0.0, stop_at - time.monotonic()))
+            wall = time.perf_counter() - began
+            stuck = sum(t.is_alive() for t in threads)
+            if stuck:
+                outcome.error(f"{stuck} kiosk(s) still syncing after the {deadline:.0f} s deadline")
+        ours = [k.device for k in fleet]
+        with db.engine.connect() as conn:
+            ev = central_db.events
+            held = conn.execute(
+                select(func.count()).select_from(ev).where(ev.c.device_id.in_(ours))
+            ).scalar_one()
+            distinct = conn.execute(
+                select(func.count(func.distinct(ev.c.event_id))).where(ev.c.device_id.in_(ours))
+            ).scalar_one()
+            per_device = dict(
+                conn.execute(select(ev.c.device_id, func.count()).group_by(ev.c.device_id)).all()
+            )
+            refused = conn.execute(
+                select(func.count()).select_from(central_db.rejections)
+            ).scalar_one()
+        sent_ids = {e["event_id"] for k in fleet for e in k.events}
+        not_held = sum(
+            1
+            for k in fleet
+            if per_device.get(k.device, 0) != len(k.events)
+            or db.holds_up_to(k.device) != len(k.events)
+        )
+        return LoadResult(
+            kiosks=kiosks,
+            sent=sent,
+            wall_seconds=wall,
+            statuses=outcome.statuses,
+            errors=outcome.errors,
+            held=held,
+            distinct=distinct,
+            lost=len(sent_ids) - distinct,
+            duplicated=held - distinct,
+            refused=refused,
+            kiosks_not_fully_held=not_held,
+            latencies=outcome.latencies,
+            capacity=capacity,
+        )
+    finally:
+        db.close()
+
+
+def report(result: LoadResult) -> str:
+    lines = [
+        f"kiosks: {result.kiosks} syncing at once; events sent: {result.sent}",
+        f"server: {result.capacity}",
+        f"wall time: {result.wall_seconds:.1f} s; {result.sent / result.wall_seconds:.0f} events/s",
+        f"answers: {dict(result.statuses)}",
+        f"held by the server: {result.held} ({result.distinct} distinct); lost: {result.lost}; "
+        f"duplicated: {result.duplicated}; refused: {result.refused}; kiosks not fully held: "
+        f"{result.kiosks_not_fully_held}",
+        f"errors: {len(result.errors)}",
+    ]
+    lines += [f"  {e}" for e in result.errors[:10]]
+    for kind, values in sorted(result.latencies.items()):
+        ms = [v * 1000 for v in values]
+        lines.append(
+            f"{kind:>7}: {len(ms)} requests; p50 {percentile(ms, 0.5):.0f} ms, "
+            f"p95 {percentile(ms, 0.95):.0f} ms, p99 {percentile(ms, 0.99):.0f} ms, "
+            f"max {max(ms):.0f} ms, mean {statistics.fmean(ms):.0f} ms"
+        )
+    lines.append("result: " + ("ok" if result.ok else "FAILED"))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kiosks", type=int, default=300)
+    parser.add_argument("--batches", type=int, default=3, help="batches per kiosk")
+    parser.add_argument("--events", type=int, default=50, help="events per batch")
+    parser.add_argument("--orgs", type=int, default=30, help="organisations the kiosks belong to")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--deadline", type=float, default=300.0, help="seconds, at most")
+    parser.add_argument(
+        "--db", help="PostgreSQL URL (default: a schema in $KIOSK_TEST_POSTGRES_URL)"
+    )
+    args = parser.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        url = args.db
+        if not url:
+            base = os.environ.get("KIOSK_TEST_POSTGRES_URL")
+            if not base:
+                print("load: give --db or set KIOSK_TEST_POSTGRES_URL", file=sys.stderr)
+                return 2
+            url = stack.enter_context(postgres_schema(base))
+        result = run_load(
+            url,
+            kiosks=args.kiosks,
+            batches=args.batches,
+            events=args.events,
+            orgs=args.orgs,
+            workers=args.workers,
+            deadline=args.deadline,
+        )
+        print(report(result))
+        return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
