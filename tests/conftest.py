@@ -20,6 +20,8 @@ from kiosk.domain.postcodes import RiskArea
 from kiosk.domain.risk import RiskList
 from kiosk.domain.timetable import Timetable, make_slot
 
+pytest_plugins = ["tests.database_fixtures"]
+
 
 class MemoryStore:
     """The DoorStore port in memory: a list of events and the projections they imply."""

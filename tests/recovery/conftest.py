@@ -5,7 +5,6 @@ kiosk stores in temporary folders, and the real commands (``kiosk-sync``, ``kios
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,28 +13,6 @@ import pytest
 from central.db import CentralDB
 from tests.recovery.helpers import Central
 from tests.sync.servers import CentralServer, database_url
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(autouse=True)
-def _restore_sync_logger() -> Iterator[None]:
-    """``configure_logging`` (called by ``main``) changes the ``sync`` logger: undo it."""
-    logger = logging.getLogger("sync")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    with database_url(backend, tmp_path) as url:
-        yield url
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ PostgreSQL schema when ``KIOSK_TEST_POSTGRES_URL`` is set) and a central server 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from central.db import CentralDB
-from tests.sync.servers import CentralServer, Enrolled, database_url, enrol
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+from tests.sync.servers import CentralServer, Enrolled, enrol
 
 
 @dataclass
@@ -30,26 +27,6 @@ class Central:
 
     def enrol(self, device: str = "kiosk-1", site: str = "library", org: str = "lichfield"):
         return enrol(self.db, org, site, device)
-
-
-@pytest.fixture(autouse=True)
-def _restore_sync_logger() -> Iterator[None]:
-    """``configure_logging`` (called by ``main``) changes the ``sync`` logger: undo it."""
-    logger = logging.getLogger("sync")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    with database_url(backend, tmp_path) as url:
-        yield url
 
 
 @pytest.fixture
