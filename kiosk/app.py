@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
 log = logging.getLogger("kiosk.app")
 
 DEFAULT_DATA = "/var/lib/doorstep"
@@ -80,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("gpio", "none"),
         default=None,
         help="LED and buzzer on the Pi's GPIO pins, or none (default: gpio; none in demo mode)",
+    )
+    parser.add_argument(
+        "--language",
+        choices=[lang.code for lang in LANGUAGES],
+        default=DEFAULT_LANGUAGE,
+        help="the language the door speaks until a family chooses another "
+        f"(default: {DEFAULT_LANGUAGE}; "
+        + ", ".join(f"{lang.code} {lang.english_name}" for lang in LANGUAGES)
+        + ")",
     )
     parser.add_argument("--fullscreen", action="store_true", help="fill the screen, no cursor")
     parser.add_argument(
@@ -194,6 +205,7 @@ def build_app(args: argparse.Namespace) -> Any:
         feedback=feedback,
         demo_cards=demo_cards,
         reader_loop_factory=factory,
+        language=args.language,
     )
     if health is not None:
         app.show_reader_health(health)

@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from kiosk.domain.errors import ValidationError
 from kiosk.domain.families import THEMATIC_CRITERIA, clean_name
 from kiosk.domain.postcodes import normalise_postcode
+from kiosk.i18n import _, ngettext
 
 MAX_CHILDREN = 8
 MAX_ADULTS = 6
+
+
+class DraftProblem(ValidationError):
+    """A wrong answer, told in the language on screen (the domain's own messages are English)."""
 
 
 @dataclass
@@ -29,6 +34,10 @@ class RegistrationDraft:
     card_uid: str | None = None
 
     def set_greeting_name(self, text: str) -> str:
+        if not text.strip():
+            raise DraftProblem(
+                _("Greeting name is empty: type the name the family likes to be greeted by.")
+            )
         self.greeting_name = clean_name(text, "greeting name")
         return self.greeting_name
 
@@ -40,10 +49,16 @@ class RegistrationDraft:
     def add_child(self, text: str) -> str:
         name = clean_name(text, "child's name")
         if len(self.children) >= MAX_CHILDREN:
-            raise ValidationError(f"a family can have up to {MAX_CHILDREN} children here")
+            raise DraftProblem(
+                ngettext(
+                    "A family can have up to {n} child here.",
+                    "A family can have up to {n} children here.",
+                    MAX_CHILDREN,
+                ).format(n=MAX_CHILDREN)
+            )
         same = next((c for c in self.children if c.casefold() == name.casefold()), None)
         if same is not None:
-            raise ValidationError(f"{same} is already on the list")
+            raise DraftProblem(_("{name} is already on the list.").format(name=same))
         self.children.append(name)
         return name
 
@@ -64,8 +79,8 @@ class RegistrationDraft:
         if code not in THEMATIC_CRITERIA:
             raise ValidationError(f"unknown criterion {code!r}")
         if not self.consent:
-            raise ValidationError(
-                "ask the family first: criteria can only be recorded with their agreement"
+            raise DraftProblem(
+                _("Ask the family first: these can only be recorded with their agreement.")
             )
         if code in self.criteria:
             self.criteria.discard(code)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kivy.app import App
 from kivy.lang import Builder
 from kivy.metrics import dp, sp
 from kivy.properties import (
@@ -21,6 +22,7 @@ from kivy.properties import (
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
+from kiosk.i18n import _
 from kiosk.ui import theme
 from kiosk.ui.widgets import KioskButton
 
@@ -54,15 +56,28 @@ class OnScreenKeyboard(BoxLayout):
     """Rows of big keys; fires ``on_key(key)`` with a character, BACKSPACE, ENTER or SHIFT."""
 
     layout = OptionProperty("name", options=list(LAYOUTS))
-    enter_text = StringProperty("Add")
+    enter_text = StringProperty("")
     shift = BooleanProperty(False)
     __events__ = ("on_key",)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._build()
-        self.bind(layout=lambda *_: self._build(), enter_text=lambda *_: self._build())
+        self.bind(layout=lambda *_: self._build(), enter_text=self._words_changed)
         self.bind(shift=lambda *_: self._relabel())
+        app = App.get_running_app()
+        if app is not None and hasattr(app, "language"):
+            app.bind(language=self._words_changed)  # a method: a weak reference
+
+    def _words_changed(self, *_args) -> None:
+        """The enter key's words or the language changed: new labels, the same keys."""
+        for line in self.children:
+            for button in line.children:
+                button.text = self._label(button.key)
+                button.font_size = self._font_size(button.key)
+
+    def _font_size(self, key: str) -> float:
+        return sp(theme.FONT_KEY if len(self._label(key)) == 1 else 22)
 
     def _label(self, key: str) -> str:
         match key:
@@ -73,7 +88,7 @@ class OnScreenKeyboard(BoxLayout):
             case "\x0e":
                 return "Aa"
             case " ":
-                return "space"
+                return _("space")
         return key
 
     def _build(self) -> None:
@@ -88,7 +103,7 @@ class OnScreenKeyboard(BoxLayout):
                     style="primary" if key == ENTER else "key",
                     size_hint=(width / units, 1),
                     height=dp(theme.KEY_HEIGHT),
-                    font_size=sp(theme.FONT_KEY if len(self._label(key)) == 1 else 22),
+                    font_size=self._font_size(key),
                     font_name=theme.SYMBOL_FONT if key == BACKSPACE else "Roboto",
                 )
                 button.bind(on_release=self._pressed)
@@ -123,7 +138,7 @@ class TextEntry(BoxLayout):
     text = StringProperty("")
     placeholder = StringProperty("")
     layout = OptionProperty("name", options=list(LAYOUTS))
-    enter_text = StringProperty("Add")
+    enter_text = StringProperty("")
     max_length = NumericProperty(40)
     show_enter = BooleanProperty(True)
     __events__ = ("on_submit",)
@@ -163,7 +178,7 @@ class TextEntry(BoxLayout):
 class DigitPad(GridLayout):
     """1-9, delete, 0 and OK in big keys; fires ``on_digit``, ``on_backspace``, ``on_ok``."""
 
-    ok_text = StringProperty("OK")
+    ok_text = StringProperty("")
     __events__ = ("on_digit", "on_backspace", "on_ok")
 
     def on_digit(self, digit: str) -> None:

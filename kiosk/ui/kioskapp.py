@@ -18,9 +18,10 @@ tests run the real app with fakes and a clock they step.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,13 +30,17 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk import i18n
 from kiosk.domain.desk import DoorDesk, Outcome, Register
 from kiosk.domain.errors import KioskError, ValidationError
 from kiosk.domain.families import Family
+from kiosk.domain.timetable import SessionOccurrence
 from kiosk.domain.uids import normalise_uid
 from kiosk.domain.volunteers import LockedOut
+from kiosk.i18n import _, isolate, ngettext
 from kiosk.ui import words
 from kiosk.ui.draft import RegistrationDraft
+from kiosk.ui.lang import Speaks
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.door import DoorMessageScreen, TapScreen, WelcomeScreen
 from kiosk.ui.screens.families import (
@@ -54,7 +59,7 @@ from kiosk.ui.screens.registration import (
 from kiosk.ui.screens.start_session import StartSessionScreen
 from kiosk.ui.screens.today import TodayRegisterScreen
 from kiosk.ui.screens.volunteer_home import VolunteerHomeScreen
-from kiosk.ui.status import Light, reader_light, store_connection_light
+from kiosk.ui.status import connection_light, connection_state, reader_light
 from kiosk.ui.timers import Countdown
 from kiosk.ui.worker import Worker
 
@@ -80,6 +85,8 @@ class UiTimings:
     status_refresh: float = 20.0
     #: A tap not answered after this long shows "Just a moment" (a slow or busy SD card).
     tap_patience: float = 1.5
+    #: A language chosen on the tap screen waits this long for the family's card.
+    language_choice: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -93,14 +100,30 @@ class DemoCard:
 
 @dataclass(frozen=True)
 class StatusSnapshot:
-    session_text: str
-    session_on: bool
-    connection: Light
+    """What the status lines are made from, read off the UI thread (words are made on it)."""
+
+    session: SessionOccurrence | None
+    waiting: int | None
+    last_success: Any
     last_unknown_card: str
 
 
-class KioskApp(App):
-    """The touchscreen app. ``card_tapped(uid)`` is the door; volunteer mode is behind a PIN."""
+@dataclass(frozen=True)
+class TapResult:
+    """A tap's outcome and the language to greet the family in (theirs, or just chosen)."""
+
+    outcome: Outcome
+    language: str | None
+
+
+class KioskApp(Speaks, App):
+    """The touchscreen app. ``card_tapped(uid)`` is the door; volunteer mode is behind a PIN.
+
+    Languages: the kiosk speaks ``language`` (its default) to whoever comes. A family can choose
+    another on the tap screen before tapping; their choice is saved with them
+    (``Family.language``), and every later tap greets them in it. A volunteer can switch volunteer
+    mode to another language; locking it goes back to the kiosk's language.
+    """
 
     title = "Doorstep"
     use_kivy_settings = False
@@ -109,7 +132,7 @@ class KioskApp(App):
     volunteer_name = StringProperty("")
     session_text = StringProperty("")
     session_on = BooleanProperty(False)
-    reader_text = StringProperty("Card reader working")
+    reader_text = StringProperty("")
     reader_ok = BooleanProperty(True)
     connection_text = StringProperty("")
     connection_ok = BooleanProperty(True)
@@ -133,9 +156,17 @@ class KioskApp(App):
         timings: UiTimings | None = None,
         demo_cards: Iterable[Any] = (),
         reader_loop_factory: Callable[..., Any] | None = None,
+        language: str = i18n.DEFAULT_LANGUAGE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        #: The kiosk's own language: what the door speaks when nobody has chosen another.
+        self.home_language = i18n.language(language).code
+        #: Chosen on the tap screen for the next card (a family), or for volunteer mode.
+        self._door_choice: str | None = None
+        self._volunteer_language: str | None = None
+        self._status: StatusSnapshot | None = None
+        self._reader_health: Any = None
         self.desk = desk
         self.store = store
         self.volunteers = volunteers
@@ -160,9 +191,9 @@ class KioskApp(App):
         self._finger_at = 0.0
         self._events: list[Any] = []
         self._status_countdown = Countdown(self.timings.status_refresh, monotonic)
-        if self.demo_cards:
-            names = ", ".join(f"{c.key} {c.greeting_name}" for c in self.demo_cards.values())
-            self.demo_hint = f"Demo: press keys {names} to tap a card. Volunteer PIN 1234."
+        self._choice_countdown = Countdown(self.timings.language_choice, monotonic)
+        self.speak(self.home_language)
+        self._say_status()
 
     # -- building ----------------------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -176,20 +207,8 @@ class KioskApp(App):
             FamilyPickerScreen(name="family_picker"),
             ChooseChildrenScreen(name="choose_children"),
             VolunteerMessageScreen(name="volunteer_message"),
-            RegTextScreen(
-                name="reg_name",
-                field="greeting_name",
-                layout="name",
-                placeholder="Name to greet them by, like Sarah",
-                question="What name should the screen greet them by?",
-            ),
-            RegTextScreen(
-                name="reg_postcode",
-                field="postcode",
-                layout="postcode",
-                placeholder="Postcode, like WS7 1AA",
-                question="What is their postcode?",
-            ),
+            RegTextScreen(name="reg_name", field="greeting_name", layout="name"),
+            RegTextScreen(name="reg_postcode", field="postcode", layout="postcode"),
             RegChildrenScreen(name="reg_children"),
             RegAboutScreen(name="reg_about"),
             RegConsentScreen(name="reg_consent"),
@@ -266,12 +285,69 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: self.show_reader_health(health), 0)
 
     def show_reader_health(self, health: Any) -> None:
+        self._reader_health = health
         light = reader_light(health)
         self.reader_text, self.reader_ok = light.text, light.ok
         self._update_door_notice()
 
     def _update_door_notice(self) -> None:
-        self.door_notice = words.READER_DOWN if not self.reader_ok else self.demo_hint
+        if self.demo_cards:
+            names = ", ".join(f"{c.key} {c.greeting_name}" for c in self.demo_cards.values())
+            self.demo_hint = words.demo_hint(names)
+        self.door_notice = words.reader_down() if not self.reader_ok else self.demo_hint
+
+    # -- languages ---------------------------------------------------------------------------
+    def choose_language(self, code: str) -> None:
+        """A language button: for the next family's card on the tap screen, else for volunteer
+        mode (a family's choice is saved with them when their card is read)."""
+        code = i18n.language(code).code
+        if self.current.door_screen:
+            self._door_choice = code
+            self._choice_countdown.restart()
+        elif self.volunteer_name:
+            self._volunteer_language = code
+        self._show_language(code)
+
+    def _show_language(self, code: str) -> None:
+        if code == self.language and i18n.current_language().code == code:
+            return
+        self.speak(code)
+        self._say_status()
+        if self.sm is not None:
+            self.current.retranslate()
+
+    def _resting_language(self) -> str:
+        """The language of the screens between families: the volunteer's, or the kiosk's."""
+        if self.volunteer_name and self._volunteer_language:
+            return self._volunteer_language
+        return self._door_choice or self.home_language
+
+    def _forget_door_choice(self) -> None:
+        self._door_choice = None
+        self._choice_countdown.stop()
+
+    def _check_language_choice(self) -> None:
+        """A language chosen on the tap screen and no card since: back to the kiosk's own."""
+        if self._door_choice and self._choice_countdown.expired():
+            self._forget_door_choice()
+            if self.current.name == "tap":
+                self._show_language(self._resting_language())
+
+    def _family_language(self, outcome: Outcome, chosen: str | None, at: datetime) -> str | None:
+        """(Worker thread.) The language to greet a family in; a new choice is saved with them."""
+        if outcome.family_id is None:
+            return chosen
+        family = self.store.family(outcome.family_id)
+        if family is None:
+            return chosen
+        if chosen is None:
+            return i18n.known_language(family.language)
+        if family.language != chosen:
+            try:
+                self.desk.update_family(replace(family, language=chosen), at)
+            except Exception:  # noqa: BLE001 - the visit is recorded; the language can wait
+                log.exception("could not save language %r for %s", chosen, family.family_id)
+        return chosen
 
     # -- the door ----------------------------------------------------------------------------
     def card_tapped(self, uid: str) -> None:
@@ -289,14 +365,23 @@ class KioskApp(App):
         elif not current.door_screen:
             self.door_return = current.name if self.volunteer_name else "tap"
         at = self.now()
+        chosen = self._door_choice
+        self._forget_door_choice()
         if self._taps_pending == 0:
             self._tap_waiting_since = self.monotonic()
         self._taps_pending += 1
-        self._submit(
-            lambda: self.desk.tap(uid, at),
-            on_done=self.show_outcome,
-            on_error=self._tap_failed,
-        )
+
+        def tap() -> TapResult:
+            outcome = self.desk.tap(uid, at)
+            return TapResult(outcome, self._family_language(outcome, chosen, at))
+
+        self._submit(tap, on_done=self._tap_done, on_error=self._tap_failed)
+
+    def _tap_done(self, result: TapResult) -> None:
+        # The family's language (saved, or just chosen), else the kiosk's own: never the
+        # volunteer's, who may be working in another at the time.
+        self._show_language(result.language or self.home_language)
+        self.show_outcome(result.outcome)
 
     def _tap_answered(self) -> None:
         self._taps_pending = max(self._taps_pending - 1, 0)
@@ -312,7 +397,7 @@ class KioskApp(App):
             return
         if not self.current.door_screen:
             self.door_return = self.current.name if self.volunteer_name else "tap"
-        self._door_message("waiting", words.WAITING_TITLE, words.WAITING_BODY, False)
+        self._door_message("waiting", words.waiting_title, words.waiting_body, False)
 
     def show_outcome(self, outcome: Outcome) -> None:
         """Show what a tap (or a sign-in) means to the family at the door."""
@@ -323,26 +408,31 @@ class KioskApp(App):
             self._go("welcome")
         elif outcome.kind == "unknown_card":
             self._door_message(
-                "unknown_card", words.UNKNOWN_CARD_TITLE, words.UNKNOWN_CARD_BODY, True
+                "unknown_card", words.unknown_card_title, words.unknown_card_body, True
             )
         else:
             self._door_message(
                 "no_session",
-                words.no_session_title(outcome.greeting_name),
-                words.NO_SESSION_BODY,
+                lambda: words.no_session_title(outcome.greeting_name),
+                words.no_session_body,
                 False,
             )
         self._tap_answered()
 
     def _tap_failed(self, exc: BaseException) -> None:
         self.signal("error")
-        body = words.ERROR_BODY
-        if isinstance(exc, ValidationError):  # e.g. a card number the desk refuses
-            body = "That card could not be read properly. " + body
-        self._door_message("error", words.ERROR_TITLE, body, False)
+        # e.g. a card number the desk refuses
+        body = words.unreadable_card_body if isinstance(exc, ValidationError) else words.error_body
+        self._door_message("error", words.error_title, body, False)
         self._tap_answered()
 
-    def _door_message(self, kind: str, title: str, body: str, volunteer_button: bool) -> None:
+    def _door_message(
+        self,
+        kind: str,
+        title: Callable[[], str],
+        body: Callable[[], str],
+        volunteer_button: bool,
+    ) -> None:
         screen: DoorMessageScreen = self.screen("door_message")
         countdown = Countdown(self.timings.door_message, self.monotonic)
         screen.show(kind, title, body, countdown, volunteer_button)
@@ -376,8 +466,8 @@ class KioskApp(App):
             lambda: self.desk.set_children(outcome.family_id, chosen, at),
             on_error=lambda exc: self._door_message(
                 "error",
-                "Sorry, we couldn't save who came",
-                f"{outcome.greeting_name}, please tell a volunteer which children are here today.",
+                words.children_not_saved_title,
+                lambda: words.children_not_saved_body(outcome.greeting_name or ""),
                 False,
             ),
         )
@@ -385,6 +475,7 @@ class KioskApp(App):
     def leave_door_screen(self) -> None:
         target = self.door_return if self.volunteer_name else "tap"
         self.door_return = "tap"
+        self._show_language(self._resting_language())
         self._go(target)
 
     # -- volunteer mode: unlocking -----------------------------------------------------------
@@ -406,22 +497,36 @@ class KioskApp(App):
     def _pin_checked(self, name: str | None, then: str) -> None:
         pin_screen: PinScreen = self.screen("pin")
         if not name:
-            pin_screen.result("That PIN isn't right. Please try again.", error=True)
+            pin_screen.result(_("That PIN isn't right. Please try again."), error=True)
             return
         pin_screen.result("", error=False)
         self.volunteer_name = name
+        # A language chosen on the tap screen before "Volunteer" was the volunteer's choice.
+        if self.language != self.home_language:
+            self._volunteer_language = self.language
+        self._forget_door_choice()
         self._last_touch = self.monotonic()
         self._after_unlock(then)
 
     def _pin_failed(self, exc: BaseException) -> None:
         pin_screen: PinScreen = self.screen("pin")
         if isinstance(exc, LockedOut):
-            message = (
-                "Too many wrong PINs, so volunteer mode is locked for a while. "
-                f"Please try again {exc.plain_wait(self.now())}."
-            )
+            minutes = math.ceil(exc.remaining(self.now()).total_seconds() / 60)
+            if minutes <= 0:
+                message = _(
+                    "Too many wrong PINs, so volunteer mode is locked for a while. "
+                    "Please try again in a moment."
+                )
+            else:
+                message = ngettext(
+                    "Too many wrong PINs, so volunteer mode is locked for a while. "
+                    "Please try again in {n} minute.",
+                    "Too many wrong PINs, so volunteer mode is locked for a while. "
+                    "Please try again in {n} minutes.",
+                    minutes,
+                ).format(n=minutes)
         else:
-            message = "The PIN could not be checked. Please try again, or restart the kiosk."
+            message = _("The PIN could not be checked. Please try again, or restart the kiosk.")
         pin_screen.result(message, error=True)
 
     def _after_unlock(self, then: str) -> None:
@@ -433,10 +538,14 @@ class KioskApp(App):
     def leave_volunteer_mode(self) -> None:
         """Cancel on the PIN screen: back to the door."""
         self.screen("pin").reset()
+        self._show_language(self._resting_language())
         self._go("tap")
 
     def lock_volunteer_mode(self) -> None:
         self.volunteer_name = ""
+        self._volunteer_language = None
+        self._forget_door_choice()
+        self._show_language(self.home_language)
         self.door_return = "tap"
         self.draft = RegistrationDraft()
         assert self.sm is not None
@@ -479,27 +588,39 @@ class KioskApp(App):
         )
 
     def _signed_in(self, outcome: Outcome) -> None:
-        name = outcome.greeting_name or ""
+        name = isolate(outcome.greeting_name or "")
         kids = words.join_names([c.first_name for c in outcome.children_present])
-        with_kids = f" with {kids}" if kids else ""
+        session = isolate(outcome.session.name) if outcome.session else ""
         if outcome.kind == "welcome":
+            if kids and session:
+                body = _("{name} with {children} is on today's register for {session}.")
+            elif session:
+                body = _("{name} is on today's register for {session}.")
+            else:
+                body = _("{name} is signed in.")
             self.volunteer_message(
-                f"{name} is signed in",
-                f"{name}{with_kids} is on today's register for {outcome.session.name}."
-                if outcome.session
-                else f"{name} is signed in.",
+                _("{name} is signed in").format(name=name),
+                body.format(name=name, children=kids, session=session),
             )
         elif outcome.kind == "already_in":
+            if kids:
+                body = _(
+                    "{name} with {children} is already on today's register. Nothing was changed."
+                )
+            else:
+                body = _("{name} is already on today's register. Nothing was changed.")
             self.volunteer_message(
-                f"{name} was already signed in",
-                f"{name}{with_kids} is already on today's register. Nothing was changed.",
+                _("{name} was already signed in").format(name=name),
+                body.format(name=name, children=kids),
             )
         else:
             self.volunteer_message(
-                "No session is on right now",
-                f"{name} was not signed in. Start a session first, then sign them in.",
+                _("No session is on right now"),
+                _("{name} was not signed in. Start a session first, then sign them in.").format(
+                    name=name
+                ),
                 error=True,
-                action_text="Start a session",
+                action_text=_("Start a session"),
                 action=lambda: self.volunteer_go("start_session"),
             )
 
@@ -507,8 +628,8 @@ class KioskApp(App):
         uid = self.last_unknown_card
         if not uid:
             self.volunteer_message(
-                "No card to give",
-                "Ask the family to tap their new card on the reader first.",
+                _("No card to give"),
+                _("Ask the family to tap their new card on the reader first."),
                 error=True,
             )
             return
@@ -516,9 +637,10 @@ class KioskApp(App):
 
         def done(_card: Any) -> None:
             self.last_unknown_card = self.desk.last_unknown_card or ""
+            name = isolate(family.greeting_name)
             self.volunteer_message(
-                f"The card is now {family.greeting_name}'s",
-                f"{family.greeting_name} can tap it on the reader now to sign in.",
+                _("The card is now {name}'s").format(name=name),
+                _("{name} can tap it on the reader now to sign in.").format(name=name),
             )
 
         self._submit(
@@ -561,11 +683,8 @@ class KioskApp(App):
             )
 
         def failed(exc: BaseException) -> None:
-            message = (
-                words.sentence(str(exc))
-                if isinstance(exc, KioskError)
-                else "The family could not be saved. Please try again."
-            )
+            otherwise = _("The family could not be saved. Please try again.")
+            message = words.problem(exc, otherwise) if isinstance(exc, KioskError) else otherwise
             self.screen("reg_card").failed(message)
 
         self._submit(register, on_done=self._registered, on_error=failed)
@@ -573,16 +692,21 @@ class KioskApp(App):
     def _registered(self, family: Family) -> None:
         card = self.draft.card_uid
         self.draft = RegistrationDraft()
+        name = isolate(family.greeting_name)
         kids = words.join_names([c.first_name for c in family.children])
-        body = f"{family.greeting_name}'s family is saved" + (f" with {kids}." if kids else ".")
+        if kids:
+            body = _("{name}'s family is saved with {children}.").format(name=name, children=kids)
+        else:
+            body = _("{name}'s family is saved.").format(name=name)
         if card:
-            body += f" Their card is ready: {family.greeting_name} can tap it from now on."
+            ready = _("Their card is ready: {name} can tap it from now on.").format(name=name)
+            body = _("{saved} {card_ready}").format(saved=body, card_ready=ready)
         self.volunteer_message(
-            f"Welcome to the family, {family.greeting_name}!"
+            _("Welcome to the family, {name}!").format(name=name)
             if len(family.greeting_name) < 16
-            else "Family registered",
+            else _("Family registered"),
             body,
-            action_text="Sign them in now",
+            action_text=_("Sign them in now"),
             action=lambda: self.choose_children(family),
         )
 
@@ -599,16 +723,15 @@ class KioskApp(App):
         def started(session: Any) -> None:
             self.refresh_status()
             self.volunteer_message(
-                f"{session.name} has started",
-                f"Families can tap in now. It ends at {words.clock(session.end)}.",
+                _("{session} has started").format(session=isolate(session.name)),
+                _("Families can tap in now. It ends at {time}.").format(
+                    time=words.clock(session.end)
+                ),
             )
 
         def failed(exc: BaseException) -> None:
-            message = (
-                words.sentence(str(exc))
-                if isinstance(exc, KioskError)
-                else "The session could not be started. Please try again."
-            )
+            otherwise = _("The session could not be started. Please try again.")
+            message = words.problem(exc, otherwise) if isinstance(exc, KioskError) else otherwise
             self.screen("start_session").failed(message)
 
         self._submit(
@@ -622,11 +745,9 @@ class KioskApp(App):
         self.volunteer_go("volunteer_message")
 
     def _volunteer_error(self, exc: BaseException) -> None:
-        if isinstance(exc, KioskError):
-            body = words.sentence(str(exc))
-        else:
-            body = "Something went wrong saving that. Please try again in a moment."
-        self.volunteer_message("That didn't work", body, error=True)
+        otherwise = _("Something went wrong saving that. Please try again in a moment.")
+        body = words.problem(exc, otherwise) if isinstance(exc, KioskError) else otherwise
+        self.volunteer_message(_("That didn't work"), body, error=True)
 
     # -- status ------------------------------------------------------------------------------
     def refresh_status(self) -> None:
@@ -634,22 +755,31 @@ class KioskApp(App):
         self.clock_text = words.clock(self.desk.local(at))
 
         def read() -> StatusSnapshot:
-            session = self.desk.session_now(at)
+            waiting, last_success = connection_state(self.store)
             return StatusSnapshot(
-                words.session_words(session),
-                session is not None,
-                store_connection_light(self.store, at),
+                self.desk.session_now(at),
+                waiting,
+                last_success,
                 self.desk.last_unknown_card or "",
             )
 
         def show(snapshot: StatusSnapshot) -> None:
-            self.session_text, self.session_on = snapshot.session_text, snapshot.session_on
-            self.connection_text = snapshot.connection.text
-            self.connection_ok = snapshot.connection.ok
+            self._status = snapshot
             self.last_unknown_card = snapshot.last_unknown_card
+            self._say_status()
 
         self._status_countdown.restart()
         self._submit(read, on_done=show, on_error=lambda exc: None)
+
+    def _say_status(self) -> None:
+        """The status lines in the language in use, from the last reading (no I/O here)."""
+        snapshot = self._status
+        if snapshot is not None:
+            self.session_text = words.session_words(snapshot.session)
+            self.session_on = snapshot.session is not None
+            light = connection_light(snapshot.waiting, snapshot.last_success, self.now())
+            self.connection_text, self.connection_ok = light.text, light.ok
+        self.show_reader_health(self._reader_health)
 
     # -- plumbing ----------------------------------------------------------------------------
     def _submit(
@@ -675,6 +805,7 @@ class KioskApp(App):
         if self._status_countdown.expired():
             self.refresh_status()
         self._check_tap_patience()
+        self._check_language_choice()
         self.current.tick()
 
     def _touched(self, _window: Any, touch: Any) -> bool:

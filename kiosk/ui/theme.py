@@ -61,4 +61,9 @@ SYMBOL_FONT = "DejaVuSans"
 TICK = "\u2713"
 BACKSPACE = "\u232b"
 BACK_ARROW = "\u2190"
+FORWARD_ARROW = "\u2192"  # "back" in a right-to-left language
 CROSS = "\u2715"
+#: The typing cursor after typed (Latin) text, and the same on a right-to-left screen, where a
+#: left-to-right mark keeps it after the text.
+CURSOR = "|"
+CURSOR_RTL = "|\u200e"

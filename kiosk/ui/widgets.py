@@ -22,7 +22,12 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
-from kiosk.ui import theme
+from kiosk import i18n
+from kiosk.ui import shaping, theme
+from kiosk.ui.fit import FitLabel, ShrinkToFit  # noqa: F401 - FitLabel: for the .kv files
+
+# Before any label exists: Kivy's text classes that can draw Urdu (see kiosk.ui.shaping).
+shaping.install()
 
 _STYLES = {
     # style: (background, pressed, text)
@@ -35,8 +40,12 @@ _STYLES = {
 }
 
 
-class KioskButton(ButtonBehavior, Label):
-    """A big rounded button. ``style``: primary, secondary, danger, key, accent, on_bar."""
+class KioskButton(ShrinkToFit, ButtonBehavior, Label):
+    """A big rounded button. ``style``: primary, secondary, danger, key, accent, on_bar.
+
+    Its words wrap onto more lines where there is room, and their type shrinks if they still do
+    not fit (``ShrinkToFit``): another language's words are longer.
+    """
 
     style = OptionProperty("primary", options=list(_STYLES))
     bg = ColorProperty(theme.PRIMARY)
@@ -51,7 +60,27 @@ class KioskButton(ButtonBehavior, Label):
         self.bg, self.bg_pressed, self.fg = _STYLES[style]
 
 
-class ChoiceChip(ButtonBehavior, BoxLayout):
+class MirrorRow(BoxLayout):
+    """A horizontal row that runs from right to left while ``mirrored`` (a right-to-left language).
+
+    Kivy's BoxLayout always lays out left to right; this one lays out as usual, then reflects each
+    child's place about the row's middle, so the first child is at the right-hand end.
+    """
+
+    mirrored = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fbind("mirrored", self._trigger_layout)
+
+    def do_layout(self, *args) -> None:
+        super().do_layout(*args)
+        if self.mirrored and self.orientation == "horizontal":
+            for child in self.children:
+                child.x = self.x + self.right - child.right
+
+
+class ChoiceChip(ButtonBehavior, MirrorRow):
     """A big toggle with a tick box: a child's name, an answer, a consent.
 
     ``toggles`` False makes it a plain choice (the screen decides what selection means, e.g. one
@@ -70,11 +99,11 @@ class ChoiceChip(ButtonBehavior, BoxLayout):
             self.selected = not self.selected
 
 
-class ScreenHeader(BoxLayout):
+class ScreenHeader(MirrorRow):
     """The bar across the top of volunteer screens: back, title, and one main action."""
 
     title = StringProperty("")
-    back_text = StringProperty("Back")
+    back_text = StringProperty("")
     back_arrow = BooleanProperty(True)
     action_text = StringProperty("")
     action_disabled = BooleanProperty(False)
@@ -87,7 +116,7 @@ class ScreenHeader(BoxLayout):
         pass
 
 
-class StatusLine(BoxLayout):
+class StatusLine(MirrorRow):
     """A coloured dot and a sentence: green for fine, red for needs attention."""
 
     text = StringProperty("")
@@ -131,6 +160,31 @@ class Reveal(BoxLayout):
         else:
             self.size_hint_y = None
             self.height = self.minimum_height if self.shown else 0
+
+
+class LanguageButton(KioskButton):
+    """One language, in its own name (``Polski``); pressing it asks the app to speak it."""
+
+    code = StringProperty(i18n.DEFAULT_LANGUAGE)
+
+
+class LanguageBar(MirrorRow):
+    """A button for each language the kiosk speaks, in the order of ``kiosk.i18n.LANGUAGES``."""
+
+    __events__ = ("on_language",)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        for lang in i18n.LANGUAGES:
+            button = LanguageButton(code=lang.code, text=lang.name)
+            button.bind(on_release=lambda b: self.dispatch("on_language", b.code))
+            self.add_widget(button)
+
+    def button(self, code: str) -> LanguageButton:
+        return next(b for b in self.children if b.code == code)
+
+    def on_language(self, code: str) -> None:
+        pass
 
 
 class Notice(Label):

@@ -31,6 +31,7 @@ from kiosk.domain.desk import KIOSK_TZ, DoorDesk
 from kiosk.domain.events import DeviceIdentity
 from kiosk.hardware.feedback import NullFeedback
 from kiosk.store.volunteers import VolunteerBook
+from kiosk.ui.fit import overflow
 from kiosk.ui.keyboard import SPACE, DigitPad, OnScreenKeyboard
 from kiosk.ui.kioskapp import KioskApp, UiTimings
 from kiosk.ui.snapshot import save_png
@@ -184,6 +185,19 @@ class Kiosk:
     def text(self) -> str:
         return "\n".join(self.texts())
 
+    def labels(self) -> list[Label]:
+        """Every label showing on the current screen (buttons are labels too)."""
+        return [w for w in walk(self.app.current) if isinstance(w, Label) and w.text and shown(w)]
+
+    def clipped(self) -> list[str]:
+        """Each label on screen whose text does not fit its box, and why (none: all fit)."""
+        found = []
+        for label in self.labels():
+            reason = overflow(label)
+            if reason is not None:
+                found.append(f"{self.screen}: {label.text!r}: {reason}")
+        return found
+
     def buttons(self) -> list[Any]:
         return [
             w
@@ -288,6 +302,7 @@ class Kiosk:
 
     # -- pictures -----------------------------------------------------------------------------
     def shot(self, name: str, settle: bool = True) -> Path:
+        """Save the screen as ``artifacts/screenshots/<name>.png`` (``name`` may hold a folder)."""
         if settle:
             self.settle()
         else:
@@ -346,8 +361,12 @@ def make_kiosk(
     reader_loop_factory: Any = None,
     store: Any = None,
     demo: bool = False,
+    language: str = "en",
 ) -> Kiosk:
-    """The app on a store seeded with the demo's families; volunteers Demo (1234), Jo (2468)."""
+    """The app on a store seeded with the demo's families; volunteers Demo (1234), Jo (2468).
+
+    ``language`` is the kiosk's own language (``kiosk --language``).
+    """
     if store is None:
         store, cards = seeded_folder(tmp_path / "data")
     else:
@@ -367,6 +386,7 @@ def make_kiosk(
         reader=reader,
         reader_loop_factory=reader_loop_factory,
         demo_cards=cards if demo else (),
+        language=language,
     )
     app._run_prepare()
     kiosk = Kiosk(app, store, desk, book, clock, feedback, cards)

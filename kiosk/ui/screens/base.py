@@ -30,3 +30,10 @@ class KioskScreen(Screen):
 
     def reset(self) -> None:
         """Forget what was typed or chosen (volunteer mode locked)."""
+
+    def retranslate(self) -> None:
+        """The language changed while this screen shows: say its own words again.
+
+        Words in the .kv files follow the language by themselves; a screen overrides this for
+        the words it set from Python (a title with a family's name, a message).
+        """

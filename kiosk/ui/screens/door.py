@@ -7,10 +7,11 @@ from the same facts and looks the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.metrics import dp, sp
+from kivy.metrics import dp
 from kivy.properties import (
     BooleanProperty,
     NumericProperty,
@@ -20,20 +21,13 @@ from kivy.properties import (
 )
 
 from kiosk.domain.desk import Outcome
-from kiosk.ui import theme, words
+from kiosk.ui import words
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.timers import Countdown
 from kiosk.ui.widgets import ChoiceChip
 
-
-def title_font_size(text: str) -> float:
-    """Big type for the greeting, smaller for a long name so it still fits on one or two lines."""
-    n = len(text)
-    if n <= 22:
-        return sp(theme.FONT_HUGE)
-    if n <= 30:
-        return sp(46)
-    return sp(38)
+#: Words drawn when shown: a function, so they can be drawn again in another language.
+Words = Callable[[], str]
 
 
 class TapScreen(KioskScreen):
@@ -49,7 +43,6 @@ class WelcomeScreen(KioskScreen):
     mode = OptionProperty("welcome", options=["welcome", "already_in"])
     title = StringProperty("")
     hint = StringProperty("")
-    title_size = NumericProperty(sp(theme.FONT_HUGE))
     time_left = NumericProperty(1.0)
     outcome = ObjectProperty(None, allownone=True)
     has_children = BooleanProperty(False)
@@ -61,17 +54,8 @@ class WelcomeScreen(KioskScreen):
     def show(self, outcome: Outcome, countdown: Countdown) -> None:
         self.outcome = outcome
         self.mode = "already_in" if outcome.kind == "already_in" else "welcome"
-        name = outcome.greeting_name or ""
-        self.title = (
-            words.welcome_title(name) if self.mode == "welcome" else words.already_in_title(name)
-        )
-        self.title_size = title_font_size(self.title)
         self.has_children = bool(outcome.all_children)
-        self.hint = (
-            words.welcome_hint(self.has_children)
-            if self.mode == "welcome"
-            else words.already_in_hint(self.has_children)
-        )
+        self._say()
         present = {c.child_id for c in outcome.children_present}
         box = self.ids.children
         box.clear_widgets()
@@ -91,9 +75,23 @@ class WelcomeScreen(KioskScreen):
         countdown.restart()
         self.time_left = 1.0
 
+    def _say(self) -> None:
+        name = (self.outcome.greeting_name if self.outcome else None) or ""
+        if self.mode == "welcome":
+            self.title = words.welcome_title(name)
+            self.hint = words.welcome_hint(self.has_children)
+        else:
+            self.title = words.already_in_title(name)
+            self.hint = words.already_in_hint(self.has_children)
+
+    def retranslate(self) -> None:
+        self._say()
+        for chip in self.chips:
+            self._set_note(chip)
+
     @staticmethod
     def _set_note(chip: ChoiceChip) -> None:
-        chip.note = "Here today" if chip.selected else "Not here today"
+        chip.note = words.child_note(chip.selected)
 
     def _chip_changed(self, chip: ChoiceChip, _selected: bool) -> None:
         self._set_note(chip)
@@ -138,16 +136,23 @@ class DoorMessageScreen(KioskScreen):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.countdown: Countdown | None = None
+        self._words: tuple[Words, Words] = (str, str)
 
     def show(
-        self, kind: str, title: str, body: str, countdown: Countdown, volunteer_button: bool
+        self, kind: str, title: Words, body: Words, countdown: Countdown, volunteer_button: bool
     ) -> None:
-        self.kind, self.title, self.body = kind, title, body
+        """``title`` and ``body`` are functions giving the words in the language in use."""
+        self.kind, self._words = kind, (title, body)
+        self.retranslate()
         self.icon = {"unknown_card": "?", "no_session": "i", "waiting": "\u2026"}.get(kind, "!")
         self.volunteer_button = volunteer_button
         self.countdown = countdown
         countdown.restart()
         self.time_left = 1.0
+
+    def retranslate(self) -> None:
+        title, body = self._words
+        self.title, self.body = title(), body()
 
     def tick(self) -> None:
         if self.countdown is None or self.kind == "waiting":

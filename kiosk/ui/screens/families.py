@@ -8,8 +8,10 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, StringProperty
+from kivy.utils import escape_markup as escape
 
 from kiosk.domain.families import Family
+from kiosk.i18n import _, isolate
 from kiosk.ui import words
 from kiosk.ui.keyboard import BACKSPACE, ENTER, SHIFT, SPACE
 from kiosk.ui.screens.base import KioskScreen
@@ -34,7 +36,9 @@ class FamilyPickerScreen(KioskScreen):
         self.query = ""
         self.typing = False
         self.title = (
-            "Sign a family in" if purpose == "sign_in" else "Whose card is this? Tap the family"
+            _("Sign a family in")
+            if purpose == "sign_in"
+            else _("Whose card is this? Tap the family")
         )
         self.search()
 
@@ -45,23 +49,24 @@ class FamilyPickerScreen(KioskScreen):
         grid = self.ids.results
         grid.clear_widgets()
         for family in families:
-            kids = words.join_names([c.first_name for c in family.children]) or "no children"
+            kids = words.kids_or_none([c.first_name for c in family.children])
             button = FamilyButton(
                 family=family,
                 style="key",
                 markup=True,
-                text=f"{family.greeting_name}\n[size={int(sp(18))}]{kids}[/size]",
+                text=f"{escape(family.greeting_name)}\n[size={int(sp(18))}]{escape(kids)}[/size]",
                 height=dp(84),
-                halign="left",
             )
             button.bind(on_release=lambda b: self.picked(b.family))
             grid.add_widget(button)
         if families:
             self.message = ""
         elif self.query:
-            self.message = f'No family called "{self.query}". Check the spelling, or register them.'
+            self.message = _(
+                'No family called "{name}". Check the spelling, or register them.'
+            ).format(name=isolate(self.query))
         else:
-            self.message = "No families are registered on this kiosk yet."
+            self.message = _("No families are registered on this kiosk yet.")
 
     @property
     def family_buttons(self) -> list[FamilyButton]:
@@ -105,7 +110,7 @@ class ChooseChildrenScreen(KioskScreen):
 
     def prepare(self, family: Family) -> None:
         self.family = family
-        self.title = f"Sign in: {family.greeting_name}"
+        self.title = _("Sign in: {name}").format(name=isolate(family.greeting_name))
         box = self.ids.children
         box.clear_widgets()
         for child in family.children:

@@ -8,6 +8,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.domain.volunteers import PIN_MAX_DIGITS, PIN_MIN_DIGITS
+from kiosk.i18n import _, ngettext
 from kiosk.ui.screens.base import KioskScreen
 
 DOT_FULL = "\u25cf"
@@ -32,7 +33,7 @@ class PinScreen(KioskScreen):
         self.then = then
         self.entered = ""
         self.checking = False
-        self.say("Enter your volunteer PIN, then press OK.")
+        self.say(_("Enter your volunteer PIN, then press OK."))
 
     def say(self, message: str, error: bool = False) -> None:
         self.message, self.error = message, error
@@ -49,11 +50,18 @@ class PinScreen(KioskScreen):
         if self.checking:
             return
         if len(self.entered) < PIN_MIN_DIGITS:
-            self.say(f"A PIN has {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits.", error=True)
+            self.say(
+                ngettext(
+                    "A PIN has {least} to {most} digit.",
+                    "A PIN has {least} to {most} digits.",
+                    PIN_MAX_DIGITS,
+                ).format(least=PIN_MIN_DIGITS, most=PIN_MAX_DIGITS),
+                error=True,
+            )
             return
         pin, self.entered = self.entered, ""
         self.checking = True
-        self.say("Checking...")
+        self.say(_("Checking..."))
         self.app.check_pin(pin, self.then)
 
     def result(self, message: str, error: bool) -> None:

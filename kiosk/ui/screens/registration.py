@@ -21,8 +21,9 @@ from kivy.properties import (
 
 from kiosk.domain.errors import ValidationError
 from kiosk.domain.families import HEARD_FROM, THEMATIC_CRITERIA
+from kiosk.i18n import _, isolate
 from kiosk.ui import theme, words
-from kiosk.ui.draft import RegistrationDraft
+from kiosk.ui.draft import DraftProblem, RegistrationDraft
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import ChoiceChip, KioskButton
 
@@ -36,7 +37,7 @@ class RegStepScreen(KioskScreen):
     message = StringProperty("")
     error = BooleanProperty(False)
     question = StringProperty("")
-    header_title = StringProperty("New family")
+    header_title = StringProperty("")
 
     @property
     def step(self) -> int:
@@ -46,15 +47,14 @@ class RegStepScreen(KioskScreen):
     def draft(self) -> RegistrationDraft:
         return self.app.draft
 
-    def on_name(self, _instance, name: str) -> None:
-        if name in STEPS:
-            self.header_title = f"New family: step {self.step} of {len(STEPS)}"
-
     def say(self, message: str, error: bool = False) -> None:
         self.message, self.error = message, error
 
     def load(self) -> None:
         """Show what the draft holds (coming back to a step keeps the answers)."""
+        self.header_title = _("New family: step {step} of {steps}").format(
+            step=self.step, steps=len(STEPS)
+        )
         self.say(self.question)
 
     def on_pre_enter(self, *args) -> None:
@@ -72,9 +72,13 @@ class RegStepScreen(KioskScreen):
         try:
             self.save()
         except ValidationError as exc:
-            self.say(words.sentence(str(exc)), error=True)
+            self.say(words.problem(exc, self.wrong_answer()), error=True)
             return
         self.forward()
+
+    def wrong_answer(self) -> str:
+        """What to say when the domain refuses the answer (its own reason is in English)."""
+        return _("That answer can't be used. Please check it and try again.")
 
     def save(self) -> None:
         """Check this step's answer and keep it in the draft (raise ValidationError if wrong)."""
@@ -89,7 +93,18 @@ class RegTextScreen(RegStepScreen):
 
     def load(self) -> None:
         self.ids.entry.text = getattr(self.draft, self.field)
+        if self.field == "greeting_name":
+            self.question = _("What name should the screen greet them by?")
+            self.placeholder = _("Name to greet them by, like Sarah")
+        else:
+            self.question = _("What is their postcode?")
+            self.placeholder = _("Postcode, like WS7 1AA")
         super().load()
+
+    def wrong_answer(self) -> str:
+        if self.field == "postcode":
+            return _("That postcode doesn't look right. Please check it (like WS7 1AA).")
+        return _("That name can't be used. Please use letters only, up to 40 of them.")
 
     def save(self) -> None:
         text = self.ids.entry.text
@@ -97,8 +112,8 @@ class RegTextScreen(RegStepScreen):
             self.draft.set_greeting_name(text)
         else:
             if not text.strip():
-                raise ValidationError(
-                    "type the family's postcode (like WS7 1AA): it is needed for the funding"
+                raise DraftProblem(
+                    _("Type the family's postcode (like WS7 1AA): it is needed for the funding.")
                 )
             self.ids.entry.text = self.draft.set_postcode(text)
 
@@ -122,8 +137,8 @@ class RegChildrenScreen(RegStepScreen):
         box.clear_widgets()
         for name in self.draft.children:
             chip = KioskButton(
-                text=f"{name}   \u2715",
-                font_name="DejaVuSans",
+                text=f"{name}   {theme.CROSS}",
+                font_name=theme.SYMBOL_FONT,
                 style="key",
                 size_hint=(None, None),
                 height=dp(theme.TOUCH_MIN + 8),
@@ -135,14 +150,16 @@ class RegChildrenScreen(RegStepScreen):
         names = words.join_names(self.draft.children)
         if self.typing:
             self.question = (
-                f"Added: {names}. Type the next child's first name, or press Next."
+                _("Added: {names}. Type the next child's first name, or press Next.").format(
+                    names=names
+                )
                 if names
-                else "Type each child's first name and press Add (or press Next if none come)."
+                else _("Type each child's first name and press Add (or press Next if none come).")
             )
         elif names:
-            self.question = "Tap a name to take it off the list. Press Next when it's right."
+            self.question = _("Tap a name to take it off the list. Press Next when it's right.")
         else:
-            self.question = "No children yet. Press Add a child, or Next if none come."
+            self.question = _("No children yet. Press Add a child, or Next if none come.")
 
     def start_typing(self) -> None:
         self.typing = True
@@ -154,12 +171,12 @@ class RegChildrenScreen(RegStepScreen):
 
     def add_child(self, text: str) -> None:
         if not text.strip():
-            self.say("Type the child's first name first, then press Add.", error=True)
+            self.say(_("Type the child's first name first, then press Add."), error=True)
             return
         try:
             self.draft.add_child(text)
         except ValidationError as exc:
-            self.say(words.sentence(str(exc)), error=True)
+            self.say(words.problem(exc, self.wrong_answer()), error=True)
             return
         self.ids.entry.text = ""
         self._show_children()
@@ -200,7 +217,6 @@ class RegAboutScreen(RegStepScreen):
         if not self._built:
             for code in HEARD_FROM:
                 chip = ChoiceChip(
-                    text=words.HEARD_FROM_WORDS[code],
                     value=code,
                     toggles=False,
                     font_size=sp(theme.FONT_SMALL + 1),
@@ -209,9 +225,10 @@ class RegAboutScreen(RegStepScreen):
                 grid.add_widget(chip)
             self._built = True
         for chip in grid.children:
+            chip.text = words.heard_from(chip.value)
             chip.selected = chip.value == self.draft.heard_from
         self.adults = self.draft.adults
-        self.question = "How did they hear about us? (optional)"
+        self.question = _("How did they hear about us? (optional)")
         super().load()
 
     def heard_pressed(self, chip: ChoiceChip) -> None:
@@ -239,13 +256,15 @@ class RegConsentScreen(RegStepScreen):
         grid = self.ids.criteria
         if not self._built:
             for code in THEMATIC_CRITERIA:
-                chip = ChoiceChip(text=words.CRITERIA_WORDS[code], value=code, toggles=False)
+                chip = ChoiceChip(value=code, toggles=False)
                 chip.bind(on_release=self.criterion_pressed)
                 grid.add_widget(chip)
             self._built = True
+        for chip in grid.children:
+            chip.text = words.criterion(chip.value)
         self.consent = self.draft.consent
         self._show()
-        self.question = (
+        self.question = _(
             "Ask the family: may we record any of these? They help us get funding for "
             "sessions. Skip this if they would rather not."
         )
@@ -266,7 +285,7 @@ class RegConsentScreen(RegStepScreen):
         try:
             self.draft.toggle_criterion(chip.value)
         except ValidationError as exc:
-            self.say(words.sentence(str(exc)), error=True)
+            self.say(words.problem(exc, self.wrong_answer()), error=True)
         self._show()
 
     def criterion_chip(self, code: str) -> ChoiceChip:
@@ -284,33 +303,40 @@ class RegCardScreen(RegStepScreen):
 
     def load(self) -> None:
         d = self.draft
-        kids = words.join_names(d.children) or "no children"
-        self.summary = f"{d.greeting_name}, {d.postcode}, {kids}"
+        self.summary = _("Registering: {name}, {postcode}, {children}").format(
+            name=isolate(d.greeting_name),
+            postcode=isolate(d.postcode),
+            children=words.kids_or_none(d.children),
+        )
         self._show_card()
         self.saving = False
-        self.question = "Tap a new card on the reader to give it to them. You can skip this."
+        self.question = _("Tap a new card on the reader to give it to them. You can skip this.")
         super().load()
 
     def _show_card(self) -> None:
         uid = self.draft.card_uid
         self.has_card = uid is not None
-        self.card_text = f"Card ready: {uid}" if uid else "No card yet"
+        self.card_text = (
+            _("Card ready: {card}").format(card=isolate(uid)) if uid else _("No card yet")
+        )
 
     def card_captured(self, uid: str) -> None:
-        self.say("Checking the card...")
+        self.say(_("Checking the card..."))
         self.app.check_card_is_new(uid, self._card_checked)
 
     def _card_checked(self, uid: str, is_new: bool) -> None:
         if not is_new:
             self.say(
-                "That card already belongs to another family. Please use a new card, or "
-                "register them without one.",
+                _(
+                    "That card already belongs to another family. Please use a new card, or "
+                    "register them without one."
+                ),
                 error=True,
             )
             return
         self.draft.card_uid = uid
         self._show_card()
-        self.say("Card ready. Press Register to save the family.")
+        self.say(_("Card ready. Press Register to save the family."))
 
     def forget_card(self) -> None:
         self.draft.card_uid = None
@@ -320,7 +346,7 @@ class RegCardScreen(RegStepScreen):
     def next_pressed(self) -> None:
         if not self.saving:
             self.saving = True
-            self.say("Saving...")
+            self.say(_("Saving..."))
             self.app.register_draft()
 
     def failed(self, message: str) -> None:

@@ -7,8 +7,11 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from kiosk.i18n import _
 from kiosk.ui.screens.base import KioskScreen
 
+#: The name a session gets unless the volunteer types another. It is data, not words on the
+#: screen: it goes into the records and the central reports, so it is not translated.
 DEFAULT_NAME = "Drop-in session"
 LENGTHS = (1, 2, 3)
 
@@ -25,7 +28,7 @@ class StartSessionScreen(KioskScreen):
         self.hours = 2
         self.saving = False
         self.typing = False
-        self.say("Families can tap in as soon as it starts. It ends by itself.")
+        self.say(_("Families can tap in as soon as it starts. It ends by itself."))
 
     def start_typing(self) -> None:
         self.typing = True

@@ -11,8 +11,10 @@ from kivy.lang import Builder
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.label import Label
+from kivy.utils import escape_markup as escape
 
 from kiosk.domain.desk import Register
+from kiosk.i18n import _, isolate
 from kiosk.ui import words
 from kiosk.ui.screens.base import KioskScreen
 
@@ -30,7 +32,7 @@ class TodayRegisterScreen(KioskScreen):
     message = StringProperty("")
 
     def on_pre_enter(self, *args) -> None:
-        self.message = "Loading..."
+        self.message = _("Loading...")
         self.app.load_register(self.show)
 
     def show(self, register: Register | None) -> None:
@@ -38,9 +40,9 @@ class TodayRegisterScreen(KioskScreen):
         box.clear_widgets()
         self.session_on = register is not None
         if register is None:
-            self.session_text = "No session on right now"
+            self.session_text = words.no_session_now()
             self.families_count = self.adults_count = self.children_count = 0
-            self.message = "Start a session to sign families in."
+            self.message = _("Start a session to sign families in.")
             return
         self.session_text = words.session_words(register.session)
         self.families_count, self.adults_count, self.children_count = (
@@ -48,17 +50,22 @@ class TodayRegisterScreen(KioskScreen):
             register.adults,
             register.children,
         )
-        self.message = "" if register.lines else "Nobody has signed in yet."
+        self.message = "" if register.lines else _("Nobody has signed in yet.")
         for line in register.lines:
-            kids = words.join_names(list(line.children)) or "no children"
-            at = line.at.astimezone(self.app.desk.tz)
-            how = "card" if line.method == "card" else "signed in by a volunteer"
+            kids = words.kids_or_none(list(line.children))
+            at = isolate(words.clock(line.at.astimezone(self.app.desk.tz)))
+            if line.method == "card":
+                how = _("{time}, card").format(time=at)
+            else:
+                how = _("{time}, signed in by a volunteer").format(time=at)
+            if line.adults != 1:
+                how = _("{how}, {grown_ups}").format(
+                    how=how, grown_ups=words.grown_ups(line.adults)
+                )
             box.add_widget(
                 RegisterLineLabel(
-                    text=f"[b]{line.greeting_name}[/b]   {kids}\n"
-                    f"[size={int(sp(16))}][color=46536A]{words.clock(at)}, {how}"
-                    f"{'' if line.adults == 1 else f', {line.adults} grown-ups'}"
-                    "[/color][/size]",
+                    text=f"[b]{escape(isolate(line.greeting_name))}[/b]   {escape(kids)}\n"
+                    f"[size={int(sp(16))}][color=46536A]{escape(how)}[/color][/size]",
                     height=dp(62),
                 )
             )
