@@ -139,9 +139,13 @@ def generate(url: str, orgs: int, families_per_org: int, attendances_per_org: in
                             )
                         )
                         for cid in kids_of[fid]:
-                            children_rows.append((aid, cid))
+                            # With the attendance's own columns, as ingest writes them.
+                            children_rows.append((aid, cid, org, day, q))
                     rows += made
-            with cur.copy("COPY attendance_children (attendance_id, child_id) FROM STDIN") as copy:
+            with cur.copy(
+                "COPY attendance_children (attendance_id, child_id, org_id, session_date,"
+                " qualifies) FROM STDIN"
+            ) as copy:
                 for row in children_rows:
                     copy.write_row(row)
         conn.commit()

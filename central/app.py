@@ -233,14 +233,27 @@ def create_app(
                 description="Also this device's own events up to this seq (new store)",
             ),
         ] = 0,
+        erasures_after: Annotated[
+            int | None,
+            Query(
+                ge=0,
+                le=MAX_SEQ,
+                description="Also the families erased after this erasure cursor (issue 8)",
+            ),
+        ] = None,
     ) -> RosterResponse:
-        page = db.roster(device, cursor, limit, own_through=own_through)
+        page = db.roster(
+            device, cursor, limit, own_through=own_through, erasures_after=erasures_after
+        )
         return RosterResponse(
             events=page.events,
             cursor=page.cursor,
             more=page.more,
             epoch=db.epoch(),
             max_cursor=db.max_cursor(),
+            erasures=page.erasures,
+            erasure_cursor=page.erasure_cursor,
+            erasures_more=page.erasures_more,
         )
 
     @app.get(DEVICE_PATH, response_model=DeviceInfo, responses=_ERRORS)

@@ -7,6 +7,9 @@
     kiosk-central device add lichfield library kiosk-1 > kiosk-1.token   # token shown once
     kiosk-central device revoke kiosk-1
     kiosk-central user add alice --role staff --org lichfield            # password shown once
+    kiosk-central user grant carol names      # a commissioner sees family names (revoke: undo)
+    kiosk-central user disable alice; kiosk-central user list
+    kiosk-central audit show --since 2026-11-01; kiosk-central audit verify
     kiosk-central session add lichfield library --name "Stay and Play" --weekday mon \
         --start 09:30 --end 11:30                                      # kiosks pull it
     kiosk-central risk import lichfield council-list.csv               # a new version
@@ -22,8 +25,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from central import recovery_cli
-from central.db import ROLES, CentralDB, CentralError, default_database_url
+from central import audit_cli, recovery_cli
+from central.db import GRANTS, ROLES, CentralDB, CentralError, default_database_url
+from central.privacy import cli as privacy_cli
 from central.reports import cli as reports_cli
 
 DEFAULT_HOST = "127.0.0.1"
@@ -41,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         metavar="URL",
         help="sqlite:///path/to/file.sqlite3 or postgresql://user:pass@host/dbname",
+    )
+    parser.add_argument(
+        "--as",
+        dest="as_actor",
+        metavar="NAME",
+        help="who is running this, for the audit log (default: $SUDO_USER, else $USER)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -85,8 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("name")
     user_add.add_argument("--role", required=True, choices=ROLES)
     user_add.add_argument("--org", help="the user's organisation (required for staff)")
+    user.add_parser("disable", help="stop a user signing in").add_argument("name")
+    user.add_parser("list", help="users, roles, organisations and grants")
+    for verb, text in (("grant", "give a user a right"), ("revoke", "take a right away")):
+        p = user.add_parser(verb, help=f"{text} (names: a commissioner sees family names)")
+        p.add_argument("name")
+        p.add_argument("grant", choices=GRANTS)
+    audit_cli.add_commands(sub)  # audit show, audit verify
     reports_cli.add_commands(sub)  # report, review, import
     recovery_cli.add_commands(sub)  # session, risk, backup, restore, mark-restored, gaps
+    privacy_cli.add_commands(sub)  # family export/erase, retention set/show/apply
     return parser
 
 
@@ -114,6 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, db: CentralDB) -> int:
+    done = _command(args, db)
+    if done == 0:
+        audit_cli.record_command(db, args)  # only the commands it lists, never dry runs
+    return done
+
+
+def _command(args: argparse.Namespace, db: CentralDB) -> int:
     match args.command, getattr(args, "action", None):
         case "serve", _:
             return _serve(args, db)
@@ -144,10 +169,43 @@ def _run(args: argparse.Namespace, db: CentralDB) -> int:
             password = db.add_user(args.name, args.role, args.org)
             print(f"user {args.name} ({args.role}) added; password (shown once):", file=sys.stderr)
             print(password)
+        case "user", "disable":
+            changed = db.disable_user(args.name)
+            print(
+                f"user {args.name} {'disabled' if changed else 'was already disabled'}",
+                file=sys.stderr,
+            )
+        case "user", "list":
+            for u in db.list_users():
+                state = "disabled" if u["disabled"] else "active"
+                grants = ",".join(u["grants"]) or "-"
+                print(f"{u['name']}\t{u['role']}\t{u['org_id'] or '-'}\t{state}\t{grants}")
+        case "user", "grant":
+            changed = db.grant(args.name, args.grant, by=_actor(args))
+            print(
+                f"{args.name}: {args.grant} {'granted' if changed else 'was already granted'}",
+                file=sys.stderr,
+            )
+        case "user", "revoke":
+            changed = db.revoke_grant(args.name, args.grant)
+            print(
+                f"{args.name}: {args.grant} {'revoked' if changed else 'was not granted'}",
+                file=sys.stderr,
+            )
+        case "audit", _:
+            return audit_cli.run(args, db)
+        case command, _ if command in privacy_cli.COMMANDS:
+            return privacy_cli.run(args, db) or 0
         case _:
             done = recovery_cli.run(args, db)
             return done if done is not None else reports_cli.run(args, db)
     return 0
+
+
+def _actor(args: argparse.Namespace) -> str:
+    from central.audit import os_actor
+
+    return os_actor(args.as_actor)
 
 
 def _serve(args: argparse.Namespace, db: CentralDB) -> int:

@@ -67,8 +67,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import DDL
 from sqlalchemy.types import TypeDecorator
 
+from kiosk.domain.erasure import (
+    ERASED_PREFIX,
+    Erasure,
+    event_family,
+    family_hash,
+    is_erased,
+    scrub_event,
+)
 from sync.protocol import (
     MAX_SEQ,
     ROSTER_PAGE_SIZE,
@@ -297,6 +306,14 @@ attendance_children = Table(
         primary_key=True,
     ),
     Column("child_id", String(_ID), primary_key=True),
+    # Copies of the attendance's own columns (migration 4, issue 6), written with every child
+    # row at ingest, so reach counts children from this table alone instead of joining a
+    # county month of attendances. They never change: an attendance's organisation, date and
+    # qualification are fixed when it is recorded; an amendment replaces the child rows.
+    Column("org_id", String(_ID), nullable=False),
+    Column("session_date", Date, nullable=False),
+    Column("qualifies", Boolean, nullable=False),
+    Index("ix_attendance_children_org_date", "org_id", "session_date"),
 )
 
 # -- reports (issue 6; used by central.reports) ----------------------------------------------
@@ -390,6 +407,144 @@ risk_lists = Table(
     Column("areas", JSON, nullable=False),
     Column("source", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Lists built from official data (``risk import-lsoa``): the selection rule in words and the
+    # files it came from (names, dates, sha256, rows), as the kiosk's version record has them.
+    Column("rule", Text),
+    Column("sources", JSON),
+)
+
+
+# -- audit and access (issue 8; used by central.audit, central.web.auth) ---------------------
+#: Who did what, in order, hash-chained (``central.audit``): each row's ``hash`` is the SHA-256
+#: of the previous row's hash and its own content, so a changed, removed or inserted row breaks
+#: the chain (``kiosk-central audit verify``). Append-only: triggers refuse UPDATE and DELETE
+#: (and TRUNCATE on PostgreSQL). ``detail`` is canonical JSON text, hashed exactly as stored.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_action", "action"),
+)
+
+#: Extra rights given to one user: ``names`` lets a commissioner see family names.
+GRANTS: tuple[str, ...] = ("names",)
+user_grants = Table(
+    "user_grants",
+    metadata,
+    Column("user_name", String(_ID), ForeignKey("users.name"), primary_key=True),
+    Column("grant", String(32), primary_key=True),
+    Column("granted_by", String(200), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+)
+
+#: Failed dashboard logins, by name and client address, for throttling across processes
+#: (``central.web.auth.LoginThrottle``); rows older than the window are pruned as it goes.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("address", String(64), nullable=False),
+    Index("ix_login_failures_name_at", "name", "at"),
+    Index("ix_login_failures_address_at", "address", "at"),
+)
+
+_APPEND_ONLY_SQLITE = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    for op in ("UPDATE", "DELETE")
+)
+_APPEND_ONLY_POSTGRES = (
+    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN RAISE EXCEPTION USING MESSAGE = 'audit_log is append-only: ' || TG_OP || ' refused'; "
+    "END $$",
+    "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+)
+# Run whenever audit_log is created: by create_all for a fresh database, by migration 6 else.
+for _sql in _APPEND_ONLY_SQLITE:
+    event.listen(audit_log, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
+for _sql in _APPEND_ONLY_POSTGRES:
+    event.listen(audit_log, "after_create", DDL(_sql).execute_if(dialect="postgresql"))
+
+
+# -- family rights (issue 8; used by central.privacy) ----------------------------------------
+#: One random salt per organisation, for the hashes that stand for erased families' ids
+#: (``kiosk.domain.erasure``); kiosks of the organisation get it with each erasure.
+privacy_salts = Table(
+    "privacy_salts",
+    metadata,
+    Column("org_id", String(_ID), ForeignKey("orgs.org_id"), primary_key=True),
+    Column("salt", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+#: Every erasure (``kiosk-central family erase``): when, who asked, the anonymous token and the
+#: salted hash of the family id, never the id itself. ``id`` is the kiosks' erasure cursor.
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("org_id", String(_ID), nullable=False),
+    Column("token", String(_ID), nullable=False, unique=True),
+    Column("family_hash", String(64), nullable=False),
+    Column("requested_by", String(200), nullable=False),
+    Column("erased_at", UTCDateTime, nullable=False),
+    # What was erased and what was kept, as counts only.
+    Column("summary", JSON, nullable=False),
+    UniqueConstraint("org_id", "family_hash", name="uq_erasures_org_family"),
+    Index("ix_erasures_org_id", "org_id", "id"),
+)
+
+#: How long an organisation keeps attendances (``kiosk-central retention set``); no row: keep.
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    Column("org_id", String(_ID), ForeignKey("orgs.org_id"), primary_key=True),
+    Column("years", Integer, nullable=False),
+    Column("policy", String(10), nullable=False),  # "aggregate" or "delete"
+    Column("set_by", String(200), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+)
+
+#: What ``retention apply`` kept of the attendances it deleted (policy ``aggregate``): counts
+#: per organisation, site and month, added to when later runs reach the same month.
+attendance_aggregates = Table(
+    "attendance_aggregates",
+    metadata,
+    Column("org_id", String(_ID), primary_key=True),
+    Column("site_id", String(_ID), primary_key=True),
+    Column("month", String(7), primary_key=True),  # "2016-04"
+    Column("attendances", Integer, nullable=False),
+    Column("child_attendances", Integer, nullable=False),
+    Column("qualifying_child_attendances", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: Every ``retention apply`` that changed something: what it removed, for the record.
+retention_runs = Table(
+    "retention_runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("org_id", String(_ID), nullable=False),
+    Column("ran_at", UTCDateTime, nullable=False),
+    Column("ran_by", String(200), nullable=False),
+    Column("policy", String(10), nullable=False),
+    Column("cutoff", Date, nullable=False),  # attendances before this day were removed
+    Column("attendances", Integer, nullable=False),
+    Column("child_attendances", Integer, nullable=False),
+    Column("events", Integer, nullable=False),
 )
 
 
@@ -421,10 +576,95 @@ def _recovery_tables(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _reach_speed(conn: Connection) -> None:
+    """Migration 4 (issue 6): what county-wide reach needs to answer quickly.
+
+    ``attendance_children`` gains copies of its attendance's ``org_id``, ``session_date`` and
+    ``qualifies`` (filled from ``attendances``) and an index on the first two. PostgreSQL adds
+    the columns, fills them and then makes them NOT NULL; SQLite cannot add a NOT NULL column
+    without a default, so it rebuilds the table (rename, create, copy, drop). Safe to run on a
+    database that already has them.
+    """
+    have = {c["name"] for c in inspect(conn).get_columns("attendance_children")}
+    if not {"org_id", "session_date", "qualifies"} <= have:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "ALTER TABLE attendance_children ADD COLUMN IF NOT EXISTS org_id"
+                    f" VARCHAR({_ID}), ADD COLUMN IF NOT EXISTS session_date DATE,"
+                    " ADD COLUMN IF NOT EXISTS qualifies BOOLEAN"
+                )
+            )
+            conn.execute(
+                text(
+                    "UPDATE attendance_children AS ac SET org_id = a.org_id,"
+                    " session_date = a.session_date, qualifies = a.qualifies"
+                    " FROM attendances AS a WHERE a.attendance_id = ac.attendance_id"
+                )
+            )
+            conn.execute(
+                text(
+                    "ALTER TABLE attendance_children ALTER COLUMN org_id SET NOT NULL,"
+                    " ALTER COLUMN session_date SET NOT NULL, ALTER COLUMN qualifies SET NOT NULL"
+                )
+            )
+        else:
+            conn.execute(text("ALTER TABLE attendance_children RENAME TO attendance_children_v3"))
+            attendance_children.create(conn)
+            conn.execute(
+                text(
+                    "INSERT INTO attendance_children"
+                    " (attendance_id, child_id, org_id, session_date, qualifies)"
+                    " SELECT ac.attendance_id, ac.child_id, a.org_id, a.session_date, a.qualifies"
+                    " FROM attendance_children_v3 AS ac"
+                    " JOIN attendances AS a ON a.attendance_id = ac.attendance_id"
+                )
+            )
+            conn.execute(text("DROP TABLE attendance_children_v3"))
+    for index in attendance_children.indexes:
+        index.create(conn, checkfirst=True)
+
+
+def _family_rights(conn: Connection) -> None:
+    """Migration 5 (issue 8): erasure records and retention policies."""
+    for table in (
+        privacy_salts,
+        erasures,
+        retention_policies,
+        attendance_aggregates,
+        retention_runs,
+    ):
+        table.create(conn, checkfirst=True)
+
+
+def _audit_and_access(conn: Connection) -> None:
+    """Migration 6 (issue 8): the append-only audit log, grants and login throttling."""
+    # Creating audit_log also creates its append-only triggers (the after_create DDL above).
+    for table in (audit_log, user_grants, login_failures):
+        table.create(conn, checkfirst=True)
+
+
+def _risk_provenance(conn: Connection) -> None:
+    """Migration 7 (issue 10): a risk list's rule and source files, for lists from LSOA data.
+
+    Migration 3 creates ``risk_lists`` from the latest definition (with these columns), so only
+    the columns a version 3-6 database lacks are added.
+    """
+    have = {c["name"] for c in inspect(conn).get_columns("risk_lists")}
+    for column in (risk_lists.c.rule, risk_lists.c.sources):
+        if column.name not in have:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE risk_lists ADD COLUMN {column.name} {kind}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(2, "organisation rates", _organisation_rates),
     Migration(3, "recovery: seq gaps, server timetable and risk lists", _recovery_tables),
+    Migration(4, "reach: indexed child attendances by organisation and date", _reach_speed),
+    Migration(5, "family rights: erasures and retention", _family_rights),
+    Migration(6, "audit log, grants and login throttling", _audit_and_access),
+    Migration(7, "risk lists: rule and source files", _risk_provenance),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -548,6 +788,10 @@ class RosterPage:
     events: list[dict[str, Any]]
     cursor: int
     more: bool
+    #: Families erased since the kiosk's erasure cursor (issue 8), when it asked for them.
+    erasures: list[dict[str, Any]] | None = None
+    erasure_cursor: int | None = None
+    erasures_more: bool = False
 
 
 def _lock_key(org_id: str) -> int:
@@ -759,6 +1003,86 @@ class CentralDB:
             return None
         return {"name": row.name, "role": row.role, "org_id": row.org_id}
 
+    # -- users: disabling and grants (issue 8) ------------------------------------------------
+    def disable_user(self, name: str, now: datetime | None = None) -> bool:
+        """Stop ``name`` signing in (their sessions end too); False if already disabled."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(users.c.disabled_at).where(users.c.name == name)).first()
+            if row is None:
+                raise NotFound(f"no user {name!r}: see 'kiosk-central user list'")
+            if row.disabled_at is not None:
+                return False
+            conn.execute(
+                update(users).where(users.c.name == name).values(disabled_at=now or utcnow())
+            )
+        return True
+
+    def list_users(self) -> list[dict[str, Any]]:
+        """Every user with their role, organisation, whether disabled, and their grants."""
+        with self._reading() as conn:
+            rows = conn.execute(select(users).order_by(users.c.name)).all()
+            granted: dict[str, list[str]] = {}
+            for g in conn.execute(select(user_grants).order_by(user_grants.c.grant)):
+                granted.setdefault(g.user_name, []).append(g.grant)
+        return [
+            {
+                "name": r.name,
+                "role": r.role,
+                "org_id": r.org_id,
+                "disabled": r.disabled_at is not None,
+                "grants": granted.get(r.name, []),
+            }
+            for r in rows
+        ]
+
+    def user_grants(self, name: str) -> frozenset[str]:
+        with self._reading() as conn:
+            found = conn.execute(
+                select(user_grants.c.grant).where(user_grants.c.user_name == name)
+            ).scalars()
+            return frozenset(found)
+
+    def grant(self, name: str, what: str, by: str, now: datetime | None = None) -> bool:
+        """Give ``name`` the right ``what`` (one of :data:`GRANTS`); False if they had it."""
+        if what not in GRANTS:
+            raise CentralError(f"grant {what!r} must be one of {', '.join(GRANTS)}")
+        with self.engine.begin() as conn:
+            row = conn.execute(select(users.c.role).where(users.c.name == name)).first()
+            if row is None:
+                raise NotFound(f"no user {name!r}: see 'kiosk-central user list'")
+            if what == "names" and row.role != "commissioner":
+                raise CentralError(
+                    f"{name} is {row.role}: staff already see their own organisation's names; "
+                    "the names grant is for commissioners"
+                )
+            held = conn.execute(
+                select(user_grants.c.grant).where(
+                    user_grants.c.user_name == name, user_grants.c.grant == what
+                )
+            ).first()
+            if held is not None:
+                return False
+            conn.execute(
+                insert(user_grants).values(
+                    user_name=name, grant=what, granted_by=by[:200], granted_at=now or utcnow()
+                )
+            )
+        return True
+
+    def revoke_grant(self, name: str, what: str) -> bool:
+        """Take the right ``what`` away from ``name``; False if they did not have it."""
+        if what not in GRANTS:
+            raise CentralError(f"grant {what!r} must be one of {', '.join(GRANTS)}")
+        with self.engine.begin() as conn:
+            if conn.execute(select(users.c.name).where(users.c.name == name)).first() is None:
+                raise NotFound(f"no user {name!r}: see 'kiosk-central user list'")
+            done = conn.execute(
+                delete(user_grants).where(
+                    user_grants.c.user_name == name, user_grants.c.grant == what
+                )
+            )
+        return bool(done.rowcount)
+
     @staticmethod
     def _require_org(conn: Connection, org_id: str) -> None:
         if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
@@ -837,10 +1161,21 @@ class CentralDB:
 
     # -- roster ------------------------------------------------------------------------------
     def roster(
-        self, device: Device, cursor: int, limit: int = ROSTER_PAGE_SIZE, own_through: int = 0
+        self,
+        device: Device,
+        cursor: int,
+        limit: int = ROSTER_PAGE_SIZE,
+        own_through: int = 0,
+        erasures_after: int | None = None,
     ) -> RosterPage:
         """Member and card events of ``device``'s organisation from its other kiosks, and its
-        own with ``seq <= own_through`` (those a replaced or restored store no longer has)."""
+        own with ``seq <= own_through`` (those a replaced or restored store no longer has).
+
+        Events of erased families (scrubbed, their subject an ``erased-`` token) are never
+        served. ``erasures_after`` (issue 8) also asks for the organisation's erasures after
+        that cursor; they are read after the events, so a kiosk that applies the events and
+        then the erasures never keeps a family erased meanwhile.
+        """
         others = events.c.device_id != device.device_id
         if own_through > 0:
             others = or_(others, events.c.seq <= own_through)
@@ -852,13 +1187,49 @@ class CentralDB:
                     events.c.type.in_(ROSTER_TYPES),
                     events.c.id > cursor,
                     others,
+                    ~events.c.subject_id.startswith(ERASED_PREFIX, autoescape=True),
                 )
                 .order_by(events.c.id)
                 .limit(limit + 1)
             ).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        return RosterPage([json.loads(r.raw) for r in rows], rows[-1].id if rows else cursor, more)
+        served = [json.loads(r.raw) for r in rows]
+        next_cursor = rows[-1].id if rows else cursor
+        if erasures_after is None:
+            return RosterPage(served, next_cursor, more)
+        with self._reading() as conn:
+            salt = conn.execute(
+                select(privacy_salts.c.salt).where(privacy_salts.c.org_id == device.org_id)
+            ).scalar()
+            found = conn.execute(
+                select(
+                    erasures.c.id, erasures.c.token, erasures.c.family_hash, erasures.c.erased_at
+                )
+                .where(erasures.c.org_id == device.org_id, erasures.c.id > erasures_after)
+                .order_by(erasures.c.id)
+                .limit(limit + 1)
+            ).all()
+        erasures_more = len(found) > limit
+        found = found[:limit]
+        gone = [
+            {
+                "cursor": int(r.id),
+                "token": r.token,
+                "family_hash": r.family_hash,
+                "salt": salt,
+                "erased_at": r.erased_at.isoformat().replace("+00:00", "Z"),
+            }
+            for r in found
+        ]
+        return RosterPage(
+            served,
+            next_cursor,
+            more,
+            erasures=gone,
+            erasure_cursor=int(found[-1].id) if found else erasures_after,
+            erasures_more=erasures_more,
+        )
 
     # -- counts, for status and tests ----------------------------------------------------------
     def count(self, table: Table, **where: Any) -> int:
@@ -996,9 +1367,11 @@ class _Batch:
     ) -> None:
         self.conn = conn
         self.device = device
-        self.checked = checked
+        self.checked = list(checked)
         self.now = now
         self.results: list[EventResult | None] = [None] * len(checked)
+        #: Member and card events of erased families (issue 8): kept scrubbed, never applied.
+        self.erased_subjects: dict[int, str] = {}
 
     def _reject(self, index: int, reason: str) -> None:
         self.results[index] = EventResult(
@@ -1052,10 +1425,14 @@ class _Batch:
                 keep.append(i)
 
         keep = self._check_organisation(keep)
+        keep = self._scrub_erased(keep)
         self._insert_events(keep)
         self._record_rejections()
-        self._apply_members([i for i in keep if self.checked[i].event.type.startswith("member.")])  # type: ignore[union-attr]
-        self._apply_cards([i for i in keep if self.checked[i].event.type.startswith("card.")])  # type: ignore[union-attr]
+        applied = [i for i in keep if i not in self.erased_subjects]
+        self._apply_members(
+            [i for i in applied if self.checked[i].event.type.startswith("member.")]
+        )  # type: ignore[union-attr]
+        self._apply_cards([i for i in applied if self.checked[i].event.type.startswith("card.")])  # type: ignore[union-attr]
         self._apply_attendances(keep)
         for i in keep:
             self.results[i] = EventResult(event_id=self.checked[i].event_id, status="accepted")
@@ -1117,6 +1494,39 @@ class _Batch:
                 out.append(i)
         return out
 
+    def _scrub_erased(self, keep: list[int]) -> list[int]:
+        """Events about a family erased on the server (issue 8): a kiosk that had not heard of
+        it yet still sends them. Stored scrubbed (family and children as their tokens), so the
+        attendances still count; member and card events are not applied. Refused ones are kept
+        aside scrubbed too."""
+        named = {f for item in self.checked if (f := event_family(item.raw))}
+        erased = erased_families(self.conn, self.device.org_id, named) if named else {}
+        if not erased:
+            return keep
+        kept = set(keep)
+        out: list[int] = []
+        for i, item in enumerate(self.checked):
+            erasure = erased.get(event_family(item.raw) or "")
+            if erasure is None:
+                if i in kept:
+                    out.append(i)
+                continue
+            clean = scrub_event(item.raw, erasure)
+            if i in kept:
+                again = validate_event(clean, self.device.device_id, self.device.site_id)
+                self.checked[i] = again
+                if not again.ok:
+                    self._reject(i, again.reason or "invalid event")
+                    continue
+                if not str(clean.get("type", "")).startswith("attendance."):
+                    self.erased_subjects[i] = erasure.token
+                out.append(i)
+            elif self.results[i] is not None and self.results[i].status == "rejected":  # type: ignore[union-attr]
+                reason = (self.results[i].reason or "").replace(erasure.family_id, erasure.token)  # type: ignore[union-attr]
+                self.checked[i] = Checked(clean, reason=reason)
+                self._reject(i, reason)
+        return out
+
     # -- writes --------------------------------------------------------------------------------
     def _insert_events(self, keep: list[int]) -> None:
         rows = []
@@ -1134,7 +1544,7 @@ class _Batch:
                     "type": ev.type,
                     "at": ev.at,
                     "clock_synced": ev.clock_synced,
-                    "subject_id": _subject(item),
+                    "subject_id": self.erased_subjects.get(i) or _subject(item),
                     "received_at": self.now,
                     "raw": _dumps(item.raw),
                 }
@@ -1368,9 +1778,7 @@ class _Batch:
                     "children_at": kids_at,
                 }
             )
-            child_rows.extend(
-                {"attendance_id": ev.event_id, "child_id": c} for c in dict.fromkeys(kids)
-            )
+            child_rows.extend(_child_rows(rows[-1], kids))
         if rows:
             self.conn.execute(insert(attendances), rows)
         if child_rows:
@@ -1381,19 +1789,23 @@ class _Batch:
         if not earlier:
             return
         current = {
-            r.attendance_id: r.children_at
+            r.attendance_id: r
             for r in _rows_in_chunks(
                 self.conn,
-                select(attendances.c.attendance_id, attendances.c.children_at),
+                select(
+                    attendances.c.attendance_id,
+                    attendances.c.children_at,
+                    *(attendances.c[name] for name in _CHILD_COPIES),
+                ),
                 attendances.c.attendance_id,
                 earlier,
             )
         }
-        for attendance_id, children_at in current.items():
+        for attendance_id, row in current.items():
             if attendance_id not in latest:
                 continue
             at, kids = latest[attendance_id]
-            if at < children_at:
+            if at < row.children_at:
                 continue
             self.conn.execute(
                 delete(attendance_children).where(
@@ -1401,10 +1813,7 @@ class _Batch:
                 )
             )
             if kids:
-                self.conn.execute(
-                    insert(attendance_children),
-                    [{"attendance_id": attendance_id, "child_id": c} for c in dict.fromkeys(kids)],
-                )
+                self.conn.execute(insert(attendance_children), _child_rows(row._mapping, kids))
             self.conn.execute(
                 update(attendances)
                 .where(attendances.c.attendance_id == attendance_id)
@@ -1425,6 +1834,40 @@ class _Batch:
                     list(json.loads(row.raw)["data"]["children"]),
                 )
         return {k: (at, kids) for k, (at, _seq, kids) in out.items()}
+
+
+def erased_families(conn: Connection, org_id: str, named: Iterable[str]) -> dict[str, Erasure]:
+    """Which of the family ids (or tokens) ``named`` belong to families erased in ``org_id``,
+    matched by the salted hash the erasure kept (issue 8). A token the server does not know
+    (a database restored from before the erasure) still counts as erased."""
+    names = sorted(set(named))
+    salt = conn.execute(
+        select(privacy_salts.c.salt).where(privacy_salts.c.org_id == org_id)
+    ).scalar()
+    out: dict[str, Erasure] = {}
+    tokens = [n for n in names if is_erased(n)]
+    for token in tokens:
+        out[token] = Erasure(token, token, salt or "")
+    if salt is None:
+        return out
+    hashes = {family_hash(salt, n): n for n in names if not is_erased(n)}
+    query = select(erasures.c.family_hash, erasures.c.token).where(erasures.c.org_id == org_id)
+    for row in _rows_in_chunks(conn, query, erasures.c.family_hash, sorted(hashes)):
+        out[hashes[row.family_hash]] = Erasure(hashes[row.family_hash], row.token, salt)
+    return out
+
+
+#: The attendance columns copied onto each of its ``attendance_children`` rows (for reach).
+_CHILD_COPIES = ("org_id", "session_date", "qualifies")
+
+
+def _child_rows(attendance: Mapping[str, Any], kids: Iterable[str]) -> list[dict[str, Any]]:
+    """The ``attendance_children`` rows of an attendance: one per child, with the copies."""
+    copies = {name: attendance[name] for name in _CHILD_COPIES}
+    return [
+        {"attendance_id": attendance["attendance_id"], "child_id": c, **copies}
+        for c in dict.fromkeys(kids)
+    ]
 
 
 _CHUNK = 500

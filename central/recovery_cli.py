@@ -124,11 +124,7 @@ def run(args: argparse.Namespace, db: CentralDB) -> int | None:
             return _risk_import_lsoa(args, db)
         case "risk", "history":
             for version in setup_data.risk_history(db, args.org):
-                when = version.created_at.isoformat() if version.created_at else "-"
-                print(
-                    f"{version.version}\t{when}\t{len(version.areas)} entries\t"
-                    f"sha256:{version.digest}\t{version.source}"
-                )
+                print(version.history_line())
         case "backup", _:
             from central.backup import backup_database
 
@@ -210,9 +206,16 @@ def _risk_import_lsoa(args: argparse.Namespace, db: CentralDB) -> int:
         print(f"{line} (skipped)", file=sys.stderr)
     for line in report_lines(result, args.verbose):
         print(line)
-    # The server's risk_lists table has no rule/sources columns yet: they are printed above.
     text = "\n".join(sorted(chosen.postcodes))
-    imported = import_risk(db, args.org, text, result.source, dry_run=args.dry_run)
+    imported = import_risk(
+        db,
+        args.org,
+        text,
+        result.source,
+        dry_run=args.dry_run,
+        rule=result.rule,
+        sources=result.sources,
+    )
     print(f"added: {len(imported.change.added)}")
     print(f"removed: {len(imported.change.removed)}")
     print(f"unchanged: {len(imported.change.unchanged)}")

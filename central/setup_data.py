@@ -20,6 +20,7 @@ kiosk's own domain rules, so a session or a risk list means exactly what it mean
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,7 +40,7 @@ from central.db import (
 )
 from kiosk.domain.errors import KioskError
 from kiosk.domain.postcodes import RiskArea
-from kiosk.domain.risk import RiskChange, RiskList, compare, parse_risk_file
+from kiosk.domain.risk import RiskChange, RiskList, RiskSource, compare, parse_risk_file
 from kiosk.domain.timetable import SessionSlot, Timetable, make_slot
 
 
@@ -157,6 +158,8 @@ def _risk(row: Any) -> RiskList:
             "areas": list(row.areas),
             "created_at": row.created_at.isoformat(),
             "source": row.source,
+            "rule": row.rule or "",
+            "sources": row.sources or [],
         }
     )
 
@@ -197,10 +200,15 @@ def import_risk(
     skip_invalid: bool = False,
     dry_run: bool = False,
     now: datetime | None = None,
+    rule: str = "",
+    sources: Sequence[RiskSource] = (),
 ) -> RiskImport:
     """Import a risk file (text or CSV, as ``kiosk-admin risk import`` reads it) as the
     organisation's next version. A file with any bad line changes nothing (unless
-    ``skip_invalid``): :class:`SetupError` carries every bad line with its number."""
+    ``skip_invalid``): :class:`SetupError` carries every bad line with its number.
+
+    ``rule`` and ``sources`` record how a list built from official data was chosen (``risk
+    import-lsoa``); kiosks receive them with the list."""
     with db.engine.connect() as conn:
         if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
             raise NotFound(f"no organisation {org_id!r}: add it with 'kiosk-central org add'")
@@ -225,7 +233,14 @@ def import_risk(
             ).scalar()
             or 0
         ) + 1
-        saved = RiskList(number=number, areas=areas, created_at=now, source=source[:200])
+        saved = RiskList(
+            number=number,
+            areas=areas,
+            created_at=now,
+            source=source[:200],
+            rule=rule,
+            sources=tuple(sources),
+        )
         conn.execute(
             insert(risk_lists).values(
                 org_id=org_id,
@@ -234,6 +249,8 @@ def import_risk(
                 areas=sorted(f"{a.kind}:{a.value}" for a in areas),
                 source=source[:200],
                 created_at=now,
+                rule=rule or None,
+                sources=[s.to_dict() for s in sources] or None,
             )
         )
     return RiskImport(change, parsed.problems, saved)

@@ -199,17 +199,7 @@ class Admin:
 
     def risk_history(self, args: argparse.Namespace) -> int:
         for version in self.store.risk_history():
-            when = version.created_at.isoformat() if version.created_at else "-"
-            line = (
-                f"{version.version}\t{when}\t{len(version.areas)} entries\t"
-                f"sha256:{version.digest}\t{version.source}"
-            )
-            # Lists built from official data (risk import-lsoa) also say how and from what.
-            if version.rule:
-                line += f"\trule: {version.rule}"
-            for src in version.sources:
-                line += f"\t{src.role}: {src.name} {src.date} sha256:{src.sha256}"
-            self.say(line)
+            self.say(version.history_line())
         return 0
 
     # -- families and cards -----------------------------------------------------------------
@@ -433,6 +423,17 @@ class Appliance:
         from kiosk.config import DEFAULT_BACKUP_FOLDER
 
         return DEFAULT_BACKUP_FOLDER
+
+    # -- audit (kiosk.audit) ---------------------------------------------------------------
+    def audit_show(self) -> int:
+        from kiosk.audit import audit_show
+
+        return audit_show(self.data(), self.out)
+
+    def audit_verify(self) -> int:
+        from kiosk.audit import audit_verify
+
+        return audit_verify(self.data(), self.out, self.err)
 
     # -- doctor -------------------------------------------------------------------------------
     def doctor(self) -> int:
@@ -692,7 +693,21 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_parser("check", help="check every key and print what it sets").set_defaults(
         appliance=Appliance.config_check
     )
+
+    audit = group("audit", "who did what on this kiosk (DATA/audit.jsonl)")
+    audit.add_parser("show", help="every line, oldest first").set_defaults(
+        appliance=Appliance.audit_show
+    )
+    p = audit.add_parser("verify", help="check the hash chain; exit 1 at the first broken line")
+    p.set_defaults(appliance=Appliance.audit_verify)
     return parser
+
+
+def _audit(data: Path, args: argparse.Namespace) -> None:
+    """Log a command that changed something (``kiosk.audit``; never dry runs or reads)."""
+    from kiosk.audit import record_admin_command
+
+    record_admin_command(data, args)
 
 
 def main(
@@ -703,10 +718,17 @@ def main(
     args = build_parser().parse_args(argv)
     try:
         if getattr(args, "appliance", None) is not None:
-            return args.appliance(Appliance(args, out, err))
+            appliance = Appliance(args, out, err)
+            done = args.appliance(appliance)
+            if done == 0 and args.command == "backup":
+                _audit(appliance.data(), args)
+            return done
         data = Path(args.data or os.environ.get("KIOSK_DATA") or _config_data(args.config))
         admin = Admin(data, out, err)
-        return args.run(admin, args)
+        done = args.run(admin, args)
+        if done == 0:
+            _audit(data, args)
+        return done
     except RiskListError as exc:
         for number, message in exc.problems:
             print(f"{exc.source}: line {number}: {message}", file=err)

@@ -173,6 +173,7 @@ def _reader_and_feedback(args: argparse.Namespace, demo: bool) -> tuple[Any, Any
 
 def build_app(args: argparse.Namespace) -> Any:
     """The app, wired to its data folder, reader and feedback (Kivy already configured)."""
+    from kiosk.audit import AuditedStore, KioskAudit
     from kiosk.clock import clock_is_synchronised
     from kiosk.domain.desk import DoorDesk
     from kiosk.identity import load_identity
@@ -195,7 +196,9 @@ def build_app(args: argparse.Namespace) -> Any:
     else:
         data = Path(args.data or os.environ.get("KIOSK_DATA") or DEFAULT_DATA)
         store = _open_store(data)
-        desk = DoorDesk(store, load_identity(data), clock_synced=clock_is_synchronised)
+        # What volunteers change goes to the audit log too (kiosk.audit); card taps do not.
+        audited = AuditedStore(store, KioskAudit(data))
+        desk = DoorDesk(audited, load_identity(data), clock_synced=clock_is_synchronised)
     reader, health, feedback, factory = _reader_and_feedback(args, args.demo)
     app = KioskApp(
         desk,

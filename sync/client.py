@@ -152,12 +152,17 @@ class SyncClient:
         )
         return self._parse(response, BatchResponse)
 
-    def roster(self, cursor: int, own_through: int = 0) -> RosterResponse:
+    def roster(
+        self, cursor: int, own_through: int = 0, erasures_after: int | None = None
+    ) -> RosterResponse:
         """A roster page after ``cursor``; ``own_through`` also asks for this device's own
-        member and card events up to that seq (those a replaced store no longer has)."""
+        member and card events up to that seq (those a replaced store no longer has);
+        ``erasures_after`` for the families erased since that erasure cursor (issue 8)."""
         params = {"cursor": cursor}
         if own_through > 0:
             params["own_through"] = own_through
+        if erasures_after is not None:
+            params["erasures_after"] = erasures_after
         response = self._request("GET", ROSTER_PATH, params=params)
         return self._parse(response, RosterResponse)
 

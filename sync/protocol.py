@@ -458,6 +458,21 @@ class BatchResponse(BaseModel):
     server_holds_up_to: dict[str, int] = {}
 
 
+class ErasureNotice(BaseModel):
+    """A family erased on the server (issue 8): the kiosk removes it from its store.
+
+    The family id is not sent (the server no longer has it): the kiosk recognises the family
+    by ``family_hash`` (``kiosk.domain.erasure.family_hash(salt, family_id)``) and turns it and
+    its children into ``token`` and the tokens derived from it, as the server did.
+    """
+
+    cursor: int
+    token: str
+    family_hash: str
+    salt: str
+    erased_at: str
+
+
 class RosterResponse(BaseModel):
     """``GET /api/v1/roster?cursor=N``: member and card events from the organisation's other
     kiosks, after ``cursor``; ask again with the returned ``cursor`` while ``more`` is true."""
@@ -471,6 +486,10 @@ class RosterResponse(BaseModel):
     #: The highest cursor the server has given: a kiosk's cursor above it is from before a
     #: restore (caught even when the epoch was not renewed).
     max_cursor: int | None = None
+    #: Families erased after ``?erasures_after=N`` (issue 8); None when the kiosk did not ask.
+    erasures: list[ErasureNotice] | None = None
+    erasure_cursor: int | None = None
+    erasures_more: bool = False
 
 
 class DeviceInfo(BaseModel):

@@ -27,7 +27,7 @@ restored, and pulls the site's timetable and risk list from the server now and t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -65,6 +65,7 @@ class SyncStore(Protocol):
     def sync_state(self) -> dict: ...
     def update_sync_state(self, **changes: Any) -> None: ...
     def apply_remote(self, events: Sequence[Event]) -> int: ...
+    def apply_erasures(self, notices: Sequence[Mapping[str, Any]]) -> int: ...
 
 
 def utcnow() -> datetime:
@@ -84,6 +85,8 @@ class PassReport:
     rejected: int = 0
     batches: int = 0
     roster_applied: int = 0
+    #: Families erased on the server and now removed from this kiosk (issue 8).
+    erased: int = 0
     waiting: int = 0
     holds_up_to: int | None = None
     error: SyncError | None = None
@@ -115,6 +118,8 @@ class PassReport:
         )
         if self.roster_applied:
             text += f"; {self.roster_applied} roster change(s) from other kiosks"
+        if self.erased:
+            text += f"; {self.erased} erased family(ies) removed from this kiosk"
         if self.requeued:
             text += f"; {self.requeued} event(s) sent again (the server lacked them)"
         if self.written_off:
@@ -341,23 +346,29 @@ class Syncer:
         """Families and cards registered at the organisation's other kiosks."""
         state = self.store.sync_state()
         cursor = int(state.get("roster_cursor") or 0)
+        # Families erased on the server since the last pull come with the pages (issue 8),
+        # for a store that can forget them (a test double may not).
+        can_erase = hasattr(self.store, "apply_erasures")
+        erased_after = int(state.get("erasure_cursor") or 0)
         # A new or restored store also pulls back its own device's older families and cards.
         own = self.store.seq_floor() if self.recovery else 0
         restarted = False
         for _ in range(MAX_ROSTER_PAGES):
-            page = (
-                self.client.roster(cursor, own_through=own) if own else self.client.roster(cursor)
-            )
+            ask: dict[str, int] = {"erasures_after": erased_after} if can_erase else {}
+            if own:
+                ask["own_through"] = own
+            page = self.client.roster(cursor, **ask)
             why = None if restarted else recovery.roster_restart(state, page, cursor)
             if why is not None:
                 log.warning("pulling the roster again from the start: %s", why)
                 restarted = True
                 self.store.update_sync_state(
                     roster_cursor=0,
+                    erasure_cursor=0,
                     roster_epoch=page.epoch,
                     roster_reset={"why": why, "at": iso(self.clock())},
                 )
-                cursor = 0
+                cursor = erased_after = 0
                 continue
             if page.epoch and state.get("roster_epoch") != page.epoch:
                 self.store.update_sync_state(roster_epoch=page.epoch)
@@ -376,9 +387,21 @@ class Syncer:
             self.store.update_sync_state(
                 roster_cursor=page.cursor, last_roster_pull=iso(self.clock())
             )
-            if not page.more or page.cursor <= cursor:
+            # Erasures after the events: a family erased meanwhile is not left behind. The
+            # cursor is saved after they are applied (applying one again changes nothing).
+            more_erasures = False
+            if can_erase and page.erasures is not None:
+                if page.erasures:
+                    report.erased += self.store.apply_erasures(
+                        [notice.model_dump() for notice in page.erasures]
+                    )
+                if page.erasure_cursor is not None and page.erasure_cursor > erased_after:
+                    erased_after = page.erasure_cursor
+                    self.store.update_sync_state(erasure_cursor=erased_after)
+                    more_erasures = page.erasures_more
+            if (not page.more or page.cursor <= cursor) and not more_erasures:
                 return
-            cursor = page.cursor
+            cursor = max(cursor, page.cursor)
 
     # -- state for kiosk-admin -------------------------------------------------------------------
     def _record(self, report: PassReport) -> None:

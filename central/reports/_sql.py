@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,19 +17,54 @@ REPORT_WORK_MEM = "128MB"
 
 @contextlib.contextmanager
 def reading(db: CentralDB) -> Iterator[Connection]:
-    """A read-only connection: on SQLite it takes a snapshot and never waits for a writer."""
+    """A read-only connection on one snapshot: every query of a report sees the same data.
+
+    SQLite's read transaction is a snapshot that never waits for a writer; on PostgreSQL the
+    transaction is REPEATABLE READ (read-only transactions never fail to serialise).
+    """
     with db._reading() as conn:  # the data-access module's own read path
         if db.dialect == "postgresql":
-            # Report queries group a month of a county in memory (hash aggregates): give them
-            # room for this transaction only, instead of spilling to disk.
-            conn.exec_driver_sql(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
-            conn.exec_driver_sql("SET LOCAL jit = off")  # compiling costs more than it saves
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            _report_settings(conn)
         yield conn
 
 
-def qualifies() -> Any:
-    """``attendances.qualifies`` as a condition that reads the same on SQLite and PostgreSQL."""
-    return attendances.c.qualifies == true()
+def _report_settings(conn: Connection) -> None:
+    # Report queries group a month of a county in memory (hash aggregates): give them room for
+    # this transaction only, instead of spilling to disk.
+    conn.exec_driver_sql(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+    conn.exec_driver_sql("SET LOCAL jit = off")  # compiling costs more than it saves
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+
+
+@contextlib.contextmanager
+def alongside(db: CentralDB, conn: Connection) -> Iterator[Connection | None]:
+    """A second read connection on ``conn``'s snapshot, so one big query can run at the same
+    time as the others (on another core) and still see exactly the same data; None on SQLite,
+    where the report runs its queries one after another.
+
+    PostgreSQL exports the snapshot of ``conn``'s transaction (opened by :func:`reading`) and
+    the second transaction imports it (``SET TRANSACTION SNAPSHOT``, as ``pg_dump --jobs``).
+    """
+    if db.dialect != "postgresql":
+        yield None
+        return
+    snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar())
+    if not _SNAPSHOT_ID.fullmatch(snapshot):
+        raise RuntimeError(f"unexpected snapshot id from PostgreSQL: {snapshot!r}")
+    with db._reading() as other:
+        other = other.execution_options(isolation_level="REPEATABLE READ")
+        other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # first in its transaction
+        _report_settings(other)
+        yield other
+
+
+def qualifies(column: Any = attendances.c.qualifies) -> Any:
+    """``attendances.qualifies`` (or its copy on ``attendance_children``) as a condition that
+    reads the same on SQLite and PostgreSQL."""
+    return column == true()
 
 
 def as_int(expr: Any) -> Any:

@@ -11,21 +11,26 @@ For an organisation (or every organisation, for the commissioner) and a period:
 - new registrations and how they first heard of the organisation.
 
 Everything is counted by the database (``GROUP BY``), so a county month of a million
-attendances is a handful of queries (``bench/report_speed.py``).
+attendances is a handful of queries (``bench/report_speed.py``): children are counted from
+``attendance_children`` alone (it carries its attendance's organisation, date and qualification),
+and one pass over the attendances gives both each organisation's families and, for the same
+families, whether they were seen in the six weeks before ``as_of``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, literal, or_, select, union_all
 
 from central.db import CentralDB, NotFound, attendance_children, attendances, families, orgs
-from central.reports._sql import as_int, month_of, qualifies, reading
+from central.reports._sql import alongside, as_int, month_of, qualifies, reading
 from central.reports.period import REPORT_TZ, Period, local_now, long_date, month_label
 from kiosk.domain.families import HEARD_FROM
 
@@ -157,16 +162,22 @@ def build_reach(
     """
     today = local_now().date()
     as_of = as_of or min(period.end, today)
-    a = attendances
-    month = month_of(db, a.c.session_date)
-    with reading(db) as conn:
+    with reading(db) as conn, contextlib.ExitStack() as stack:
         if org_id is not None:
             _require_org(conn, org_id)
-        q = _Queries(db, conn, org_id, period)
-        by_org = q.rollup((a.c.org_id,), lambda k: k[0], q.sessions((a.c.org_id,)))
+        q = _Queries(db, conn, org_id, period, as_of)
+        children = None
+        other = stack.enter_context(alongside(db, conn)) if org_id is None else None
+        if other is not None:
+            # The county's children (the biggest query) on a second connection, same snapshot,
+            # while this one counts the families, the lapsed and the sessions.
+            pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="reach"))
+            twin = _Queries(db, other, org_id, period, as_of)
+            children = pool.submit(twin.entity_rollup, ("org",), "child")
+        by_org = q.rollup(("org",), lambda k: k[0], children)
         total = _sum("total", by_org)
         if len(period.months()) > 1:
-            by_month = q.rollup((month,), lambda k: month_label(k[0]), q.sessions((month,)))
+            by_month = q.rollup(("month",), lambda k: month_label(k[0]))
         else:
             only = period.months()[0]
             by_month = [replace(total, key=(only,), label=month_label(only))]
@@ -174,13 +185,13 @@ def build_reach(
         by_session: list[Counts] = []
         occurrences: list[Counts] = []
         if org_id is not None:
-            by_site = q.rollup((a.c.site_id,), lambda k: k[0], q.sessions((a.c.site_id,)))
-            session = (a.c.site_id, a.c.session_name)
-            by_session = q.rollup(session, lambda k: f"{k[1]} ({k[0]})", q.sessions(session))
+            by_site = q.rollup(("site",), lambda k: k[0])
+            by_session = q.rollup(("site", "session"), lambda k: f"{k[1]} ({k[0]})")
             occurrences = q.occurrences()
         bands = q.visit_bands()  # from the organisations' roll-up: no query of its own
         regs = q.registrations()
-        not_seen, not_seen_by_org = q.not_seen(as_of, with_names and org_id is not None)
+        not_seen = q.not_seen_names() if with_names and org_id is not None else []
+        not_seen_by_org = q.not_seen_by_org
     heard: dict[str | None, int] = {}
     by_reg_month: dict[str, int] = {}
     for registered_at, heard_from in regs:
@@ -243,36 +254,61 @@ class _Queries:
     Unique families (children) per group are counted with a roll-up that the database does by
     hashing, not sorting: first one row per group and family (child) with its visits and
     whether it qualified, then per group and (visits, qualified) the number of families.
+
+    Groups are named: ``org``, ``month``, ``site`` and ``session`` (the session's name). The
+    organisations' family roll-up also answers "not seen for six weeks" (see
+    :meth:`_families_by_org`), so a county month reads its attendances once for families and
+    its child attendances once for children.
     """
 
-    def __init__(self, db: CentralDB, conn: Connection, org_id: str | None, period: Period):
-        self.db, self.conn, self.org_id, self.period = db, conn, org_id, period
-        a = attendances
-        self.where = [a.c.session_date >= period.start, a.c.session_date <= period.end]
-        if org_id is not None:
-            self.where.append(a.c.org_id == org_id)
+    def __init__(
+        self, db: CentralDB, conn: Connection, org_id: str | None, period: Period, as_of: date
+    ):
+        self.db, self.conn, self.org_id, self.period, self.as_of = db, conn, org_id, period, as_of
+        self.cutoff = as_of - NOT_SEEN_AFTER
+        self.where = self._scope(attendances)
+        self.child_where = self._scope(attendance_children)
         self._family_visits: list[tuple[Any, ...]] = []
+        self.not_seen_by_org: list[tuple[str, int]] = []
 
-    def _entity_rollup(self, group: Sequence[Any], entity: str) -> list[Any]:
+    def _scope(self, table: Any) -> list[Any]:
+        """The period (and organisation) as conditions on ``table``'s own columns."""
+        where = [table.c.session_date >= self.period.start, table.c.session_date <= self.period.end]
+        if self.org_id is not None:
+            where.append(table.c.org_id == self.org_id)
+        return where
+
+    def _columns(self, table: Any, group: Sequence[str]) -> list[Any]:
+        named = {"org": table.c.org_id, "month": month_of(self.db, table.c.session_date)}
+        if table is attendances:
+            named |= {"site": table.c.site_id, "session": table.c.session_name}
+        return [named[g] for g in group]
+
+    def entity_rollup(self, group: Sequence[str], entity: str) -> list[Any]:
         """Rows (*group, visits, qualified, entities, qualifying visits) for families/children."""
         a, ac = attendances, attendance_children
-        q = as_int(qualifies())
-        labels = [g.label(f"g{i}") for i, g in enumerate(group)]
         if entity == "family":
-            source, who = a, a.c.family_id
+            source, who, q, where = a, a.c.family_id, qualifies(), self.where
+            columns = self._columns(a, group)
+        elif set(group) <= {"org", "month"}:  # attendance_children carries these itself
+            source, who, q, where = ac, ac.c.child_id, qualifies(ac.c.qualifies), self.child_where
+            columns = self._columns(ac, group)
         else:
-            source, who = a.join(ac, ac.c.attendance_id == a.c.attendance_id), ac.c.child_id
+            source = a.join(ac, ac.c.attendance_id == a.c.attendance_id)
+            who, q, where = ac.c.child_id, qualifies(ac.c.qualifies), self.where + self.child_where
+            columns = self._columns(a, group)
+        flag = as_int(q)
         inner = (
             select(
-                *labels,
+                *(c.label(f"g{i}") for i, c in enumerate(columns)),
                 who.label("who"),
                 func.count().label("n"),
-                func.max(q).label("q"),
-                func.sum(q).label("qn"),
+                func.max(flag).label("q"),
+                func.sum(flag).label("qn"),
             )
             .select_from(source)
-            .where(*self.where)
-            .group_by(*group, who)
+            .where(*where)
+            .group_by(*columns, who)
             .subquery()
         )
         keys = [inner.c[f"g{i}"] for i in range(len(group))]
@@ -282,16 +318,88 @@ class _Queries:
             )
         ).all()
 
+    def _per_family(self) -> Any:
+        """One row per organisation and family seen in the period or the six weeks to
+        ``as_of``: its visits in the period (``n``), whether one qualified (``q``) and whether
+        it came in those six weeks (``seen``)."""
+        a = attendances
+        in_period = and_(a.c.session_date >= self.period.start, a.c.session_date <= self.period.end)
+        in_window = and_(a.c.session_date >= self.cutoff, a.c.session_date <= self.as_of)
+        query = (
+            select(
+                a.c.org_id,
+                a.c.family_id,
+                func.sum(as_int(in_period)).label("n"),
+                func.max(as_int(and_(in_period, qualifies()))).label("q"),
+                func.max(as_int(in_window)).label("seen"),
+            )
+            .where(or_(in_period, in_window))
+            .group_by(a.c.org_id, a.c.family_id)
+        )
+        if self.org_id is not None:
+            query = query.where(a.c.org_id == self.org_id)
+        return query.cte("per_family")
+
+    def _not_seen_from(self, per_family: Any) -> tuple[Any, list[Any]]:
+        """Families (joined to ``per_family``) not seen for six weeks: none of their visits up to
+        ``as_of`` falls in the six weeks, and they came before them or registered before them
+        (registered but never came)."""
+        a, f = attendances, families
+        cutoff_utc = Period(self.cutoff, self.cutoff).utc_bounds()[0]
+        came_before = select(literal(1)).where(
+            a.c.family_id == f.c.family_id, a.c.session_date < self.cutoff
+        )
+        if self.org_id is not None:
+            came_before = came_before.where(a.c.org_id == self.org_id)
+        joined = f.outerjoin(
+            per_family, and_(per_family.c.family_id == f.c.family_id, per_family.c.seen == 1)
+        )
+        where = [
+            per_family.c.family_id.is_(None),
+            or_(f.c.registered_at < cutoff_utc, came_before.exists()),
+        ]
+        if self.org_id is not None:
+            where.append(f.c.org_id == self.org_id)
+        return joined, where
+
+    def _families_by_org(self) -> list[Any]:
+        """The organisations' family roll-up (as :meth:`entity_rollup`), and on the way the
+        number of families not seen for six weeks per organisation (``not_seen_by_org``)."""
+        per_family = self._per_family()
+        pf = per_family.c
+        visits = (
+            select(literal("visits").label("kind"), pf.org_id, pf.n, pf.q, func.count())
+            .where(pf.n > 0)
+            .group_by(pf.org_id, pf.n, pf.q)
+        )
+        joined, where = self._not_seen_from(per_family)
+        f = families
+        lapsed = (
+            select(literal("not_seen"), f.c.org_id, literal(0), literal(0), func.count())
+            .select_from(joined)
+            .where(*where)
+            .group_by(f.c.org_id)
+        )
+        rows = self.conn.execute(union_all(visits, lapsed)).all()
+        self.not_seen_by_org = sorted((r[1], int(r[4])) for r in rows if r[0] == "not_seen")
+        return [(org, n, q, count, 0) for kind, org, n, q, count in rows if kind == "visits"]
+
     def rollup(
-        self, group: Sequence[Any], label: Any, sessions: dict[tuple[Any, ...], int]
+        self, group: Sequence[str], label: Any, children: Future[list[Any]] | None = None
     ) -> list[Counts]:
+        """Counts per group; ``children``: the children's roll-up already under way elsewhere."""
         out: dict[tuple[Any, ...], dict[str, int]] = {}
         width = len(group)
+        sessions = self.sessions(group)  # before waiting for ``children``
         for entity in ("family", "child"):
-            rows = self._entity_rollup(group, entity)
-            if entity == "family" and width == 1 and group[0] is attendances.c.org_id:
+            if entity == "family" and tuple(group) == ("org",):
+                rows = self._families_by_org()
                 # A family belongs to one organisation: its visits in the period, per org.
                 self._family_visits = [tuple(r[1:]) for r in rows]
+            elif entity == "child" and children is not None:
+                rows = children.result()
+            else:
+                rows = self.entity_rollup(group, entity)
             for row in rows:
                 key = tuple(row[:width])
                 n, qualified, count, qn = (int(v or 0) for v in row[width:])
@@ -309,14 +417,14 @@ class _Queries:
             Counts(key, label(key), **m, sessions=sessions.get(key, 0)) for key, m in out.items()
         ]
 
-    def sessions(self, group: Sequence[Any]) -> dict[tuple[Any, ...], int]:
+    def sessions(self, group: Sequence[str]) -> dict[tuple[Any, ...], int]:
         """Sessions held per group (a session: a site, a date and a session name)."""
         a = attendances
-        labels = [g.label(f"g{i}") for i, g in enumerate(group)]
+        columns = self._columns(a, group)
         held = (
-            select(*labels, a.c.site_id.label("s"), a.c.session_date, a.c.session_name)
+            select(*(c.label(f"g{i}") for i, c in enumerate(columns)))
             .where(*self.where)
-            .group_by(*group, a.c.site_id, a.c.session_date, a.c.session_name)
+            .group_by(*columns, a.c.site_id, a.c.session_date, a.c.session_name)
             .subquery()
         )
         keys = [held.c[f"g{i}"] for i in range(len(group))]
@@ -336,9 +444,9 @@ class _Queries:
         kids = {
             tuple(r[:4]): (int(r[4]), int(r[5] or 0))
             for r in self.conn.execute(
-                select(*group, func.count(), func.sum(q))
+                select(*group, func.count(), func.sum(as_int(qualifies(ac.c.qualifies))))
                 .select_from(a.join(ac, ac.c.attendance_id == a.c.attendance_id))
-                .where(*self.where)
+                .where(*self.where, *self.child_where)
                 .group_by(*group)
             )
         }
@@ -388,48 +496,24 @@ class _Queries:
             query = query.where(f.c.org_id == self.org_id)
         return [(r[0], r[1]) for r in self.conn.execute(query)]
 
-    def not_seen(
-        self, as_of: date, with_names: bool
-    ) -> tuple[list[NotSeen], list[tuple[str, int]]]:
-        """Families last seen before the six weeks to ``as_of`` began, and those who registered
-        before then and never came."""
+    def not_seen_names(self) -> list[NotSeen]:
+        """The families not seen for six weeks by name (one organisation), the most recently
+        lapsed first, then those who never came."""
         a, f = attendances, families
-        cutoff = as_of - NOT_SEEN_AFTER
-        cutoff_utc = Period(cutoff, cutoff).utc_bounds()[0]
-        last = select(
-            a.c.family_id,
-            func.max(a.c.session_date).label("last_seen"),
-            func.count().label("visits"),
-        ).where(a.c.session_date <= as_of)
+        per_family = self._per_family()
+        joined, where = self._not_seen_from(per_family)
+        mine = [a.c.family_id == f.c.family_id, a.c.session_date <= self.as_of]
         if self.org_id is not None:
-            last = last.where(a.c.org_id == self.org_id)
-        last_q = last.group_by(a.c.family_id).subquery()
-        joined = f.outerjoin(last_q, last_q.c.family_id == f.c.family_id)
-        where = [
-            (last_q.c.last_seen < cutoff)
-            | (last_q.c.last_seen.is_(None) & (f.c.registered_at < cutoff_utc))
-        ]
-        if self.org_id is not None:
-            where.append(f.c.org_id == self.org_id)
-        by_org = [
-            (r[0], int(r[1]))
-            for r in self.conn.execute(
-                select(f.c.org_id, func.count())
-                .select_from(joined)
-                .where(*where)
-                .group_by(f.c.org_id)
-                .order_by(f.c.org_id)
-            )
-        ]
-        if not with_names:
-            return [], by_org
+            mine.append(a.c.org_id == self.org_id)
+        last_seen = select(func.max(a.c.session_date)).where(*mine).scalar_subquery()
+        visits = select(func.count()).where(*mine).scalar_subquery()
         rows = self.conn.execute(
             select(
                 f.c.org_id,
                 f.c.family_id,
                 f.c.greeting_name,
-                last_q.c.last_seen,
-                last_q.c.visits,
+                last_seen.label("last_seen"),
+                visits.label("visits"),
                 f.c.registered_at,
             )
             .select_from(joined)
@@ -450,7 +534,7 @@ class _Queries:
         out.sort(
             key=lambda n: (n.last_seen is None, -(n.last_seen or date.min).toordinal(), n.family_id)
         )
-        return out, by_org
+        return out
 
 
 _MEASURES = (

@@ -12,6 +12,12 @@
 
 The signing key is ``$KIOSK_CENTRAL_SECRET`` when set (use it when several server processes
 share the load), else a random key per server process (sessions end when it restarts).
+
+Login throttling (:class:`LoginThrottle`): after 5 failed logins for one name, or 20 from one
+client address, within 15 minutes, further attempts (form or Basic) are refused with 429 and
+``Retry-After`` *before* the password is checked, so guessing stops even when a guess is right.
+Failures are kept in the ``login_failures`` table, so every server process sees them. Every
+success (at the form), failure and refusal goes to the audit log (``central.audit``).
 """
 
 from __future__ import annotations
@@ -21,19 +27,27 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
-from central.db import CentralDB, users
+from central import audit
+from central.db import CentralDB, login_failures, users, utcnow
 from central.reports._sql import reading
 
 COOKIE = "doorstep_session"
 SESSION_SECONDS = 8 * 3600
 SECRET_ENV = "KIOSK_CENTRAL_SECRET"
+#: Failed logins allowed per name, and per client address, within THROTTLE_WINDOW.
+NAME_LIMIT = 5
+ADDRESS_LIMIT = 20
+THROTTLE_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -41,10 +55,16 @@ class User:
     name: str
     role: str  # staff | commissioner
     org_id: str | None
+    grants: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_commissioner(self) -> bool:
         return self.role == "commissioner"
+
+    @property
+    def sees_names(self) -> bool:
+        """Staff see their own families' names; a commissioner only with the names grant."""
+        return not self.is_commissioner or "names" in self.grants
 
     def may_see(self, org_id: str) -> bool:
         return self.is_commissioner or self.org_id == org_id
@@ -96,7 +116,7 @@ class Sessions:
             str(body.get("p", "")), self._fingerprint(row.password_hash)
         ):
             return None
-        return User(row.name, row.role, row.org_id)
+        return User(row.name, row.role, row.org_id, db.user_grants(row.name))
 
 
 def user_row(db: CentralDB, name: str) -> object | None:
@@ -120,4 +140,108 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
 
 def check_password(db: CentralDB, name: str, password: str) -> User | None:
     found = db.check_user(name, password)
-    return User(found["name"], found["role"], found["org_id"]) if found else None
+    if not found:
+        return None
+    return User(found["name"], found["role"], found["org_id"], db.user_grants(found["name"]))
+
+
+class Throttled(Exception):
+    """Too many failed logins: try again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins: try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
+class LoginThrottle:
+    """Counts failed logins per name and per client address in the database.
+
+    ``clock`` gives the time (tests move it instead of sleeping).
+    """
+
+    def __init__(
+        self,
+        db: CentralDB,
+        clock: Callable[[], datetime] = utcnow,
+        name_limit: int = NAME_LIMIT,
+        address_limit: int = ADDRESS_LIMIT,
+        window: timedelta = THROTTLE_WINDOW,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.name_limit = name_limit
+        self.address_limit = address_limit
+        self.window = window
+
+    def retry_after(self, name: str, address: str) -> int | None:
+        """Seconds until ``name`` may try again from ``address``, or None if they may now."""
+        now = self.clock()
+        since = now - self.window
+        f = login_failures
+        waits = []
+        with reading(self.db) as conn:
+            for column, value, limit in (
+                (f.c.name, name[:200], self.name_limit),
+                (f.c.address, address[:64], self.address_limit),
+            ):
+                times = (
+                    conn.execute(
+                        select(f.c.at).where(column == value, f.c.at > since).order_by(f.c.at)
+                    )
+                    .scalars()
+                    .all()
+                )
+                if len(times) >= limit:
+                    # Allowed again once all but limit-1 of these have left the window.
+                    free_at = times[len(times) - limit] + self.window
+                    waits.append(max(1, math.ceil((free_at - now).total_seconds())))
+        return max(waits) if waits else None
+
+    def failed(self, name: str, address: str) -> None:
+        now = self.clock()
+        with self.db.engine.begin() as conn:
+            conn.execute(
+                insert(login_failures).values(at=now, name=name[:200], address=address[:64])
+            )
+            conn.execute(delete(login_failures).where(login_failures.c.at <= now - self.window))
+
+    def succeeded(self, name: str) -> None:
+        """A right password for ``name`` clears its count (not its address's)."""
+        with self.db.engine.begin() as conn:
+            conn.execute(delete(login_failures).where(login_failures.c.name == name[:200]))
+
+
+def sign_in(
+    db: CentralDB,
+    throttle: LoginThrottle,
+    name: str,
+    password: str,
+    address: str,
+    via: str,
+    log_success: bool = True,
+) -> User | None:
+    """Check ``name`` and ``password`` unless throttled (raises :class:`Throttled`), counting
+    and auditing failures. ``via`` is ``form``, ``basic`` or ``basic-login``."""
+    wait = throttle.retry_after(name, address)
+    where = {"address": address, "via": via}
+    if wait is not None:
+        audit.record(
+            db, "anonymous", "login.throttled", _known(db, name), {**where, "retry_after": wait}
+        )
+        raise Throttled(wait)
+    user = check_password(db, name, password) if name else None
+    if user is None:
+        throttle.failed(name, address)
+        audit.record(db, "anonymous", "login.failed", _known(db, name), where)
+        return None
+    throttle.succeeded(name)
+    if log_success:
+        audit.record(db, user.name, "login.ok", user.name, where)
+    return user
+
+
+def _known(db: CentralDB, name: str) -> str:
+    """The name tried, if it is a user's: a mistyped password in the name box is not kept."""
+    with reading(db) as conn:
+        found = conn.execute(select(users.c.name).where(users.c.name == name)).first()
+    return name if found else "(not a user)"

@@ -10,14 +10,18 @@
     /dashboard/login, /dashboard/logout, /dashboard/login/basic
 
 Staff see their own organisation only (403 otherwise); the commissioner sees all of them but
-not family names (registers and outreach lists show references): names are for the
-organisation's own staff.
+not family names (registers, their CSV and outreach lists show family and child references)
+unless granted them (``kiosk-central user grant NAME names``): names are for the
+organisation's own staff. Every page shown and file downloaded, every refusal and every login
+goes to the audit log (``central.audit``), with whether names were shown. Logins are throttled
+(``central.web.auth.LoginThrottle``: 429 with ``Retry-After``).
 """
 
 # No "from __future__ import annotations": FastAPI reads these annotations at run time.
 import io
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -27,19 +31,27 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from central import audit
 from central.db import CentralDB, CentralError, NotFound
 from central.reports.charts import reach_charts
 from central.reports.invoice import build_invoice, invoice_totals
 from central.reports.period import Period, PeriodError, local_now, month_label
 from central.reports.reach import build_reach, write_reach_csv
-from central.reports.registers import registers, session_days, write_registers_csv
+from central.reports.registers import (
+    SessionRegister,
+    registers,
+    session_days,
+    write_registers_csv,
+)
 from central.web.auth import (
     COOKIE,
     SESSION_SECONDS,
+    LoginThrottle,
     Sessions,
+    Throttled,
     User,
     basic_credentials,
-    check_password,
+    sign_in,
     user_row,
 )
 from central.web.pages import STATIC, chart_views, render
@@ -67,8 +79,40 @@ class LoginRequired(Exception):
 class PageError(Exception):
     """A page that cannot be shown: status, title, message (rendered as an error page)."""
 
-    def __init__(self, status: int, title: str, message: str) -> None:
+    def __init__(
+        self, status: int, title: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         self.status, self.title, self.message = status, title, message
+        self.headers = dict(headers or {})
+
+
+def _too_many(exc: Throttled) -> PageError:
+    minutes = max(1, -(-exc.retry_after // 60))
+    return PageError(
+        429,
+        "Too many attempts",
+        f"Too many wrong passwords for that name or from this computer. Try again in "
+        f"{minutes} minute{'s' if minutes != 1 else ''}.",
+        {"Retry-After": str(exc.retry_after)},
+    )
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def without_names(regs: Sequence[SessionRegister]) -> list[SessionRegister]:
+    """The registers with family and child references where the names were."""
+    return [
+        replace(
+            reg,
+            lines=tuple(
+                replace(line, greeting_name=line.family_id, children=line.child_ids)
+                for line in reg.lines
+            ),
+        )
+        for reg in regs
+    ]
 
 
 def _page(html: str, status: int = 200) -> HTMLResponse:
@@ -109,13 +153,23 @@ def _month_nav(period: Period) -> dict[str, str]:
     }
 
 
-def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
+def dashboard_router(
+    db: CentralDB, sessions: Sessions, throttle: LoginThrottle | None = None
+) -> APIRouter:
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    throttle = throttle or LoginThrottle(db)
+
+    def log(user: User, action: str, subject: str, **detail: object) -> None:
+        """Audit what ``user`` saw or took, and whether family names were in it."""
+        audit.record(db, user.name, action, subject, {**detail, "via": "web"})
 
     def current_user(request: Request) -> User:
         creds = basic_credentials(request.headers.get("authorization"))
         if creds is not None:
-            user = check_password(db, *creds)
+            try:
+                user = sign_in(db, throttle, *creds, _address(request), "basic", False)
+            except Throttled as exc:
+                raise _too_many(exc) from None
             if user is None:
                 raise PageError(
                     401, "Not signed in", "That name and password are not right. Try again."
@@ -134,6 +188,7 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
 
     def allowed(user: User, org_id: str) -> None:
         if not user.may_see(org_id):
+            log(user, "access.refused", org_id, reason="another organisation")
             raise PageError(
                 403,
                 "Not your organisation",
@@ -160,7 +215,16 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
         name = (form.get("name") or [""])[0].strip()
         password = (form.get("password") or [""])[0]
         target = _safe_next((form.get("next") or [PREFIX])[0])
-        user = await run_in_threadpool(check_password, db, name, password) if name else None
+        try:
+            user = await run_in_threadpool(
+                sign_in, db, throttle, name, password, _address(request), "form"
+            )
+        except Throttled as exc:
+            refusal = _too_many(exc)
+            html = render("login.html", next=target, name=name, user=None, error=refusal.message)
+            response = _page(html, 429)
+            response.headers.update(refusal.headers)
+            return response
         if user is None:
             html = render(
                 "login.html",
@@ -176,7 +240,16 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
     async def login_basic(request: Request, next: str | None = None) -> Response:
         """Sign in with the browser's own password prompt (HTTP Basic), then use the cookie."""
         creds = basic_credentials(request.headers.get("authorization"))
-        user = await run_in_threadpool(check_password, db, *creds) if creds else None
+        try:
+            user = (
+                await run_in_threadpool(
+                    sign_in, db, throttle, *creds, _address(request), "basic-login"
+                )
+                if creds
+                else None
+            )
+        except Throttled as exc:
+            raise _too_many(exc) from None
         if user is None:
             return Response(
                 "Sign in with your reporting name and password.",
@@ -200,7 +273,11 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
         return response
 
     @router.post("/logout")
-    def logout() -> Response:
+    def logout(request: Request) -> Response:
+        cookie = request.cookies.get(COOKIE)
+        user = sessions.check(db, cookie) if cookie else None
+        if user is not None:
+            log(user, "logout", user.name)
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         response.delete_cookie(COOKIE, path=PREFIX)
         return response
@@ -213,6 +290,7 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
             return RedirectResponse(f"{PREFIX}/org/{user.org_id}?month={period.start:%Y-%m}", 303)
         totals = invoice_totals(db, period)
         reach = build_reach(db, None, period, with_names=False)
+        log(user, "report.view", "all", page="overview", month=f"{period.start:%Y-%m}", names=False)
         return _page(
             render(
                 "overview.html",
@@ -234,7 +312,15 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
         allowed(user, org_id)
         period = _period(month)
         sheet = guarded(lambda: build_invoice(db, org_id, period))
-        reach = build_reach(db, org_id, period, with_names=not user.is_commissioner)
+        reach = build_reach(db, org_id, period, with_names=user.sees_names)
+        log(
+            user,
+            "report.view",
+            org_id,
+            page="organisation",
+            month=f"{period.start:%Y-%m}",
+            names=user.sees_names,
+        )
         return _page(
             render(
                 "org.html",
@@ -247,7 +333,7 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
                 reach=reach,
                 charts=chart_views(reach_charts(reach)),
                 days=session_days(db, org_id, period),
-                show_names=not user.is_commissioner,
+                show_names=user.sees_names,
                 **_month_nav(period),
             )
         )
@@ -258,6 +344,17 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
         period = _period(month)
         sheet = guarded(lambda: build_invoice(db, org_id, period))
         name = f"invoice-{org_id}-{period.slug}"
+        if fmt in ("csv", "pdf"):
+            # The backing sheet holds family and child references only, never names.
+            log(
+                user,
+                "report.download",
+                org_id,
+                report="invoice",
+                format=fmt,
+                month=f"{period.start:%Y-%m}",
+                names=False,
+            )
         if fmt == "csv":
             return _download(sheet.csv_text(), "text/csv; charset=utf-8", f"{name}.csv")
         if fmt == "pdf":
@@ -268,10 +365,19 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
 
     def reach_file(org_id: str | None, fmt: str, user: UserDep, month: str | None) -> Response:
         period = _period(month)
-        reach = guarded(
-            lambda: build_reach(db, org_id, period, with_names=not user.is_commissioner)
-        )
+        reach = guarded(lambda: build_reach(db, org_id, period, with_names=user.sees_names))
         name = f"reach-{org_id or 'all'}-{period.slug}"
+        if fmt in ("csv", "pdf"):
+            names = user.sees_names and org_id is not None
+            log(
+                user,
+                "report.download",
+                org_id or "all",
+                report="reach",
+                format=fmt,
+                month=f"{period.start:%Y-%m}",
+                names=names,
+            )
         if fmt == "csv":
             buf = io.StringIO()
             write_reach_csv(reach, buf)
@@ -291,6 +397,7 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
     @router.get("/all/reach.{fmt}")
     def all_reach_file(fmt: str, user: UserDep, month: Month = None) -> Response:
         if not user.is_commissioner:
+            log(user, "access.refused", "all", reason="county reach is for the commissioner")
             raise PageError(
                 403,
                 "For the commissioner",
@@ -311,6 +418,16 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
         allowed(user, org_id)
         day = _day(date)
         regs = registers(db, org_id, day, site)
+        if not user.sees_names:
+            regs = without_names(regs)
+        log(
+            user,
+            "report.view",
+            org_id,
+            page="register",
+            date=day.isoformat(),
+            names=user.sees_names,
+        )
         return _page(
             render(
                 "register.html",
@@ -319,7 +436,7 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
                 day=day,
                 month=f"{day:%Y-%m}",
                 registers=regs,
-                show_names=not user.is_commissioner,
+                show_names=user.sees_names,
             )
         )
 
@@ -329,14 +446,27 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
     ) -> Response:
         allowed(user, org_id)
         day = _day(date)
+        regs = registers(db, org_id, day, site)
+        if not user.sees_names:
+            regs = without_names(regs)
+        log(
+            user,
+            "report.download",
+            org_id,
+            report="register",
+            format="csv",
+            date=day.isoformat(),
+            names=user.sees_names,
+        )
         buf = io.StringIO()
-        write_registers_csv(registers(db, org_id, day, site), buf)
+        write_registers_csv(regs, buf)
         return _download(buf.getvalue(), "text/csv; charset=utf-8", f"register-{org_id}-{day}.csv")
 
     @router.get("/org/{org_id}/outreach")
     def outreach(org_id: str, user: UserDep, month: Month = None) -> HTMLResponse:
         allowed(user, org_id)
-        if user.is_commissioner:
+        if not user.sees_names:
+            log(user, "access.refused", org_id, reason="names not granted", page="outreach")
             raise PageError(
                 403,
                 "For the organisation's staff",
@@ -345,6 +475,7 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
             )
         period = _period(month)
         reach = guarded(lambda: build_reach(db, org_id, period))
+        log(user, "report.view", org_id, page="outreach", month=f"{period.start:%Y-%m}", names=True)
         return _page(
             render(
                 "outreach.html",
@@ -358,10 +489,20 @@ def dashboard_router(db: CentralDB, sessions: Sessions) -> APIRouter:
     return router
 
 
-def install(app: FastAPI, db: CentralDB, sessions: Sessions | None = None) -> None:
-    """Add the dashboard (pages, static files, error pages) to the server's ``app``."""
+def install(
+    app: FastAPI,
+    db: CentralDB,
+    sessions: Sessions | None = None,
+    throttle: LoginThrottle | None = None,
+) -> None:
+    """Add the dashboard (pages, static files, error pages) to the server's ``app``.
+
+    The login throttle is kept as ``app.state.login_throttle`` (tests move its clock).
+    """
+    throttle = throttle or LoginThrottle(db)
+    app.state.login_throttle = throttle
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="dashboard-static")
-    app.include_router(dashboard_router(db, sessions or Sessions()))
+    app.include_router(dashboard_router(db, sessions or Sessions(), throttle))
 
     async def to_login(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
@@ -372,6 +513,7 @@ def install(app: FastAPI, db: CentralDB, sessions: Sessions | None = None) -> No
         assert isinstance(exc, PageError)
         html = render("error.html", title=exc.title, message=exc.message, user=None)
         response = _page(html, exc.status)
+        response.headers.update(exc.headers)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Basic realm="Doorstep reports"'
         return response

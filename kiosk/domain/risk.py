@@ -156,6 +156,21 @@ class RiskList:
         reasons.extend(c for c in THEMATIC_CRITERIA if c in family.criteria)
         return IncentiveDecision(bool(reasons), tuple(reasons), self.version)
 
+    def history_line(self) -> str:
+        """One tab-separated line for ``risk history`` (kiosk-admin and kiosk-central alike):
+        version, when, size, digest and source; for lists from official data, also the rule
+        and each source file's name, date and hash."""
+        when = self.created_at.isoformat() if self.created_at else "-"
+        line = (
+            f"{self.version}\t{when}\t{len(self.areas)} entries\t"
+            f"sha256:{self.digest}\t{self.source}"
+        )
+        if self.rule:
+            line += f"\trule: {self.rule}"
+        for src in self.sources:
+            line += f"\t{src.role}: {src.name} {src.date} sha256:{src.sha256}"
+        return line
+
     def to_dict(self) -> dict[str, Any]:
         data = {
             "number": self.number,

@@ -35,6 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.domain.attendance import Attendance, replay_attendances
+from kiosk.domain.erasure import event_family, is_erased
 from kiosk.domain.errors import KioskError, NotFoundError, ValidationError
 from kiosk.domain.events import Event
 from kiosk.domain.families import Card, Family
@@ -640,6 +641,18 @@ class LocalStore:
                     total += count
             return total
 
+    def apply_erasures(self, notices: Sequence[Mapping[str, Any]]) -> int:
+        """Remove families erased on the server (roster erasure notices, issue 8) from this
+        store: record, cards, and the personal fields of every kept event about them (seqs,
+        ids and attendances stay; see ``kiosk.store.erasure``). How many families were here.
+        """
+        from kiosk.store.erasure import erase_in_store
+
+        if not notices:
+            return 0
+        with self._locked():
+            return len(erase_in_store(self, notices))
+
     # == housekeeping ============================================================================
     def prune(self, now: datetime) -> int:
         """Drop days older than the retention window whose events are all acknowledged (or
@@ -903,8 +916,12 @@ class LocalStore:
         self._write_outbox(OutboxState(low, frozenset()).with_done(done))
 
     def _rebuild_projection(self, projection: Projection[Any], reason: str) -> None:
+        # Scrubbed events of erased families (issue 8) rebuild nothing.
         events = [
-            e for e in self._all_kept_events() if PROJECTED_TYPES.get(e.type) == projection.name
+            e
+            for e in self._all_kept_events()
+            if PROJECTED_TYPES.get(e.type) == projection.name
+            and not is_erased(event_family(e.to_dict()))
         ]
         self._quarantine(
             projection.storage,
@@ -926,13 +943,22 @@ class LocalStore:
         return out
 
     def _check_risk(self) -> None:
-        valid: list[int] = []
-        for number in self._risk_numbers():
+        """At open: the newest readable version is the one in force.
+
+        Versions are read newest first and only until one reads well: a list built from LSOA
+        data holds about half a million postcodes and a kiosk keeps every version, so reading
+        them all would make opening the store grow with history. Older versions are checked
+        (and quarantined if damaged) when ``risk_history`` reads them.
+        """
+        best = 0
+        for number in sorted(self._risk_numbers(), reverse=True):
             try:
                 self._risk_version(number)
-                valid.append(number)
             except CorruptFileError as exc:
                 self._quarantine_risk_version(number, exc.reason, roll=False)
+                continue
+            best = number
+            break
         try:
             current = self._current_risk_number()
         except CorruptFileError as exc:
@@ -940,8 +966,7 @@ class LocalStore:
                 self._risk_current, exc.reason, "The newest readable risk list is used."
             )
             current = -1
-        best = max(valid, default=0)
-        if current != best and (current < best or current not in valid):
+        if current != best:
             self._write_current_risk(best)
             if current > best:
                 self._notes.append(

@@ -6,6 +6,9 @@ reboot does not hand out a fresh set of guesses. The admin adds volunteers over 
 read-modify-write under a file lock, written atomically (temporary file, fsync, rename, fsync of
 the folder): a power cut leaves either the old book or the new one, never half of either.
 
+Every PIN tried at the door goes to the kiosk's audit log (``kiosk.audit``): accepted (with
+the volunteer's name), refused, or refused because the door is locked. The PIN itself never.
+
     >>> book = VolunteerBook(tmp_path)                       # doctest: +SKIP
     >>> book.add("Jo", "2468")                               # doctest: +SKIP
     >>> book.check("2468", now=datetime.now(UTC))            # doctest: +SKIP
@@ -25,6 +28,7 @@ from typing import Any
 
 from filelock import FileLock
 
+from kiosk.audit import KioskAudit
 from kiosk.domain.errors import KioskError, NotFoundError, ValidationError
 from kiosk.domain.families import clean_name
 from kiosk.domain.volunteers import (
@@ -67,11 +71,17 @@ def write_json_atomically(path: Path, data: Any) -> None:
 class VolunteerBook:
     """Volunteers and their PIN hashes in one data folder, and the door's PIN lockout."""
 
-    def __init__(self, data_dir: Path | str, policy: LockoutPolicy | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path | str,
+        policy: LockoutPolicy | None = None,
+        audit: KioskAudit | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / VOLUNTEERS_FILE
         self.policy = policy or LockoutPolicy()
         self._lock = FileLock(str(self.path) + ".lock", timeout=10)
+        self.audit = audit or KioskAudit(self.data_dir)
 
     # -- file ---------------------------------------------------------------------------------
     def _read(self) -> tuple[list[Volunteer], LockoutState]:
@@ -152,7 +162,24 @@ class VolunteerBook:
         """The name of the volunteer whose PIN this is, or None for a wrong PIN.
 
         Raises ``LockedOut`` while the door is locked, and on the wrong PIN that locks it.
+        Each answer is written to the audit log.
         """
+        try:
+            name = self._check(pin, now)
+        except LockedOut as exc:
+            self.audit.record(
+                "unknown", "volunteer.pin_locked", "", {"locked_until": exc.until.isoformat()}
+            )
+            raise
+        if name is None:
+            self.audit.record(
+                "unknown", "volunteer.pin_refused", "", {"tries_left": self.tries_left()}
+            )
+        else:
+            self.audit.record(name, "volunteer.pin_ok", name)
+        return name
+
+    def _check(self, pin: str, now: datetime) -> str | None:
         with self._locked():
             volunteers, lockout = self._read()
             if lockout.is_locked(now):

@@ -69,3 +69,77 @@ def test_server_dry_run_saves_nothing(tmp_path, files, capsys):
     )
     assert code == 0 and "dry run: the risk list is unchanged" in out
     assert central(db, "risk", "history", "lichfield", capsys=capsys)[1] == ""
+
+
+def test_server_keeps_the_rule_and_source_files_and_kiosks_receive_them(tmp_path, files, capsys):
+    """The version record on the server names the rule and the files (with their hashes), as
+    the kiosk's own does, and the setup pull hands them to every kiosk with the list."""
+    from central.db import CentralDB
+    from central.setup_data import risk_list, setup_for
+    from kiosk.domain.risk import RiskList
+
+    db = f"sqlite:///{tmp_path / 'central.sqlite3'}"
+    central(db, "org", "add", "lichfield", capsys=capsys)
+    central(db, "site", "add", "lichfield", "library", capsys=capsys)
+    central(db, "device", "add", "lichfield", "library", "kiosk-1", capsys=capsys)
+    assert central(db, "risk", "import-lsoa", "lichfield", *files, capsys=capsys)[0] == 0
+    kiosk_out = io.StringIO()
+    admin_main(["--data", str(tmp_path / "kiosk"), "risk", "import-lsoa", *files], out=kiosk_out)
+
+    database = CentralDB.open(db)
+    try:
+        saved = risk_list(database, "lichfield")
+        [device] = database.devices()
+        pulled = RiskList.from_dict(setup_for(database, device)["risk"])
+    finally:
+        database.close()
+    assert saved is not None and saved.rule == "IMD 2019 rank <= 30% (9,853 LSOAs)"
+    assert [(s.role, s.name) for s in saved.sources] == [
+        ("postcodes", "ONSPD_FEB_2023_UK.csv"),
+        ("imd", "File_1_IoD2019.csv"),
+    ]
+    assert pulled.rule == saved.rule and pulled.sources == saved.sources
+    # The same files on a kiosk give the same hashes in its version record.
+    capsys.readouterr()
+    _, out, _ = central(db, "risk", "history", "lichfield", capsys=capsys)
+    kiosk_history = io.StringIO()
+    admin_main(["--data", str(tmp_path / "kiosk"), "risk", "history"], out=kiosk_history)
+    for src in saved.sources:
+        assert f"sha256:{src.sha256}" in out
+        assert f"sha256:{src.sha256}" in kiosk_history.getvalue()
+    assert "rule: IMD 2019 rank <= 30%" in out
+
+
+def test_migration_7_adds_the_provenance_columns_to_an_older_risk_lists_table(tmp_path):
+    from sqlalchemy import inspect, text
+
+    from central import db as central_db
+    from central.db import CentralDB
+
+    [step] = [m for m in central_db.MIGRATIONS if m.version == 7]
+    url = f"sqlite:///{tmp_path / 'central.sqlite3'}"
+    database = CentralDB.open(url)
+    with database.engine.begin() as conn:  # risk_lists as a version 3-6 server made it
+        conn.execute(text("DROP TABLE risk_lists"))
+        conn.execute(
+            text(
+                "CREATE TABLE risk_lists (org_id VARCHAR(64) NOT NULL, number INTEGER NOT NULL,"
+                " digest VARCHAR(64) NOT NULL, areas JSON NOT NULL, source VARCHAR(200) NOT NULL,"
+                " created_at DATETIME NOT NULL, PRIMARY KEY (org_id, number))"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO risk_lists VALUES ('lichfield', 1, 'abc', '[\"postcode:WS13 6YY\"]',"
+                " 'old.txt', '2026-01-01 00:00:00')"
+            )
+        )
+    for _ in range(2):  # safe to run twice
+        with database.engine.begin() as conn:
+            step.apply(conn)
+    with database.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("risk_lists")}
+        row = conn.execute(text("SELECT source, rule, sources FROM risk_lists")).one()
+    database.close()
+    assert {"rule", "sources"} <= columns
+    assert tuple(row) == ("old.txt", None, None)

@@ -247,7 +247,9 @@ class ScriptedClient:
             server_holds_up_to={self.device.device_id: max(e["seq"] for e in batch)},
         )
 
-    def roster(self, cursor: int) -> RosterResponse:
+    def roster(
+        self, cursor: int, own_through: int = 0, erasures_after: int | None = None
+    ) -> RosterResponse:
         self.roster_cursors.append(cursor)
         if self.roster_pages:
             return self.roster_pages.pop(0)

@@ -1,0 +1,33 @@
+"""The organisation's salt for erased families' hashes, and pseudonyms for the audit log.
+
+One random salt per organisation (``privacy_salts``), made on first use. The same salt makes
+``family_hash`` (kept by an erasure, sent to kiosks) and the pseudonym the audit log records
+for an export, so the log never holds a family id that an erasure would have to remove.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from central.db import privacy_salts
+from kiosk.domain.erasure import family_hash, new_salt
+
+
+def org_salt(conn: Connection, org_id: str, now: datetime) -> str:
+    """The organisation's salt, made now if it has none (inside the caller's transaction,
+    which holds the organisation's lock)."""
+    salt = conn.execute(
+        select(privacy_salts.c.salt).where(privacy_salts.c.org_id == org_id)
+    ).scalar()
+    if salt is not None:
+        return str(salt)
+    salt = new_salt()  # callers hold the organisation's lock: nobody makes one meanwhile
+    conn.execute(insert(privacy_salts).values(org_id=org_id, salt=salt, created_at=now))
+    return salt
+
+
+def pseudonym(salt: str, family_id: str) -> str:
+    """``family-`` and 16 hex digits: names a family in the audit log without its id."""
+    return "family-" + family_hash(salt, family_id)[:16]
