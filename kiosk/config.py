@@ -553,6 +553,8 @@ def sync_command(config: KioskConfig, extra: Sequence[str] = ()) -> list[str]:
         str(s.batch_size),
         "--poll-interval",
         f"{s.interval:g}",
+        "--retention-days",
+        str(config.store.retention_days),
     ]
     if s.ca_file:
         argv += ["--ca-file", str(s.ca_file)]
@@ -586,10 +588,6 @@ def app_command(config: KioskConfig, extra: Sequence[str] = ()) -> tuple[list[st
                     f"[{section}] {f.name} = {getattr(value, f.name)!r} is not used yet: this "
                     "version of the kiosk app takes only the reader kind and feedback on/off"
                 )
-    if config.store.retention_days != DEFAULT_RETENTION_DAYS:
-        notes.append(
-            f"[store] retention_days = {config.store.retention_days} is not used yet by the app"
-        )
     return [*argv, *extra], notes
 
 

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from kiosk.store.layout import DEFAULT_RETENTION_DAYS
 from sync.client import ConfigError, SyncClient, read_token
 from sync.protocol import MAX_BATCH_EVENTS
 from sync.retry import RetriesExhausted, RetryPolicy
-from sync.syncer import DEFAULT_BATCH_SIZE, PassReport, Syncer
+from sync.syncer import DEFAULT_BATCH_SIZE, PRUNE_EVERY, PassReport, Syncer
 from sync.systemd import Notifier
 
 log = logging.getLogger("sync")
@@ -91,6 +92,8 @@ class SyncConfig:
     poll_interval: float = DEFAULT_POLL_INTERVAL
     auth_recheck: float = DEFAULT_AUTH_RECHECK
     timeout: float = DEFAULT_TIMEOUT
+    #: Days an acknowledged event stays on the kiosk (for re-sending to a restored server).
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     def check(self) -> None:
         if not self.data_dir.is_dir():
@@ -182,6 +185,8 @@ def run_once(
         duplicate=sum(r.duplicate for r in reports),
         rejected=sum(r.rejected for r in reports),
         roster_applied=sum(r.roster_applied for r in reports),
+        erased=sum(r.erased for r in reports),
+        pruned=sum(r.pruned for r in reports),
         requeued=sum(r.requeued for r in reports),
         written_off=sum(r.written_off for r in reports),
         setup_changes=[c for r in reports for c in r.setup_changes],
@@ -331,6 +336,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+#: Longest retention window (the same bound as ``[store] retention_days`` in kiosk.toml).
+MAX_RETENTION_DAYS = 3650
+
+
+def _retention_days(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_RETENTION_DAYS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_RETENTION_DAYS} days")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -389,6 +405,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help=f"seconds to wait for the server's answer (default {DEFAULT_TIMEOUT:.0f})",
     )
+    parser.add_argument(
+        "--retention-days",
+        type=_retention_days,
+        default=DEFAULT_RETENTION_DAYS,
+        metavar="N",
+        help="drop acknowledged events older than N days, once the server says it holds them "
+        f"(default {DEFAULT_RETENTION_DAYS}; kiosk.toml [store] retention_days)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every pass")
     return parser
 
@@ -406,10 +430,10 @@ def enrolled_device(data_dir: Path) -> str | None:
         return None
 
 
-def open_store(data_dir: Path) -> Any:
+def open_store(data_dir: Path, retention_days: int = DEFAULT_RETENTION_DAYS) -> Any:
     from kiosk.store import LocalStore
 
-    return LocalStore(data_dir)
+    return LocalStore(data_dir, retention_days=retention_days)
 
 
 def main(argv: Sequence[str] | None = None, store: Any = None) -> int:
@@ -424,6 +448,7 @@ def main(argv: Sequence[str] | None = None, store: Any = None) -> int:
         poll_interval=args.poll_interval,
         auth_recheck=args.auth_recheck,
         timeout=args.timeout,
+        retention_days=args.retention_days,
     )
     try:
         config.check()
@@ -445,7 +470,7 @@ def main(argv: Sequence[str] | None = None, store: Any = None) -> int:
     stop = threading.Event()
     notifier = Notifier(env={}) if args.once else Notifier()
     try:
-        store = store if store is not None else open_store(config.data_dir)
+        store = store if store is not None else open_store(config.data_dir, config.retention_days)
         syncer = Syncer(
             store,
             client,
@@ -453,6 +478,7 @@ def main(argv: Sequence[str] | None = None, store: Any = None) -> int:
             should_stop=stop.is_set,
             heartbeat=notifier.watchdog_ping,
             device_id=enrolled_device(config.data_dir),
+            prune_every=PRUNE_EVERY,
         )
         if args.once:
             return run_once(syncer)

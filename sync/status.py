@@ -44,6 +44,13 @@ def sync_status_lines(store: SyncStore) -> list[tuple[str, str]]:
         ("server_holds_up_to", str(state.get("server_holds_up_to", "unknown"))),
         ("roster_cursor", str(state.get("roster_cursor", 0))),
         ("last_roster_pull", state.get("last_roster_pull") or "never"),
+        (
+            "last_prune",
+            f"{state['last_prune']}: {state.get('last_pruned', 0)} acknowledged event(s) past "
+            "the retention window dropped"
+            if state.get("last_prune")
+            else "never",
+        ),
     ]
     lines.extend(_recovery_lines(store, state))
     if state.get("auth_refused"):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from kiosk.domain.events import Event
@@ -49,6 +49,8 @@ log = logging.getLogger("sync")
 DEFAULT_BATCH_SIZE = 200
 #: Roster pages pulled in one pass at most (500 events each); the rest comes next pass.
 MAX_ROSTER_PAGES = 50
+#: How often a pass also drops acknowledged days past the store's retention window (issue 8).
+PRUNE_EVERY = timedelta(hours=1)
 
 Outcome = Literal["ok", "unreachable", "auth", "protocol"]
 
@@ -87,6 +89,8 @@ class PassReport:
     roster_applied: int = 0
     #: Families erased on the server and now removed from this kiosk (issue 8).
     erased: int = 0
+    #: Acknowledged events past the retention window dropped from this kiosk (issue 8).
+    pruned: int = 0
     waiting: int = 0
     holds_up_to: int | None = None
     error: SyncError | None = None
@@ -124,6 +128,8 @@ class PassReport:
             text += f"; {self.requeued} event(s) sent again (the server lacked them)"
         if self.written_off:
             text += f"; {self.written_off} seq(s) no longer on this kiosk written off"
+        if self.pruned:
+            text += f"; {self.pruned} acknowledged event(s) past the retention window dropped"
         if self.setup_changes:
             text += "; " + "; ".join(self.setup_changes)
         return text
@@ -143,6 +149,7 @@ class Syncer:
         heartbeat: Callable[[], None] = lambda: None,
         pull_setup: bool = True,
         device_id: str | None = None,
+        prune_every: timedelta | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH_EVENTS:
             raise ValueError(f"batch size must be between 1 and {MAX_BATCH_EVENTS}")
@@ -159,6 +166,10 @@ class Syncer:
         # Recovery needs the real store's seq bookkeeping (a test double may not have it).
         self.recovery = isinstance(store, recovery.RecoveryStore)
         self.pull_setup_enabled = pull_setup and self.recovery and hasattr(client, "setup")
+        #: How often to drop acknowledged days past the retention window (``prune``); None
+        #: never (the daemon sets ``PRUNE_EVERY``; a test double may have no ``prune``).
+        self.prune_every = prune_every if hasattr(store, "prune") else None
+        self._pruned_at: datetime | None = None
 
     # -- a pass ----------------------------------------------------------------------------------
     def run_pass(self) -> PassReport:
@@ -175,6 +186,8 @@ class Syncer:
                 self.pull_setup(report)
             if self.pull_roster_enabled and not self.should_stop():
                 self.pull_roster(report)
+            if not self.should_stop():
+                self.prune(report)
         except SyncError as exc:
             report.error = exc
             if isinstance(exc, AuthRefused):
@@ -182,6 +195,27 @@ class Syncer:
         report.waiting = self.store.waiting_count()
         self._record(report)
         return report
+
+    def prune(self, report: PassReport) -> None:
+        """Now and then, drop acknowledged days older than the store's retention window, so
+        the kiosk keeps only what recovery needs (SECURITY.md, "How long it is kept").
+
+        Only after a pass with no error, and only when the server has just said it holds every
+        seq this kiosk delivered: a server restored from a backup may still need them re-sent
+        (FIELD-NOTES.md: keep acknowledged events until the server says what it holds).
+        """
+        if self.prune_every is None:
+            return
+        now = self.clock()
+        if self._pruned_at is not None and now - self._pruned_at < self.prune_every:
+            return
+        if self.recovery:
+            holds = report.holds_up_to
+            if holds is None or holds < self.store.delivered_through():
+                return
+        report.pruned = self.store.prune(now)
+        self._pruned_at = now
+        self.store.update_sync_state(last_prune=iso(now), last_pruned=report.pruned)
 
     def check_identity(self) -> DeviceInfo:
         """Whom the token belongs to (asked once, then remembered)."""

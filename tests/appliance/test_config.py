@@ -229,10 +229,29 @@ def test_the_sync_unit_gets_the_daemons_options_from_the_file(tmp_path):
         "200",
         "--poll-interval",
         "45",
+        "--retention-days",
+        "90",  # the store's default: the file sets none
     ]
     from sync.daemon import build_parser
 
     build_parser().parse_args(options)  # the daemon accepts exactly these
+
+
+def test_the_stores_retention_window_reaches_the_sync_daemon_which_prunes(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("abc123\n")
+    path = write_config(
+        tmp_path / "kiosk.toml",
+        tmp_path / "data",
+        tmp_path / "b",
+        store={"retention_days": 30},
+        sync={"endpoint": "https://c.example.org", "token_file": str(token)},
+    )
+    argv = sync_command(load_config(path))
+    assert argv[argv.index("--retention-days") + 1] == "30"
+    from sync.daemon import build_parser
+
+    assert build_parser().parse_args(argv[argv.index("--data") :]).retention_days == 30
 
 
 def test_the_sync_unit_refuses_to_start_without_endpoint_or_token(tmp_path, capsys):

@@ -19,6 +19,7 @@ from kiosk.domain.events import DeviceIdentity
 from kiosk.domain.timetable import Timetable, make_slot
 from kiosk.store import LocalStore
 from tests.sync.servers import (
+    KEEP_DATED_EVENTS,
     PG_ENV,
     REPO,
     CentralServer,
@@ -147,6 +148,7 @@ def kiosk_sync(data: Path, endpoint: str, token: Path, *extra: str) -> subproces
     return run(
         [
             *command("kiosk-sync", "sync.daemon"),
+            *KEEP_DATED_EVENTS,
             "--data",
             str(data),
             "--endpoint",

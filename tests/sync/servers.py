@@ -43,6 +43,13 @@ def command(name: str, module: str) -> list[str]:
     return [found] if found else [sys.executable, "-m", module]
 
 
+#: For ``kiosk-sync`` runs on events dated in the past (``MONDAY``): a retention window long
+#: enough that the daemon's housekeeping never drops them as the real date moves on, since
+#: these tests look at the kiosk's store afterwards (tests/recovery/test_kiosk_retention.py
+#: is where the window is tested).
+KEEP_DATED_EVENTS = ("--retention-days", "3650")
+
+
 def subprocess_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))

@@ -22,7 +22,15 @@ from sqlalchemy import select as sql_select
 from central.db import events
 from sync import daemon
 from tests.sync.faultproxy import FaultProxy
-from tests.sync.servers import MONDAY, REPO, command, door, register_families, subprocess_env
+from tests.sync.servers import (
+    KEEP_DATED_EVENTS,
+    MONDAY,
+    REPO,
+    command,
+    door,
+    register_families,
+    subprocess_env,
+)
 
 KILLS = 100
 FAMILIES = 30
@@ -64,6 +72,7 @@ def test_sigkill_at_random_points_never_loses_or_doubles_a_tap(central, kiosk, t
     token.write_text(kiosk.token)
     args = [
         *command("kiosk-sync", "sync.daemon"),
+        *KEEP_DATED_EVENTS,
         "--data",
         str(data),
         "--token-file",

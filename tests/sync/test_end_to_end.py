@@ -21,6 +21,7 @@ from sync import daemon
 from sync.status import sync_status_lines
 from tests.sync.faultproxy import FaultProxy
 from tests.sync.servers import (
+    KEEP_DATED_EVENTS,
     MONDAY,
     REPO,
     command,
@@ -38,6 +39,7 @@ def kiosk_sync(
     return subprocess.run(
         [
             *command("kiosk-sync", "sync.daemon"),
+            *KEEP_DATED_EVENTS,
             "--data",
             str(data),
             "--endpoint",
@@ -127,6 +129,7 @@ def test_kiosk_sync_in_process_gives_the_same_result(central, desk, token_file, 
     week_of_taps(desk, register_families(desk, 10))
     status = daemon.main(
         [
+            *KEEP_DATED_EVENTS,
             "--data",
             str(tmp_path / "kiosk-data"),
             "--endpoint",
@@ -253,6 +256,7 @@ def test_a_sync_waiting_on_a_slow_server_never_slows_a_tap(central, desk, token_
         sync = subprocess.Popen(
             [
                 *command("kiosk-sync", "sync.daemon"),
+                *KEEP_DATED_EVENTS,
                 "--data",
                 str(tmp_path / "kiosk-data"),
                 "--endpoint",
@@ -341,6 +345,7 @@ def test_the_daemon_runs_until_sigterm_and_sends_new_taps_as_they_come(
     proc = subprocess.Popen(
         [
             *command("kiosk-sync", "sync.daemon"),
+            *KEEP_DATED_EVENTS,
             "--data",
             str(tmp_path / "kiosk-data"),
             "--endpoint",
@@ -378,6 +383,7 @@ def test_tapping_continues_while_the_daemon_backs_off(central, desk, token_file,
     proc = subprocess.Popen(
         [
             *command("kiosk-sync", "sync.daemon"),
+            *KEEP_DATED_EVENTS,
             "--data",
             str(tmp_path / "kiosk-data"),
             "--endpoint",
