@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from central.db import CentralDB
-from tests.recovery.helpers import Central
-from tests.sync.servers import CentralServer, database_url
+from tests.recovery.helpers import Central, running_central
+from tests.sync.servers import database_url
 
 
 @pytest.fixture
@@ -21,26 +21,16 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _central(url: str, tmp_path: Path, backend: str) -> Iterator[Central]:
-    db = CentralDB.open(url)
-    server = CentralServer(url, tmp_path / "server.log").start()
-    try:
-        yield Central(db, server, url, backend, tmp_path)
-    finally:
-        server.stop()
-        db.close()
-
-
 @pytest.fixture
 def central(db_url: str, backend: str, tmp_path: Path) -> Iterator[Central]:
     """A central server on SQLite and, when available, on PostgreSQL."""
-    yield from _central(db_url, tmp_path, backend)
+    yield from running_central(db_url, tmp_path, backend)
 
 
 @pytest.fixture
 def central_sqlite(sqlite_url: str, tmp_path: Path) -> Iterator[Central]:
     """A central server on the SQLite default only."""
-    yield from _central(sqlite_url, tmp_path, "sqlite")
+    yield from running_central(sqlite_url, tmp_path, "sqlite")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,17 @@ class Central:
                 select(func.count(func.distinct(events.c.seq))).where(events.c.device_id == device)
             ).scalar_one()
         return total - distinct
+
+
+def running_central(url: str, folder: Path, backend: str) -> Iterator[Central]:
+    """A ``kiosk-central serve`` process on ``url``'s database, for a fixture to yield from."""
+    db = CentralDB.open(url)
+    server = CentralServer(url, folder / "server.log").start()
+    try:
+        yield Central(db, server, url, backend, folder)
+    finally:
+        server.stop()
+        db.close()
 
 
 # -- kiosks ---------------------------------------------------------------------------------------
