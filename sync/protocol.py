@@ -342,7 +342,7 @@ def describe_errors(exc: ValidationError) -> str:
     """Pydantic's errors as ``field.path: message (got value)`` joined by ``; ``."""
     parts = []
     for err in exc.errors(include_url=False):
-        loc = [str(p) for p in err["loc"]]
+        loc = [field_name(p) for p in err["loc"]]
         if loc and loc[0] in EVENT_TYPES:
             loc = loc[1:]  # the union's tag, not a field
         msg = err["msg"].removeprefix("Value error, ")
@@ -404,6 +404,14 @@ def _storable(value: Any) -> bool:
     return isinstance(value, str | int)
 
 
+def field_name(key: Any) -> str:
+    """A field name as a reason can quote it: as sent, or escaped (``'\\x00'``) when it holds
+    control characters or invalid Unicode, which a reason must never carry (PostgreSQL refuses
+    NUL in text, and the kiosk shows the reason to a person)."""
+    text = str(key)
+    return text if text.isprintable() and _storable(text) else ascii(text)
+
+
 def _unstorable(value: Any, path: list[str]) -> str | None:
     """Where ``value`` holds what JSON text cannot (a lone surrogate) or nests too deep."""
     where = (".".join(path) or "event")[:200]
@@ -420,7 +428,7 @@ def _unstorable(value: Any, path: list[str]) -> str | None:
     for key, inner in items:
         if not _storable(str(key)):
             return f"{where}: a key that is not valid Unicode (a lone surrogate such as \\ud800)"
-        problem = _unstorable(inner, [*path, str(key)])
+        problem = _unstorable(inner, [*path, field_name(key)])
         if problem:
             return problem
     return None

@@ -283,6 +283,8 @@ def test_any_json_value_is_validated_or_refused_never_raises(value):
 @example(({**VALID[0], "event_id": "\ud800"}, "event_id"))
 @example(({**VALID[0], "extra": _nested(400)}, "extra"))
 @example(({**VALID[0], "extra": "\ud800"}, "extra"))
+@example(({**VALID[0], "\x00": "\ud800"}, "\x00"))  # a NUL in the field name the reason quotes
+@example(({**VALID[0], "data": {**VALID[0]["data"], "\x00\ud800": "\ud800"}}, "data"))
 @example((_set(VALID[0], "data.family.postcode", "x" * 17, False), "data.family.postcode"))
 @example((_set(VALID[0], "data.family.greeting_name", "A\x00B", False), "data.family"))
 @example((_set(VALID[0], "data.family.children.0.born", "2024-03-01", False), "data.family"))
