@@ -50,8 +50,10 @@ CONFIG_ENV = "KIOSK_CONFIG"
 DEFAULT_DATA = Path("/var/lib/doorstep")
 DEFAULT_TOKEN_FILE = Path("/etc/doorstep/token")
 DEFAULT_BACKUP_FOLDER = Path("/var/backups/doorstep")
-#: Same as the store's own default (kiosk.store.layout.DEFAULT_RETENTION_DAYS).
+#: Same as the store's own default and bound (kiosk.store.layout; not imported, so reading the
+#: file does not load the store; tests/appliance/test_config.py checks they agree).
 DEFAULT_RETENTION_DAYS = 90
+MAX_RETENTION_DAYS = 3650
 #: Same as the sync daemon's defaults (sync.syncer, sync.daemon).
 DEFAULT_BATCH_SIZE = 200
 MAX_BATCH_SIZE = 1000
@@ -354,7 +356,9 @@ class _Checker:
                 raise self.error("store", "data", "must be a folder of its own, not /")
             out = dataclasses.replace(out, data=data)
         if "retention_days" in table:
-            days = self.whole("store", "retention_days", table["retention_days"], 1, 3650)
+            days = self.whole(
+                "store", "retention_days", table["retention_days"], 1, MAX_RETENTION_DAYS
+            )
             out = dataclasses.replace(out, retention_days=days)
         return out
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from kiosk.store.layout import DEFAULT_RETENTION_DAYS
+from kiosk.store.layout import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
 from sync.client import ConfigError, SyncClient, read_token
 from sync.protocol import MAX_BATCH_EVENTS
 from sync.retry import RetriesExhausted, RetryPolicy
@@ -334,10 +334,6 @@ def _positive_int(text: str) -> int:
     if not 1 <= value <= MAX_BATCH_EVENTS:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_BATCH_EVENTS}")
     return value
-
-
-#: Longest retention window (the same bound as ``[store] retention_days`` in kiosk.toml).
-MAX_RETENTION_DAYS = 3650
 
 
 def _retention_days(text: str) -> int:

@@ -38,6 +38,9 @@ DEFAULT_TZ = ZoneInfo("Europe/London")
 #: Acknowledged events are kept this many days, so a server restored from a backup can be sent
 #: what it lost (FIELD-NOTES: offline capture and sync).
 DEFAULT_RETENTION_DAYS = 90
+#: The longest window an admin may set (``[store] retention_days``, ``kiosk-sync
+#: --retention-days``): ten years, so a typo such as 36500 is refused.
+MAX_RETENTION_DAYS = 3650
 #: A day's events are split into files of this many events (one record never splits): a tap
 #: rewrites at most this many events, however busy the day.
 EVENTS_PER_PART = 50

@@ -237,6 +237,14 @@ def test_the_sync_unit_gets_the_daemons_options_from_the_file(tmp_path):
     build_parser().parse_args(options)  # the daemon accepts exactly these
 
 
+def test_the_files_retention_default_and_bound_are_the_stores():
+    from kiosk import config
+    from kiosk.store import layout
+
+    assert config.DEFAULT_RETENTION_DAYS == layout.DEFAULT_RETENTION_DAYS
+    assert config.MAX_RETENTION_DAYS == layout.MAX_RETENTION_DAYS
+
+
 def test_the_stores_retention_window_reaches_the_sync_daemon_which_prunes(tmp_path):
     token = tmp_path / "token"
     token.write_text("abc123\n")
