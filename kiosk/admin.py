@@ -14,7 +14,8 @@ a mistyped command exits 2 with argparse's usage message.
 
 ``--config FILE`` (else ``$KIOSK_CONFIG``, else ``/etc/doorstep/kiosk.toml`` if it exists) gives
 the data folder when neither ``--data`` nor ``$KIOSK_DATA`` does, and the settings ``doctor``,
-``backup`` and ``config check`` use. The appliance commands live in ``kiosk.doctor``,
+``backup``, ``config check`` and ``reader test`` use (the reader's wiring is the one the kiosk
+app opens). The appliance commands live in ``kiosk.doctor``,
 ``kiosk.backup`` and ``kiosk.config``; they run without opening the store first, so they work
 (and say what is wrong) when the store or the configuration does not.
 """
@@ -377,12 +378,16 @@ class Admin:
         return 0
 
     def reader_test(self, args: argparse.Namespace) -> int:
-        from kiosk.hardware.readertest import reader_test
-        from kiosk.hardware.select import ReaderConfig
+        """Wait for a tap on the reader the kiosk app would open (the config file's), with
+        ``--reader`` and ``--usb-device`` on top."""
+        import dataclasses
 
-        config = ReaderConfig(kind=args.reader)
+        from kiosk.config import find_config, hardware_settings
+        from kiosk.hardware.readertest import reader_test
+
+        config, _feedback = hardware_settings(find_config(args.config), reader=args.reader)
         if args.usb_device:
-            config = ReaderConfig(kind=args.reader, usb_device=args.usb_device)
+            config = dataclasses.replace(config, usb_device=args.usb_device)
         return reader_test(config, args.timeout, self.out)
 
 
@@ -656,8 +661,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     reader = group("reader", "the card reader")
     p = reader.add_parser("test", help="wait for a tap and print the card's UID")
-    p.add_argument("--reader", choices=("rc522", "usb", "fake"), default="rc522")
-    p.add_argument("--usb-device", help="input device path or name (USB readers)")
+    p.add_argument(
+        "--reader",
+        choices=("rc522", "usb", "fake"),
+        default=None,
+        help="the kind of reader (default: the config's [reader] kind, else rc522); its wiring "
+        "is the config's",
+    )
+    p.add_argument(
+        "--usb-device",
+        help="input device path or name (USB readers; default: the config's [reader] usb_device)",
+    )
     p.add_argument("--timeout", type=float, default=30.0)
     p.set_defaults(run=Admin.reader_test)
 

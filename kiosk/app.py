@@ -1,15 +1,25 @@
 """``kiosk``: start the touchscreen app, for real at the door or as a demo on any computer.
 
     kiosk --demo                                   # sample families, press 1-9 to tap a card
-    kiosk --data /var/lib/doorstep --reader rc522 --fullscreen
+    kiosk --config /etc/doorstep/kiosk.toml --fullscreen
 
 Demo mode makes a temporary data folder with sample families, their cards, a session on now and
 a volunteer "Demo" with PIN 1234, and a fake card reader that the number keys tap. It runs on a
 laptop, a desktop, or a machine with no screen at all (SDL falls back to an offscreen window;
 under Xvfb it uses the virtual display).
 
-Configuration is the command line for now (a later issue adds a config file). Kivy is imported
-only after the options are read, because its window settings must be made before it starts.
+The settings come from the appliance's configuration file (``--config FILE``, else
+``$KIOSK_CONFIG``, else ``/etc/doorstep/kiosk.toml`` when it is installed; see
+:mod:`kiosk.config`): the data folder, the card reader and its wiring, the LED and buzzer.
+``--data``, ``--reader`` and ``--feedback`` override it; with no file the built-in defaults hold.
+The reader and feedback come from :func:`kiosk.config.hardware_settings`, as for ``kiosk-admin
+reader test`` and ``doctor``, so what they check is what the app opens.
+
+Under systemd (``Type=notify``) the app says ``READY=1`` once its first frame is on screen and
+then ``WATCHDOG=1`` from Kivy's clock, so a UI thread that hangs gets the app restarted.
+
+Kivy is imported only after the options are read, because its window settings must be made
+before it starts.
 """
 
 from __future__ import annotations
@@ -26,12 +36,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kiosk.config import CONFIG_ENV, DEFAULT_CONFIG, KioskConfig, find_config, hardware_settings
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from sync.systemd import Notifier
 
 log = logging.getLogger("kiosk.app")
 
 DEFAULT_DATA = "/var/lib/doorstep"
 DEFAULT_SIZE = (800, 480)  # the Raspberry Pi 7" touchscreen
+#: How often the UI thread tells systemd it is alive (doorstep-kiosk.service: WatchdogSec=30).
+WATCHDOG_PING_SECONDS = 10.0
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -66,22 +80,33 @@ def build_parser() -> argparse.ArgumentParser:
         "volunteer PIN 1234",
     )
     parser.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="the appliance's configuration: data folder, card reader, LED and buzzer "
+        f"(default: ${CONFIG_ENV}, else {DEFAULT_CONFIG} when it exists, else built-in "
+        "defaults)",
+    )
+    parser.add_argument(
         "--data",
         default=None,
         metavar="DIR",
-        help=f"the kiosk's data folder (default: $KIOSK_DATA or {DEFAULT_DATA})",
+        help="the kiosk's data folder (default: $KIOSK_DATA, else the config's [store] data, "
+        f"else {DEFAULT_DATA}; a temporary folder in demo mode)",
     )
     parser.add_argument(
         "--reader",
         choices=("rc522", "usb", "fake"),
         default=None,
-        help="the card reader (default: rc522; fake in demo mode)",
+        help="the kind of card reader, wired as the config's [reader] says (default: the "
+        "config's kind, else rc522; fake in demo mode)",
     )
     parser.add_argument(
         "--feedback",
         choices=("gpio", "none"),
         default=None,
-        help="LED and buzzer on the Pi's GPIO pins, or none (default: gpio; none in demo mode)",
+        help="LED and buzzer on the GPIO pins the config's [feedback] names, or none (default: "
+        "on or off as the config says, else gpio; none in demo mode)",
     )
     parser.add_argument(
         "--language",
@@ -140,39 +165,52 @@ def _open_store(data: Path) -> Any:
     return store
 
 
-def _reader_and_feedback(args: argparse.Namespace, demo: bool) -> tuple[Any, Any, Any, Any]:
-    """(reader or None, its health if it failed to open, feedback, reader loop factory)."""
+def _reader_and_feedback(
+    args: argparse.Namespace, config: KioskConfig | None
+) -> tuple[Any, Any, Any, Any]:
+    """(reader or None, its health if it failed to open, feedback, reader loop factory).
+
+    The settings are the config file's with the command line's kind and on/off on top
+    (:func:`kiosk.config.hardware_settings`); ``config`` None is the built-in defaults.
+    """
     from kiosk.hardware.base import ReaderError, ReaderHealth
     from kiosk.hardware.feedback import NullFeedback
-    from kiosk.hardware.select import FeedbackConfig, ReaderConfig, open_feedback, open_reader
+    from kiosk.hardware.select import describe_reader, open_feedback, open_reader
     from kiosk.hardware.taps import ReaderLoop
 
-    kind = args.reader or ("fake" if demo else "rc522")
-    config = ReaderConfig(kind=kind)
-    factory = functools.partial(
-        ReaderLoop,
-        poll_interval=config.poll_interval,
-        hold_window=config.hold_window,
-        failures_before_reset=config.failures_before_reset,
+    reader_config, feedback_config = hardware_settings(
+        config, reader=args.reader, feedback=args.feedback, demo=args.demo
     )
+    fb = feedback_config
+    log.info(
+        "settings from %s: card reader %s; LED and buzzer %s",
+        config.path if config else "the built-in defaults (no config file)",
+        describe_reader(reader_config),
+        f"on GPIO{fb.led_pin} and GPIO{fb.buzzer_pin}" if fb.enabled else "off",
+    )
+    factory = functools.partial(ReaderLoop, **reader_config.loop_options)
     reader, health = None, None
     try:
-        reader = open_reader(config)
+        reader = open_reader(reader_config)
     except (ImportError, ReaderError, OSError) as exc:
         # Keep the kiosk up: volunteers can still sign families in by hand.
+        kind = reader_config.kind
         log.error("card reader %s could not be opened: %s", kind, exc)
         health = ReaderHealth.not_answering(kind, str(exc), time.time())
-    wanted = args.feedback or ("none" if demo else "gpio")
     try:
-        feedback = open_feedback(FeedbackConfig(enabled=wanted == "gpio"))
+        feedback = open_feedback(feedback_config)
     except (ImportError, OSError, ValueError) as exc:
         log.warning("LED and buzzer not available (%s); carrying on without them", exc)
         feedback = NullFeedback()
     return reader, health, feedback, factory
 
 
-def build_app(args: argparse.Namespace) -> Any:
-    """The app, wired to its data folder, reader and feedback (Kivy already configured)."""
+def build_app(args: argparse.Namespace, config: KioskConfig | None = None) -> Any:
+    """The app, wired to its data folder, reader and feedback (Kivy already configured).
+
+    ``config`` is the checked configuration file (:func:`kiosk.config.find_config`), or None
+    for the built-in defaults; the command line's options override it.
+    """
     from kiosk.audit import AuditedStore, KioskAudit
     from kiosk.clock import clock_is_synchronised
     from kiosk.domain.desk import DoorDesk
@@ -194,12 +232,16 @@ def build_app(args: argparse.Namespace) -> Any:
             print(f"  press {card.key} to tap {card.greeting_name}'s card")
         print("  volunteer PIN: 1234 (press Volunteer on the screen)")
     else:
-        data = Path(args.data or os.environ.get("KIOSK_DATA") or DEFAULT_DATA)
+        data = Path(
+            args.data
+            or os.environ.get("KIOSK_DATA")
+            or (config.store.data if config else DEFAULT_DATA)
+        )
         store = _open_store(data)
         # What volunteers change goes to the audit log too (kiosk.audit); card taps do not.
         audited = AuditedStore(store, KioskAudit(data))
         desk = DoorDesk(audited, load_identity(data), clock_synced=clock_is_synchronised)
-    reader, health, feedback, factory = _reader_and_feedback(args, args.demo)
+    reader, health, feedback, factory = _reader_and_feedback(args, config)
     app = KioskApp(
         desk,
         store,
@@ -215,19 +257,65 @@ def build_app(args: argparse.Namespace) -> Any:
     return app
 
 
+def tell_systemd(app: Any, notifier: Notifier, every: float = WATCHDOG_PING_SECONDS) -> None:
+    """``READY=1`` once the app's first frame is on screen, then ``WATCHDOG=1`` every ``every``
+    seconds (or a third of systemd's ``WatchdogSec=``, if shorter) and ``STOPPING=1`` at the end.
+
+    The pings are Kivy clock callbacks, so they run on the UI thread: if it hangs they stop,
+    and systemd restarts the app. Without ``$NOTIFY_SOCKET`` (run by hand) nothing is sent.
+    """
+    if not notifier.available:
+        return
+    from kivy.clock import Clock
+
+    if notifier.watchdog_period:
+        every = min(every, notifier.watchdog_period / 3)
+    pings: list[Any] = []
+
+    def ready(_dt: float) -> None:
+        notifier.ready()
+        notifier.watchdog_ping()
+        pings.append(Clock.schedule_interval(lambda _dt: notifier.watchdog_ping(), every))
+
+    def first_frame(window: Any, *_: Any) -> None:
+        window.unbind(on_flip=first_frame)
+        Clock.schedule_once(ready, 0)  # the next tick: this frame has been flipped by then
+
+    def started(*_: Any) -> None:
+        from kivy.core.window import Window
+
+        Window.bind(on_flip=first_frame)
+
+    def stopped(*_: Any) -> None:
+        for event in pings:
+            event.cancel()
+        notifier.stopping()
+        notifier.close()
+
+    app.bind(on_start=started, on_stop=stopped)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.screenshot and not args.quit_after:
         build_parser().error("--screenshot needs --quit-after")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    configure_kivy(args.fullscreen, args.size, args.demo)
     from kiosk.domain.errors import KioskError
 
     try:
-        app = build_app(args)
+        # Before Kivy starts: a wrong file stops here with one line naming the file and key.
+        config = find_config(args.config)
+        hardware_settings(config, reader=args.reader, feedback=args.feedback, demo=args.demo)
+    except KioskError as exc:
+        print(f"kiosk: cannot start: {exc}", file=sys.stderr)
+        return 1
+    configure_kivy(args.fullscreen, args.size, args.demo)
+    try:
+        app = build_app(args, config)
     except (KioskError, OSError) as exc:
         print(f"kiosk: cannot start: {exc}", file=sys.stderr)
         return 1
+    tell_systemd(app, Notifier())
     if args.quit_after:
         from kivy.clock import Clock
 

@@ -182,6 +182,21 @@ def config_path(
     return DEFAULT_CONFIG
 
 
+def find_config(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> KioskConfig | None:
+    """The checked file named by ``--config`` or ``$KIOSK_CONFIG``, else the default one.
+
+    A file that is named must exist (:class:`ConfigError` if not); the default file may be
+    missing (a laptop, a demo), and then the answer is None: the built-in defaults.
+    """
+    env = os.environ if env is None else env
+    path = config_path(explicit, env)
+    if not explicit and not env.get(CONFIG_ENV) and not path.exists():
+        return None
+    return load_config(path)
+
+
 def load_config(path: str | os.PathLike[str]) -> KioskConfig:
     """Read and check the file; raises :class:`ConfigError` with a one-line message."""
     p = Path(path)
@@ -412,12 +427,11 @@ class _Checker:
             feedback = FeedbackConfig.from_mapping(values)
         except (TypeError, ValueError) as exc:
             raise self._from_dataclass("feedback", FeedbackConfig, exc) from None
-        if feedback.enabled and reader.kind == "rc522" and reader.reset_pin is not None:
-            for key in ("led_pin", "buzzer_pin"):
-                if getattr(feedback, key) == reader.reset_pin:
-                    raise self.error(
-                        "feedback", key, f"GPIO{reader.reset_pin} is the card reader's reset_pin"
-                    )
+        clash = _pin_clash(reader, feedback)
+        if clash:
+            raise self.error(
+                "feedback", clash, f"GPIO{reader.reset_pin} is the card reader's reset_pin"
+            )
         return feedback
 
     def sessions(self, table: Mapping[str, Any]) -> SessionSettings:
@@ -487,6 +501,59 @@ class _Checker:
         if message.startswith("The LED and the buzzer"):
             return self.error(section, "buzzer_pin", message)
         return self.error(section, "", message)
+
+
+def _pin_clash(reader: ReaderConfig, feedback: FeedbackConfig) -> str:
+    """The ``[feedback]`` key whose pin is the RC522's reset pin ("" when none is)."""
+    if feedback.enabled and reader.kind == "rc522" and reader.reset_pin is not None:
+        for key in ("led_pin", "buzzer_pin"):
+            if getattr(feedback, key) == reader.reset_pin:
+                return key
+    return ""
+
+
+# -- the hardware it describes (kiosk, kiosk-admin reader test, doctor) ------------------------
+def hardware_settings(
+    config: KioskConfig | None,
+    *,
+    reader: str | None = None,
+    feedback: str | None = None,
+    demo: bool = False,
+) -> tuple[ReaderConfig, FeedbackConfig]:
+    """The card reader and the LED and buzzer to open: the file's settings, then overrides.
+
+    Every program that opens the hardware asks here, so the kiosk app, ``kiosk-admin reader
+    test`` and ``kiosk-admin doctor`` use the same wiring. ``config`` None (no file) means the
+    built-in defaults: an RC522 and the LED and buzzer on their usual pins. ``reader`` (a kind:
+    ``rc522``, ``usb``, ``fake``) and ``feedback`` (``gpio`` or ``none``) come from the command
+    line and replace only the kind and on/off: the pins and devices stay the file's. In ``demo``
+    mode the reader is the fake one and feedback is off unless they say otherwise.
+
+        >>> reader, feedback = hardware_settings(None, reader="usb")
+        >>> reader.kind, reader.usb_uid_format, feedback.enabled, feedback.led_pin
+        ('usb', 'auto', True, 17)
+        >>> hardware_settings(None, demo=True)[0].kind
+        'fake'
+    """
+    reader_config = config.reader if config else ReaderConfig(kind="rc522")
+    feedback_config = config.feedback if config else FeedbackConfig(enabled=True)
+    kind = reader or ("fake" if demo else None)
+    if kind is not None and kind != reader_config.kind:
+        reader_config = dataclasses.replace(reader_config, kind=kind)
+    wanted = feedback or ("none" if demo else None)
+    if wanted is not None:
+        if wanted not in ("gpio", "none"):
+            raise ValueError(f"feedback must be gpio or none, not {wanted!r}")
+        feedback_config = dataclasses.replace(feedback_config, enabled=wanted == "gpio")
+    clash = _pin_clash(reader_config, feedback_config)
+    if clash:
+        raise ConfigError(
+            config.path if config else "(built-in defaults)",
+            f"GPIO{reader_config.reset_pin} is the card reader's reset_pin",
+            "feedback",
+            clash,
+        )
+    return reader_config, feedback_config
 
 
 # -- describing it (kiosk-admin config check) -----------------------------------------------------
@@ -565,34 +632,9 @@ def sync_command(config: KioskConfig, extra: Sequence[str] = ()) -> list[str]:
     return [*argv, *extra]
 
 
-def app_command(config: KioskConfig, extra: Sequence[str] = ()) -> tuple[list[str], list[str]]:
-    """``kiosk`` full screen with the file's settings, and notes on settings it cannot take."""
-    from kiosk.app import build_parser
-
-    argv = _script("kiosk", "kiosk.app")
-    if "--config" in _options(build_parser()):
-        return [*argv, "--config", str(config.path), *extra], []
-    argv += [
-        "--data",
-        str(config.store.data),
-        "--reader",
-        config.reader.kind,
-        "--feedback",
-        "gpio" if config.feedback.enabled else "none",
-        "--fullscreen",
-    ]
-    notes = []
-    defaults = {"reader": ReaderConfig(kind=config.reader.kind), "feedback": FeedbackConfig()}
-    for section, value in (("reader", config.reader), ("feedback", config.feedback)):
-        for f in dataclasses.fields(value):
-            if f.name in ("kind", "enabled"):
-                continue
-            if getattr(value, f.name) != getattr(defaults[section], f.name):
-                notes.append(
-                    f"[{section}] {f.name} = {getattr(value, f.name)!r} is not used yet: this "
-                    "version of the kiosk app takes only the reader kind and feedback on/off"
-                )
-    return [*argv, *extra], notes
+def app_command(config: KioskConfig, extra: Sequence[str] = ()) -> list[str]:
+    """``kiosk`` full screen, reading the same file (its reader, feedback and data folder)."""
+    return [*_script("kiosk", "kiosk.app"), "--config", str(config.path), "--fullscreen", *extra]
 
 
 def ensure_identity(config: KioskConfig, err: Any = None) -> None:
@@ -650,9 +692,7 @@ def main(
             command = sync_command(config, args.extra)
         else:
             ensure_identity(config)
-            command, notes = app_command(config, args.extra)
-            for note in notes:
-                print(f"warning: {note}", file=sys.stderr)
+            command = app_command(config, args.extra)
     except ConfigError as exc:
         print(f"doorstep: {exc}", file=sys.stderr)
         return EXIT_CONFIG

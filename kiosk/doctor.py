@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from kiosk.config import ConfigError, KioskConfig, load_config
+from kiosk.config import ConfigError, KioskConfig, hardware_settings, load_config
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -285,8 +285,10 @@ def check_reader(config: KioskConfig, probes: Probes) -> list[Finding]:
     from kiosk.hardware.base import ReaderError
     from kiosk.hardware.select import describe_reader
 
-    where = describe_reader(config.reader)
-    if config.reader.kind != "fake" and probes.unit_active("doorstep-kiosk.service"):
+    # The same settings the kiosk app opens (doorstep-kiosk.service passes no overrides).
+    wanted, _feedback = hardware_settings(config)
+    where = describe_reader(wanted)
+    if wanted.kind != "fake" and probes.unit_active("doorstep-kiosk.service"):
         return [
             _warn(
                 f"card reader not tested ({where}): the kiosk app is using it",
@@ -295,11 +297,11 @@ def check_reader(config: KioskConfig, probes: Probes) -> list[Finding]:
             )
         ]
     try:
-        reader = probes.open_reader(config.reader)
+        reader = probes.open_reader(wanted)
     except (ReaderError, ImportError, OSError) as exc:
         return [_fail(f"card reader cannot be opened ({where}): {exc}", _reader_todo(config))]
     try:
-        if config.reader.kind == "rc522":
+        if wanted.kind == "rc522":
             reader.reset()  # speaks to the chip: raises if it does not answer
         else:
             reader.read_uid(0.05)

@@ -252,3 +252,36 @@ def test_console_script_runs_as_a_process(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "waiting: 0" in proc.stdout
+
+
+def reader_toml(tmp_path: Path, reader: str) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(
+        f'[device]\nid = "kiosk-7"\nsite = "hub-3"\n[store]\ndata = "{tmp_path / "kiosk"}"\n'
+        f"[reader]\n{reader}\n[feedback]\nenabled = false\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_reader_test_uses_the_reader_the_config_file_names(run, tmp_path):
+    path = reader_toml(tmp_path, 'kind = "fake"\nfake_script = [[0, "04a23b1c"]]')
+    code, out, _ = run("--config", str(path), "reader", "test", "--timeout", "5")
+    assert (code, out.splitlines()[-1]) == (0, "Card 04A23B1C read by the fake reader.")
+
+
+def test_reader_test_keeps_the_files_wiring_under_command_line_overrides(run, tmp_path):
+    path = reader_toml(tmp_path, 'kind = "rc522"\nusb_device = "/nonexistent/doorstep-reader"')
+    test = ["--config", str(path), "reader", "test", "--reader", "usb", "--timeout", "5"]
+    # No such device here (nor, on most machines, evdev): it says which reader it tried.
+    code, out, _ = run(*test)
+    assert code == 2 and "USB reader /nonexistent/doorstep-reader" in out
+    code, out, _ = run(*test, "--usb-device", "RFID")
+    assert code == 2 and "USB reader RFID" in out
+
+
+def test_reader_test_with_a_named_config_that_is_missing_says_so(run, tmp_path):
+    missing = tmp_path / "nope.toml"
+    code, out, err = run("--config", str(missing), "reader", "test")
+    assert code == 1 and out == ""
+    assert err == f"kiosk-admin: {missing}: no such file (scripts/install-pi.sh writes one)\n"

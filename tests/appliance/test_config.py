@@ -16,11 +16,14 @@ from kiosk.config import (
     ConfigError,
     app_command,
     config_path,
+    find_config,
+    hardware_settings,
     load_config,
     main,
     parse_config,
     sync_command,
 )
+from kiosk.hardware.select import FeedbackConfig, ReaderConfig
 from tests.appliance.helpers import REPO, write_config
 
 GOOD = """
@@ -277,26 +280,94 @@ def test_the_sync_unit_refuses_to_start_without_endpoint_or_token(tmp_path, caps
     assert "[sync] token_file: " in capsys.readouterr().err and ran == []
 
 
-def test_the_kiosk_unit_starts_the_app_full_screen_and_enrols_the_device(tmp_path, capsys):
+def test_the_kiosk_unit_starts_the_app_full_screen_on_the_same_file_and_enrols_the_device(
+    tmp_path, capsys
+):
     data = tmp_path / "data"
     data.mkdir()
     path = write_config(tmp_path / "kiosk.toml", data, tmp_path / "b", reader={"kind": "usb"})
     ran: list = []
     assert main(["--config", str(path), "exec", "app"], execv=lambda *a: ran.append(a)) == 0
     ((program, argv),) = ran
-    assert argv[argv.index("--data") + 1] == str(data)
-    assert argv[argv.index("--reader") + 1] == "usb" and "--fullscreen" in argv
-    assert argv[argv.index("--feedback") + 1] == "none"
+    assert argv[argv.index("--config") + 1] == str(path) and "--fullscreen" in argv
     from kiosk.app import build_parser
 
-    build_parser().parse_args(argv[argv.index("--data") :])
+    args = build_parser().parse_args(argv[argv.index("--config") :])
+    assert (args.config, args.fullscreen, args.reader, args.feedback) == (
+        str(path),
+        True,
+        None,  # the kind and on/off are the file's, not the command line's
+        None,
+    )
     assert (data / "device.json").read_text().count("kiosk-test-1") == 1
+    assert "not used" not in capsys.readouterr().err
 
 
-def test_settings_the_app_cannot_take_yet_are_reported(tmp_path):
-    path = write_config(tmp_path / "k.toml", tmp_path, tmp_path, reader={"reset_pin": 22})
-    _, notes = app_command(load_config(path))
-    assert any("[reader] reset_pin = 22 is not used yet" in n for n in notes)
+def test_every_reader_and_feedback_key_reaches_the_app(tmp_path):
+    path = write_config(
+        tmp_path / "k.toml",
+        tmp_path,
+        tmp_path,
+        reader={"kind": "rc522", "reset_pin": 22, "spi_device": 1},
+        feedback={"enabled": True, "led_pin": 5, "buzzer_pin": 6},
+    )
+    command = app_command(load_config(path), ["--size", "1024x600"])
+    assert command[-5:] == ["--config", str(path), "--fullscreen", "--size", "1024x600"]
+    reader, feedback = hardware_settings(load_config(path))
+    assert (reader.kind, reader.reset_pin, reader.spi_device) == ("rc522", 22, 1)
+    assert (feedback.enabled, feedback.led_pin, feedback.buzzer_pin) == (True, 5, 6)
+
+
+def test_the_command_line_changes_only_the_kind_and_on_off(tmp_path):
+    config = load_config(
+        write_config(
+            tmp_path / "k.toml",
+            tmp_path,
+            tmp_path,
+            reader={"kind": "rc522", "usb_device": "/dev/input/event7", "reset_pin": 22},
+            feedback={"enabled": True, "led_pin": 5, "buzzer_pin": 6},
+        )
+    )
+    reader, feedback = hardware_settings(config, reader="usb", feedback="none")
+    assert (reader.kind, reader.usb_device, reader.reset_pin) == ("usb", "/dev/input/event7", 22)
+    assert (feedback.enabled, feedback.led_pin) == (False, 5)
+    reader, feedback = hardware_settings(config, demo=True)
+    assert (reader.kind, feedback.enabled) == ("fake", False)
+    reader, feedback = hardware_settings(config, demo=True, reader="rc522", feedback="gpio")
+    assert (reader.kind, reader.reset_pin, feedback.enabled, feedback.buzzer_pin) == (
+        "rc522",
+        22,
+        True,
+        6,
+    )
+    reader, feedback = hardware_settings(None)
+    assert (reader, feedback) == (ReaderConfig(kind="rc522"), FeedbackConfig(enabled=True))
+
+
+def test_a_kind_given_on_the_command_line_is_checked_against_the_file_pins(tmp_path):
+    path = write_config(
+        tmp_path / "k.toml",
+        tmp_path,
+        tmp_path,
+        reader={"kind": "usb", "reset_pin": 22},
+        feedback={"enabled": True, "led_pin": 22, "buzzer_pin": 6},
+    )
+    config = load_config(path)  # a USB reader has no reset pin: no clash in the file
+    with pytest.raises(ConfigError) as caught:
+        hardware_settings(config, reader="rc522")
+    assert str(caught.value) == f"{path}: [feedback] led_pin: GPIO22 is the card reader's reset_pin"
+
+
+def test_a_named_config_must_exist_but_the_default_may_be_missing(tmp_path):
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError, match="nope.toml: no such file"):
+        find_config(missing, env={})
+    with pytest.raises(ConfigError, match="nope.toml: no such file"):
+        find_config(None, env={"KIOSK_CONFIG": str(missing)})
+    if not Path("/etc/doorstep/kiosk.toml").exists():
+        assert find_config(None, env={}) is None
+    good = write_config(tmp_path / "k.toml", tmp_path, tmp_path)
+    assert find_config(None, env={"KIOSK_CONFIG": str(good)}).path == good
 
 
 def test_python_m_kiosk_config_exits_6_with_one_line(tmp_path):

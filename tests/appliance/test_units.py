@@ -1,6 +1,7 @@
-"""The systemd units: ``systemd-analyze verify`` passes on every one, the sync daemon is watched
-and hardened, the kiosk app owns tty1 with the right groups, backups run nightly, the journal is
-capped, and every ExecStart= is a command line our programs accept.
+"""The systemd units: ``systemd-analyze verify`` passes on every one, the sync daemon and the
+kiosk app are watched, the sync daemon is hardened, the kiosk app owns tty1 with the right
+groups, backups run nightly, the journal is capped, and every ExecStart= is a command line our
+programs accept.
 
 ``verify`` checks that ExecStart= binaries exist, so the units are copied with /opt/doorstep
 pointing into a temporary tree whose ``current/venv`` is this test's Python environment.
@@ -151,6 +152,19 @@ def test_the_sync_daemon_is_watched_restarted_and_hardened():
     assert "@system-service" in settings(unit)["Service.SystemCallFilter"]
     assert one(unit, "Unit.After").startswith("network-online.target")
     assert "StartLimitBurst" in "".join(settings(unit))
+
+
+def test_the_kiosk_app_is_watched_so_a_hung_screen_is_restarted():
+    unit = "doorstep-kiosk.service"
+    assert one(unit, "Service.Type") == "notify"
+    # python -m kiosk.config execs the app: the same PID sends READY=1 and the pings.
+    assert one(unit, "Service.NotifyAccess") == "main"
+    from kiosk.app import WATCHDOG_PING_SECONDS
+
+    watchdog = int(one(unit, "Service.WatchdogSec"))
+    assert watchdog >= 3 * WATCHDOG_PING_SECONDS  # a late ping or two is not a restart
+    assert one(unit, "Service.Restart") == "always"
+    assert int(one(unit, "Service.TimeoutStartSec")) >= 60  # Kivy's first frame on a Pi 3
 
 
 def test_the_kiosk_app_owns_tty1_with_the_devices_it_needs():
