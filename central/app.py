@@ -278,10 +278,17 @@ def create_app(
             str | None,
             Query(max_length=64, description="The risk list version the kiosk already has"),
         ] = None,
+        merge: Annotated[
+            bool,
+            Query(
+                description="The kiosk merges the timetable with its own sessions, so an "
+                "empty one is sent as an empty list (older kiosks replaced theirs with it)"
+            ),
+        ] = False,
     ) -> SetupResponse:
         from central.setup_data import setup_for
 
-        return SetupResponse(**setup_for(db, device, have_risk))
+        return SetupResponse(**setup_for(db, device, have_risk, merge=merge))
 
     @app.post(
         GAPS_PATH,

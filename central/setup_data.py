@@ -76,7 +76,8 @@ def _slot(row: Any) -> SessionSlot:
             "end": row.end_time,
             "weekday": row.weekday,
             "on_date": row.on_date.isoformat() if row.on_date else None,
-        }
+        },
+        origin="server",
     )
 
 
@@ -257,15 +258,21 @@ def import_risk(
 
 
 # -- for the API -------------------------------------------------------------------------------
-def setup_for(db: CentralDB, device: Device, have_risk: str | None = None) -> dict[str, Any]:
+def setup_for(
+    db: CentralDB, device: Device, have_risk: str | None = None, merge: bool = False
+) -> dict[str, Any]:
     """``GET /api/v1/setup``'s body for ``device`` (``sync.protocol.SetupResponse``); the risk
-    list itself only when the kiosk does not have that version (``have_risk``) already."""
+    list itself only when the kiosk does not have that version (``have_risk``) already.
+
+    A kiosk that merges (``merge``) gets the timetable even when it is empty, so it hears
+    that the server's last session went; an older kiosk, which replaced its own sessions
+    with the server's, gets None for an empty one and keeps its own."""
     slots = timetable(db, device.org_id, device.site_id)
     risk = risk_list(db, device.org_id)
     return {
         "org_id": device.org_id,
         "site_id": device.site_id,
-        "timetable": slots.to_list() if slots.slots else None,
+        "timetable": slots.to_list() if slots.slots or merge else None,
         "risk_version": risk.version if risk else None,
         "risk": risk.to_dict() if risk and risk.version != have_risk else None,
     }

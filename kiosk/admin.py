@@ -40,7 +40,7 @@ from kiosk.domain.postcodes import PostcodeError, parse_postcode
 from kiosk.domain.risk import compare, parse_risk_file
 from kiosk.domain.timetable import WEEKDAYS, make_slot
 from kiosk.export import write_attendance_csv
-from kiosk.identity import load_identity, save_identity
+from kiosk.identity import check_id, load_identity, save_identity
 
 DEFAULT_DATA = "/var/lib/doorstep"
 
@@ -324,30 +324,70 @@ class Admin:
         return 0
 
     def enrol(self, args: argparse.Namespace) -> int:
-        identity = DeviceIdentity(args.device, args.site)
-        save_identity(self.data, identity)
-        self.say(f"this kiosk is {identity.device_id} at site {identity.site_id}")
-        if args.endpoint is None and args.token_file is None:
-            return 0
-        if args.endpoint is None or args.token_file is None:
-            raise ValidationError("give both --endpoint and --token-file to enrol with the server")
-        return self._enrol_with_server(identity, args)
+        """Name this kiosk, and with ``--endpoint``/``--token-file`` set it up from the server.
 
-    def _enrol_with_server(self, identity: DeviceIdentity, args: argparse.Namespace) -> int:
-        """Issue 9: a replaced kiosk continues above the seqs the server knows of it, and
-        pulls the roster, timetable and risk list, so it is ready for the door."""
-        from sync.client import SyncClient, SyncError, read_token
+        It either completes or changes nothing: the server is asked whom the token belongs to
+        before anything is written, so a wrong token or a wrong name leaves the kiosk as it
+        was. Then the identity is saved and every event the server does not hold yet is
+        re-homed to it (``LocalStore.rehome``): taps made before enrolment are counted.
+        """
+        identity = DeviceIdentity(
+            check_id(args.device, "device id"), check_id(args.site, "site id")
+        )
+        if (args.endpoint is None) != (args.token_file is None):
+            raise ValidationError("give both --endpoint and --token-file to enrol with the server")
+        client, info = None, None
+        if args.endpoint is not None:
+            from sync.client import SyncClient, SyncError, read_token
+
+            try:
+                client = SyncClient(
+                    args.endpoint, read_token(args.token_file), ca_file=args.ca_file
+                )
+                info = client.whoami()
+            except SyncError as exc:
+                if client is not None:
+                    client.close()
+                print(f"kiosk-admin: {exc}; nothing was changed", file=self.err)
+                return 1
+            if (info.device_id, info.site_id) != (identity.device_id, identity.site_id):
+                client.close()
+                print(
+                    f"kiosk-admin: the token in {args.token_file} is device {info.device_id!r} "
+                    f"at site {info.site_id!r} of {info.org_id!r} on the server, not "
+                    f"{identity.device_id!r} at {identity.site_id!r}; nothing was changed. "
+                    f"If this kiosk is {info.device_id}: kiosk-admin enrol --device "
+                    f"{info.device_id} --site {info.site_id} --endpoint {args.endpoint} "
+                    f"--token-file {args.token_file}; otherwise use this kiosk's own token "
+                    f"(kiosk-central device add ORG SITE {identity.device_id})",
+                    file=self.err,
+                )
+                return 1
+        save_identity(self.data, identity)
+        self.identity = identity
+        rehomed = self.store.rehome(identity)
+        self.say(f"this kiosk is {identity.device_id} at site {identity.site_id}")
+        self.say(f"rehomed: {rehomed.describe()}")
+        if client is None:
+            return 0
+        return self._enrol_with_server(identity, client, info)
+
+    def _enrol_with_server(self, identity: DeviceIdentity, client: Any, info: Any) -> int:
+        """A replaced kiosk continues above the seqs the server knows of it, and pulls the
+        roster, timetable and risk list, so it is ready for the door."""
+        from sync.client import SyncError
         from sync.recovery import enrol_with_server
 
         try:
-            client = SyncClient(args.endpoint, read_token(args.token_file), ca_file=args.ca_file)
+            lines = enrol_with_server(
+                self.store, client, identity.device_id, identity.site_id, info=info
+            )
         except SyncError as exc:
-            print(f"kiosk-admin: {exc}", file=self.err)
-            return 1
-        try:
-            lines = enrol_with_server(self.store, client, identity.device_id, identity.site_id)
-        except SyncError as exc:
-            print(f"kiosk-admin: the server could not be asked: {exc}", file=self.err)
+            print(
+                f"kiosk-admin: enrolled, but the first sync failed: {exc} "
+                "(kiosk-sync will carry on from here)",
+                file=self.err,
+            )
             return 1
         finally:
             client.close()

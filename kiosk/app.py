@@ -214,7 +214,7 @@ def build_app(args: argparse.Namespace, config: KioskConfig | None = None) -> An
     from kiosk.audit import AuditedStore, KioskAudit
     from kiosk.clock import clock_is_synchronised
     from kiosk.domain.desk import DoorDesk
-    from kiosk.identity import load_identity
+    from kiosk.identity import IdentityFile
     from kiosk.store.volunteers import VolunteerBook
     from kiosk.ui.kioskapp import KioskApp
 
@@ -225,7 +225,8 @@ def build_app(args: argparse.Namespace, config: KioskConfig | None = None) -> An
 
         data = Path(args.data or tempfile.mkdtemp(prefix="doorstep-demo-"))
         store = _open_store(data)
-        desk = DoorDesk(store, DeviceIdentity("demo-kiosk", "demo-site"))
+        # The demo's name until the folder is enrolled; an enrolment is picked up at once.
+        desk = DoorDesk(store, IdentityFile(data, DeviceIdentity("demo-kiosk", "demo-site")))
         demo_cards = seed_demo(store, desk, datetime.now(UTC))
         print(f"Demo data folder: {data}")
         for card in demo_cards:
@@ -240,7 +241,8 @@ def build_app(args: argparse.Namespace, config: KioskConfig | None = None) -> An
         store = _open_store(data)
         # What volunteers change goes to the audit log too (kiosk.audit); card taps do not.
         audited = AuditedStore(store, KioskAudit(data))
-        desk = DoorDesk(audited, load_identity(data), clock_synced=clock_is_synchronised)
+        desk = DoorDesk(audited, IdentityFile(data), clock_synced=clock_is_synchronised)
+        log.info("this kiosk is %s at site %s", desk.identity.device_id, desk.identity.site_id)
     reader, health, feedback, factory = _reader_and_feedback(args, config)
     app = KioskApp(
         desk,

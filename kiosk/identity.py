@@ -2,6 +2,9 @@
 
 Set by ``kiosk-admin enrol`` (the server issues the token for this identity); until then a kiosk
 calls itself after its host name at an unassigned site, which is enough for demo and tests.
+Whatever name events were recorded under before, enrolment re-homes the ones the server does
+not hold yet (``LocalStore.rehome``), and a running app picks the new identity up at its next
+event (:class:`IdentityFile`), so no tap is refused for the order an admin did things in.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import json
 import os
 import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.domain.errors import ValidationError
@@ -40,6 +44,57 @@ def load_identity(data_dir: Path) -> DeviceIdentity:
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValidationError(f"{path}: not a valid device identity file ({exc})") from exc
+
+
+def is_enrolled(data_dir: Path) -> bool:
+    """Whether ``kiosk-admin enrol`` has named this kiosk (``device.json`` exists)."""
+    return (Path(data_dir) / IDENTITY_FILE).exists()
+
+
+class IdentityFile:
+    """The identity in ``device.json``, read again whenever the file changes.
+
+    The app holds one for its whole life and asks it at every event, so an admin's
+    ``kiosk-admin enrol`` while the app runs takes effect at the next tap, with no restart.
+    Until the folder is enrolled it answers ``default`` (the demo's identity), or the host
+    name's. A file that cannot be read keeps the last good identity (the error is logged by
+    ``kiosk-admin doctor``, and re-homing puts the events right once it is fixed).
+
+        >>> identity = IdentityFile(Path("/var/lib/doorstep"))   # doctest: +SKIP
+        >>> identity().device_id                                  # doctest: +SKIP
+        'kiosk-1'
+    """
+
+    def __init__(self, data_dir: Path, default: DeviceIdentity | None = None) -> None:
+        self.path = Path(data_dir) / IDENTITY_FILE
+        self.data_dir = Path(data_dir)
+        self.default = default
+        self._seen: tuple[int, int, int] | None = None
+        self._identity: DeviceIdentity | None = None
+
+    def __call__(self) -> DeviceIdentity:
+        try:
+            st = self.path.stat()
+        except OSError:
+            stamp = None
+        else:
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if self._identity is not None and stamp == self._seen:
+            return self._identity
+        if stamp is None and self.default is not None:
+            identity = self.default
+        else:
+            try:
+                identity = load_identity(self.data_dir)
+            except ValidationError:
+                if self._identity is not None:
+                    return self._identity
+                raise
+        self._identity, self._seen = identity, stamp
+        return identity
+
+
+IdentitySource = Callable[[], DeviceIdentity]
 
 
 def save_identity(data_dir: Path, identity: DeviceIdentity) -> None:

@@ -169,7 +169,10 @@ class SyncClient:
     def setup(self, have_risk: str | None = None) -> SetupResponse:
         """The site's timetable and the organisation's risk list (left out if ``have_risk``
         is its version already)."""
-        params = {"have_risk": have_risk} if have_risk else {}
+        # This kiosk merges the server's timetable with its own sessions (sync.recovery).
+        params: dict[str, str] = {"merge": "true"}
+        if have_risk:
+            params["have_risk"] = have_risk
         return self._parse(self._request("GET", SETUP_PATH, params=params), SetupResponse)
 
     def report_gaps(self, gaps: Sequence[Gap]) -> GapAnswer:

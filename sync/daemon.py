@@ -17,6 +17,7 @@ sending at all: it logs loudly, stays alive, and checks again every ``--auth-rec
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import random
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from kiosk.domain.events import DeviceIdentity
 from kiosk.store.layout import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
 from sync.client import ConfigError, SyncClient, read_token
 from sync.protocol import MAX_BATCH_EVENTS
@@ -413,14 +415,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def enrolled_device(data_dir: Path) -> str | None:
-    """The device id ``kiosk-admin enrol`` wrote in the data folder (None if not enrolled)."""
-    from kiosk.identity import IDENTITY_FILE, load_identity
+def enrolled_identity(data_dir: Path) -> DeviceIdentity | None:
+    """The device and site ``kiosk-admin enrol`` wrote in the data folder (None if not
+    enrolled), read again at every pass so an enrolment while the daemon runs takes effect."""
+    from kiosk.identity import is_enrolled, load_identity
 
-    if not (data_dir / IDENTITY_FILE).exists():
+    if not is_enrolled(data_dir):
         return None
     try:
-        return load_identity(data_dir).device_id
+        return load_identity(data_dir)
     except Exception as exc:  # a damaged identity file: the token check falls back to events
         log.warning("%s", exc)
         return None
@@ -473,10 +476,11 @@ def main(argv: Sequence[str] | None = None, store: Any = None) -> int:
             batch_size=config.batch_size,
             should_stop=stop.is_set,
             heartbeat=notifier.watchdog_ping,
-            device_id=enrolled_device(config.data_dir),
+            enrolment=functools.partial(enrolled_identity, config.data_dir),
             prune_every=PRUNE_EVERY,
         )
         if args.once:
+            syncer.setup_interval = 0.0  # one pass brings the server's timetable now
             return run_once(syncer)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())

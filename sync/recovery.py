@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from kiosk.domain.desk import KIOSK_TZ
 from kiosk.domain.risk import RiskList
-from kiosk.domain.timetable import Timetable
+from kiosk.domain.timetable import Timetable, merge_timetable
 from sync.protocol import MAX_BATCH_EVENTS, DeviceInfo, Gap, RosterResponse, SetupResponse
 
 log = logging.getLogger("sync")
@@ -259,14 +260,45 @@ def _slots(timetable: Timetable) -> list[dict[str, Any]]:
     return sorted(timetable.to_list(), key=lambda s: str(s["slot_id"]))
 
 
+def merge_server_timetable(store: Any, server: Timetable, now: datetime) -> list[str]:
+    """Merge the server's timetable with this kiosk's own sessions
+    (``kiosk.domain.timetable.merge_timetable``); what changed, in words."""
+    local = store.timetable()
+    now_local = now.astimezone(KIOSK_TZ)
+    today = now_local.date()
+    attended = {
+        slot.slot_id
+        for slot in local.slots
+        if slot.origin == "server"
+        and slot.runs_on(today)
+        and store.attendances_in(slot.occurrence(today).key)
+    }
+    merged = merge_timetable(local, server, now_local, attended)
+    changes: list[str] = []
+    if _slots(merged.timetable) != _slots(local):
+        store.save_timetable(merged.timetable)
+        own = sum(1 for s in merged.timetable.slots if s.origin != "server")
+        changes.append(
+            f"timetable: {len(server.slots)} session(s) from the server, {own} made here kept"
+        )
+    changes += [f"kept until the day is over: {text}" for text in merged.kept]
+    for note in merged.left_out:
+        log.warning("%s", note)
+    changes += merged.left_out
+    if merged.left_out:
+        store.update_sync_state(timetable_conflicts=list(merged.left_out))
+    elif store.sync_state().get("timetable_conflicts"):
+        store.update_sync_state(timetable_conflicts=None)
+    return changes
+
+
 def apply_setup(store: Any, setup: SetupResponse, now: datetime) -> list[str]:
     """Put the server's timetable and risk list in force where they differ; what changed."""
     changes: list[str] = []
     if setup.timetable is not None:
-        wanted = Timetable.from_list(setup.timetable)
-        if _slots(wanted) != _slots(store.timetable()):
-            store.save_timetable(wanted)
-            changes.append(f"timetable: {len(wanted.slots)} session(s) from the server")
+        changes += merge_server_timetable(
+            store, Timetable.from_list(setup.timetable, "server"), now
+        )
     if setup.risk is not None:
         server = RiskList.from_dict(setup.risk)
         if store.risk_list().version != server.version:
@@ -306,13 +338,15 @@ def enrol_with_server(
     device_id: str,
     site_id: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    info: DeviceInfo | None = None,
 ) -> list[tuple[str, str]]:
     """Check the token is this kiosk's, continue above the seqs the server knows, then one
-    full sync pass (send, re-send gaps, timetable and risk list, roster). ``key: value`` lines."""
+    full sync pass (send, re-send gaps, timetable and risk list, roster). ``key: value`` lines.
+    ``info`` is the server's answer to whoami when the caller already asked."""
     from sync.client import AuthRefused
     from sync.syncer import Syncer
 
-    info = client.whoami()
+    info = info or client.whoami()
     if info.device_id != device_id or info.site_id != site_id:
         raise AuthRefused(
             f"the token belongs to device {info.device_id!r} at site {info.site_id!r}, not "
@@ -328,7 +362,7 @@ def enrol_with_server(
     floor = adopt_server_floor(store, info, clock())
     if floor is not None:
         lines.append(("seq_floor", f"{floor} (new events continue from {floor + 1})"))
-    syncer = Syncer(store, client, clock=clock, device_id=device_id)
+    syncer = Syncer(store, client, clock=clock, device_id=device_id, site_id=site_id)
     store.update_sync_state(last_setup_pull=None)
     report = syncer.run_pass()
     if report.error is not None:

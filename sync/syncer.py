@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from kiosk.domain.events import Event
+from kiosk.domain.events import DeviceIdentity, Event
 from sync import recovery
 from sync.client import (
     AuthRefused,
@@ -150,6 +150,8 @@ class Syncer:
         pull_setup: bool = True,
         device_id: str | None = None,
         prune_every: timedelta | None = None,
+        site_id: str | None = None,
+        enrolment: Callable[[], DeviceIdentity | None] | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH_EVENTS:
             raise ValueError(f"batch size must be between 1 and {MAX_BATCH_EVENTS}")
@@ -161,11 +163,17 @@ class Syncer:
         self.pull_roster_enabled = pull_roster
         self.heartbeat = heartbeat  # called after every request (systemd's watchdog)
         self.identity: DeviceInfo | None = None
-        #: This kiosk's device id (``device.json``), when known: checked against the token.
+        #: This kiosk's enrolled device and site (``device.json``), when known: checked
+        #: against the token, and every waiting event is re-homed to them before it is sent.
         self.device_id = device_id
+        self.site_id = site_id
+        #: Reads the enrolment again at every pass (the daemon: an enrol while it runs).
+        self.enrolment = enrolment
         # Recovery needs the real store's seq bookkeeping (a test double may not have it).
         self.recovery = isinstance(store, recovery.RecoveryStore)
         self.pull_setup_enabled = pull_setup and self.recovery and hasattr(client, "setup")
+        #: Seconds between two pulls of the timetable and risk list (0: every pass).
+        self.setup_interval = recovery.SETUP_INTERVAL
         #: How often to drop acknowledged days past the retention window (``prune``); None
         #: never (the daemon sets ``PRUNE_EVERY``; a test double may have no ``prune``).
         self.prune_every = prune_every if hasattr(store, "prune") else None
@@ -240,15 +248,63 @@ class Syncer:
             log.info(
                 "token belongs to device %s at %s/%s", info.device_id, info.org_id, info.site_id
             )
-        oldest = self.store.oldest_waiting()
-        own = self.device_id or (oldest.device_id if oldest is not None else info.device_id)
-        if own != info.device_id:
-            raise AuthRefused(
-                f"the token belongs to device {info.device_id!r} but this kiosk is device "
-                f"{own!r}; nothing was sent. Put this kiosk's own token in the token file."
-            )
+        self.check_enrolment(info)
         report.holds_up_to = info.holds_up_to
         recovery.adopt_server_floor(self.store, info, self.clock())
+
+    def check_enrolment(self, info: DeviceInfo) -> None:
+        """The token must be this kiosk's: say which name is wrong, and what to run.
+
+        An enrolled kiosk (``device.json``) is checked by its device and site; one that was
+        never enrolled is checked by the name its waiting events carry, and told to enrol
+        (its events are then re-homed, none refused).
+        """
+        if self.enrolment is not None:
+            enrolled = self.enrolment()
+            self.device_id = enrolled.device_id if enrolled else None
+            self.site_id = enrolled.site_id if enrolled else None
+        enrol = (
+            f"kiosk-admin enrol --device {info.device_id} --site {info.site_id} "
+            "--endpoint URL --token-file FILE"
+        )
+        if self.device_id is None:
+            oldest = self.store.oldest_waiting()
+            named = oldest.device_id if oldest is not None else info.device_id
+            if named != info.device_id:
+                raise AuthRefused(
+                    f"this kiosk is not enrolled yet: its events carry the name {named!r} "
+                    f"(the demo's or the host's), and the token is device {info.device_id!r} "
+                    f"at site {info.site_id!r}. Nothing was sent. If this kiosk is "
+                    f"{info.device_id}, enrol it: {enrol} (every event recorded so far then "
+                    "counts as its own)"
+                )
+            return
+        if self.device_id != info.device_id:
+            raise AuthRefused(
+                f"this kiosk is enrolled as device {self.device_id!r} but the token is device "
+                f"{info.device_id!r}'s; nothing was sent. Put {self.device_id}'s own token in "
+                f"the token file, or, if this kiosk is {info.device_id}: {enrol}"
+            )
+        if self.site_id is not None and self.site_id != info.site_id:
+            raise AuthRefused(
+                f"this kiosk is enrolled at site {self.site_id!r} but the server has device "
+                f"{info.device_id!r} at site {info.site_id!r}; nothing was sent (its events "
+                f"would be refused). Enrol it again where it stands: {enrol}"
+            )
+
+    def rehome_waiting(self, batch: list[Event], identity: DeviceInfo) -> list[Event]:
+        """Events of this enrolled kiosk that still carry another name (recorded before the
+        enrolment, or by an app that had not noticed it yet) take the enrolled one first."""
+        if self.device_id is None or all(
+            (e.device_id, e.site_id) == (identity.device_id, identity.site_id) for e in batch
+        ):
+            return batch
+        rehome = getattr(self.store, "rehome", None)
+        if rehome is None:
+            return batch
+        done = rehome(DeviceIdentity(identity.device_id, identity.site_id), self.clock())
+        log.warning("re-homed before sending: %s", done.describe())
+        return self.store.pending(len(batch))
 
     def reconcile(self, report: PassReport) -> None:
         """The server (restored from a backup) holds less than was delivered: re-send what is
@@ -301,7 +357,7 @@ class Syncer:
     def pull_setup(self, report: PassReport) -> None:
         """The site's timetable and the organisation's risk list, every few minutes."""
         now = self.clock()
-        if not recovery.setup_due(self.store.sync_state(), now):
+        if not recovery.setup_due(self.store.sync_state(), now, self.setup_interval):
             return
         try:
             report.setup_changes += recovery.pull_setup(self.store, self.client, now)
@@ -318,6 +374,9 @@ class Syncer:
             if not batch:
                 return
             identity = self.check_identity()
+            batch = self.rehome_waiting(batch, identity)
+            if not batch:
+                return
             if batch[0].device_id != identity.device_id:
                 raise AuthRefused(
                     f"the token belongs to device {identity.device_id!r} but this kiosk's events "

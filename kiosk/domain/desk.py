@@ -105,19 +105,27 @@ class DoorDesk:
     """The door's rules over a store, for one device."""
 
     store: DoorStore
-    device: DeviceIdentity = field(default_factory=DeviceIdentity)
+    #: Who is recording: an identity, or a function asked at every event (the app's
+    #: ``kiosk.identity.IdentityFile``, so an enrolment takes effect without a restart).
+    device: DeviceIdentity | Callable[[], DeviceIdentity] = field(default_factory=DeviceIdentity)
     clock_synced: Callable[[], bool] = lambda: True
     tz: ZoneInfo = KIOSK_TZ
     last_unknown_card: str | None = None
 
+    @property
+    def identity(self) -> DeviceIdentity:
+        """The device and site events are recorded under now."""
+        return self.device if isinstance(self.device, DeviceIdentity) else self.device()
+
     # -- events -----------------------------------------------------------------------------
     def _event(self, type_: str, at: datetime, data: dict) -> Event:
+        identity = self.identity
         return Event(
             type=type_,
             at=as_aware(at, self.tz).astimezone(UTC),
             data=data,
-            device_id=self.device.device_id,
-            site_id=self.device.site_id,
+            device_id=identity.device_id,
+            site_id=identity.site_id,
             clock_synced=self.clock_synced(),
             event_id=new_event_id(),
         )
@@ -415,6 +423,7 @@ class DoorDesk:
             start=start,
             end=end_dt.time().replace(second=0, microsecond=0),
             on_date=local.date(),
+            origin="door",
         )
         self.store.save_timetable(self.store.timetable().add(slot))
         return slot.occurrence(local.date())

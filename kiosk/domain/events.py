@@ -34,6 +34,12 @@ EVENT_TYPES: tuple[str, ...] = (
 ATTENDANCE_METHODS: tuple[str, ...] = ("card", "manual", "paper")
 
 
+def is_identity_refusal(reason: str) -> bool:
+    """Whether the server refused an event only for the device or site it names (the words
+    ``sync.protocol.validate_event`` uses): re-homing it to the enrolled identity puts it right."""
+    return reason.startswith(("device_id: ", "site_id: ")) and " is not the " in reason
+
+
 @dataclass(frozen=True)
 class DeviceIdentity:
     """Which kiosk wrote an event: the device and the site it stands at."""

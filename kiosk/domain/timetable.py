@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -17,6 +17,10 @@ from kiosk.domain.errors import TimetableError, ValidationError
 from kiosk.domain.families import clean_name
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Where a session was made: the central server's timetable, ``kiosk-admin session add`` on
+#: this kiosk, or a volunteer's "Start a session" at the door. A pull from the server only
+#: ever replaces the server's own sessions (:func:`merge_timetable`).
+ORIGINS: tuple[str, ...] = ("server", "kiosk", "door")
 EARLY_CHECK_IN = timedelta(minutes=15)
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -54,8 +58,14 @@ class SessionSlot:
     end: time
     weekday: int | None = None
     on_date: date | None = None
+    origin: str = "kiosk"
 
     def __post_init__(self) -> None:
+        if self.origin not in ORIGINS:
+            raise TimetableError(
+                f"session {self.name!r}: origin {self.origin!r} must be one of "
+                + ", ".join(ORIGINS)
+            )
         if (self.weekday is None) == (self.on_date is None):
             raise TimetableError(f"session {self.name!r} needs either a weekday or a date")
         if self.end <= self.start:
@@ -82,10 +92,13 @@ class SessionSlot:
             "end": self.end.strftime("%H:%M"),
             "weekday": self.weekday,
             "on_date": self.on_date.isoformat() if self.on_date else None,
+            "origin": self.origin,
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SessionSlot:
+    def from_dict(cls, data: Mapping[str, Any], origin: str | None = None) -> SessionSlot:
+        """A slot from its JSON form; ``origin`` overrides the stored one (a slot written
+        before origins were recorded counts as the kiosk's own, so no pull removes it)."""
         on = data.get("on_date")
         return cls(
             slot_id=data["slot_id"],
@@ -94,7 +107,12 @@ class SessionSlot:
             end=parse_hhmm(data["end"]),
             weekday=data.get("weekday"),
             on_date=date.fromisoformat(on) if on else None,
+            origin=origin or str(data.get("origin") or "kiosk"),
         )
+
+    def same_session(self, other: SessionSlot) -> bool:
+        """The same session whoever made it (everything but the origin equal)."""
+        return replace(self, origin=other.origin) == other
 
 
 @dataclass(frozen=True)
@@ -224,5 +242,70 @@ class Timetable:
         return [s.to_dict() for s in self.slots]
 
     @classmethod
-    def from_list(cls, items: Iterable[Mapping[str, Any]]) -> Timetable:
-        return cls(tuple(SessionSlot.from_dict(i) for i in items))
+    def from_list(cls, items: Iterable[Mapping[str, Any]], origin: str | None = None) -> Timetable:
+        return cls(tuple(SessionSlot.from_dict(i, origin) for i in items))
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What :func:`merge_timetable` made, and what a person should hear about it."""
+
+    timetable: Timetable
+    kept: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
+
+
+def merge_timetable(
+    local: Timetable,
+    server: Timetable,
+    now_local: datetime,
+    attended_today: Iterable[str] = (),
+) -> Merged:
+    """The kiosk's timetable after a pull of the server's: the two side by side.
+
+    - the server's sessions replace the server's sessions held here (they are the server's
+      to change or remove);
+    - sessions made on this kiosk (``kiosk-admin session add``, a door drop-in) are never
+      removed by a pull;
+    - a server session that is on now, or that families attended today (``attended_today``:
+      slot ids), is kept as it was until the day is over, even if the server dropped or moved
+      it, so no family arriving is told there is no session;
+    - where a server session would overlap one of those, the one here wins and the server's
+      is left out, with a note (``left_out``) naming both so an admin can put it right.
+    """
+    on_now = local.session_at(now_local)
+    busy = set(attended_today) | ({on_now.slot_id} if on_now else set())
+    incoming = {s.slot_id: replace(s, origin="server") for s in server.slots}
+    kept: list[str] = []
+    base = Timetable()
+    for slot in local.slots:
+        wanted = incoming.get(slot.slot_id)
+        if slot.origin != "server":
+            if wanted is not None and slot.origin == "kiosk" and slot.same_session(wanted):
+                continue  # the server now holds the same session: it becomes the server's
+            base = base.add(slot)
+        elif slot.slot_id in busy and (wanted is None or not _still_on(wanted, slot, now_local)):
+            base = base.add(slot)
+            incoming.pop(slot.slot_id, None)
+            kept.append(slot.describe())
+    left_out: list[str] = []
+    merged = base
+    for slot in incoming.values():
+        try:
+            merged = merged.add(slot)
+        except TimetableError as exc:
+            left_out.append(f"the server's {slot.describe()} was left out here: {exc}")
+    return Merged(merged, tuple(kept), tuple(left_out))
+
+
+def _still_on(new: SessionSlot, old: SessionSlot, now_local: datetime) -> bool:
+    """Whether the server's new version of a session that is on now still covers now and
+    starts no later than the old one, so families already in and arriving stay in it."""
+    moment = now_local.replace(tzinfo=None)
+    day = moment.date()
+    opens = datetime.combine(day, new.start) - EARLY_CHECK_IN
+    return (
+        new.runs_on(day)
+        and new.start <= old.start
+        and opens <= moment < datetime.combine(day, new.end)
+    )

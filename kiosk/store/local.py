@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 from kiosk.domain.attendance import Attendance, replay_attendances
 from kiosk.domain.erasure import event_family, is_erased
 from kiosk.domain.errors import KioskError, NotFoundError, ValidationError
-from kiosk.domain.events import Event
+from kiosk.domain.events import DeviceIdentity, Event, is_identity_refusal
 from kiosk.domain.families import Card, Family
 from kiosk.domain.postcodes import RiskArea
 from kiosk.domain.risk import RiskList, RiskSource
@@ -84,6 +84,42 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def _identity_of(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {"device_id": doc.get("device_id"), "site_id": doc.get("site_id")}
+
+
+@dataclass(frozen=True)
+class Rehomed:
+    """What :meth:`LocalStore.rehome` did: events rewritten to the enrolled identity (waiting
+    ones and refused ones), how many of those went back to the outbox, and the names they had."""
+
+    device_id: str
+    site_id: str
+    rewritten: int
+    requeued: int
+    was: tuple[str, ...]
+
+    def note(self, at: datetime) -> dict[str, Any]:
+        return {
+            "to": f"{self.device_id} at {self.site_id}",
+            "from": list(self.was),
+            "events": self.rewritten,
+            "requeued": self.requeued,
+            "at": _iso(at),
+        }
+
+    def describe(self) -> str:
+        if not self.rewritten and not self.requeued:
+            return "nothing to re-home"
+        text = (
+            f"{self.rewritten} event(s) recorded as {', '.join(self.was) or 'another identity'} "
+            f"now belong to {self.device_id} at {self.site_id}"
+        )
+        if self.requeued:
+            text += f" ({self.requeued} refused for their identity are sent again)"
+        return text
 
 
 @dataclass(frozen=True)
@@ -439,6 +475,97 @@ class LocalStore:
             self._write_outbox(updated)
             after = highest - updated.acked_through - len(updated.done_above)
             return max(0, after - before)
+
+    # == identity: every event of this store is the enrolled device's =========================
+    def rehome(self, identity: DeviceIdentity, at: datetime | None = None) -> Rehomed:
+        """Give every event not yet held by the server this kiosk's enrolled ``identity``.
+
+        A kiosk's events belong to the device that recorded them, whatever name it used then
+        (the demo's, its host name, an identity it was enrolled under by mistake): taps made
+        before enrolment must reach the invoice under the enrolled device and site. Waiting
+        events are rewritten in their day files (seq and event id kept, so the server still
+        deduplicates them), and events the server refused *because of* their identity are put
+        back in the outbox, rewritten. Events already acknowledged are left as they are: the
+        server holds them under the device that sent them.
+
+        Each day file is replaced atomically; after a crash part-way, calling this again
+        finishes the job, and calling it when nothing differs changes nothing. Returns what
+        was done (also noted in the sync state as ``rehomed`` for ``kiosk-admin status``).
+        """
+        wanted = {"device_id": identity.device_id, "site_id": identity.site_id}
+        with self._locked():
+            outbox = self._outbox_state()
+            highest = self._highest()
+            rejected = dict(self._rejected_table())
+            back = {
+                int(entry["event"]["seq"]): doc_id
+                for doc_id, entry in rejected.items()
+                if isinstance(entry["event"].get("seq"), int)
+                and is_identity_refusal(str(entry.get("reason", "")))
+                and _identity_of(entry["event"]) != wanted
+            }
+            names: set[tuple[str, str]] = set()
+            moved: list[int] = []
+            for start, end, day in self._seq_state().ranges(highest):
+                if day is None or (end <= outbox.acked_through and not back):
+                    continue
+                journal = self._journal(day)
+                journal.refresh(everything=True)
+                changed = False
+                for part in journal.parts:
+                    table = dict(part.table)
+                    touched = False
+                    for doc_id, doc in part.table.items():
+                        seq = int(doc_id)
+                        if not start <= seq <= end or _identity_of(doc) == wanted:
+                            continue
+                        if not (seq in back or not outbox.is_done(seq)):
+                            continue
+                        names.add((str(doc.get("device_id")), str(doc.get("site_id"))))
+                        table[doc_id] = {**doc, **wanted}
+                        moved.append(seq)
+                        touched = True
+                    if touched:
+                        part.write(table)
+                        changed = True
+                if changed:
+                    self._journals.pop(day, None)
+                    journal.close()
+            requeued = sorted(self._kept_seqs(back))
+            if requeued:
+                for seq in requeued:
+                    rejected.pop(back[seq], None)
+                self._rejected.write({"rejected": rejected})
+                low = min(outbox.acked_through, requeued[0] - 1)
+                done = set(outbox.done_above)
+                done.update(range(low + 1, outbox.acked_through + 1))
+                done.difference_update(requeued)
+                self._write_outbox(
+                    OutboxState(low, frozenset(), outbox.last_ack_at).with_done(done)
+                )
+            result = Rehomed(
+                identity.device_id,
+                identity.site_id,
+                len(moved),
+                len(requeued),
+                tuple(sorted(f"{d} at {s}" for d, s in names)),
+            )
+            if moved or requeued:
+                self._update_sync_notes({"rehomed": result.note(at or datetime.now(UTC))})
+            return result
+
+    def _kept_seqs(self, seqs: Iterable[int]) -> set[int]:
+        """Which of ``seqs`` are still kept in a day file (the rest were pruned)."""
+        wanted = set(seqs)
+        found: set[int] = set()
+        for start, end, day in self._seq_state().ranges(self._highest()):
+            if day is None:
+                continue
+            hits = [s for s in wanted if start <= s <= end]
+            if hits:
+                journal = self._journal(day)
+                found.update(s for s in hits if journal.events_between(s, s))
+        return found
 
     def sync_state(self) -> dict:
         """The sync daemon's notes (last success, last error, roster cursor...)."""

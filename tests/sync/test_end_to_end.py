@@ -189,7 +189,9 @@ def test_another_kiosks_token_sends_nothing(central, desk, tmp_path):
     token.write_text(other.token)
     result = kiosk_sync(tmp_path / "kiosk-data", central.url, token)
     assert result.returncode == daemon.EXIT_AUTH
-    assert "belongs to device 'kiosk-2'" in result.stderr
+    # The message names the real problem: which device the token is, and how to enrol.
+    assert "the token is device 'kiosk-2'" in result.stderr
+    assert "kiosk-admin enrol --device kiosk-2 --site library" in result.stderr
     assert central.db.count(events) == 0 and desk.store.rejected() == []
 
 
