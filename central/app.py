@@ -8,6 +8,8 @@
   the server holds its events and the highest seq it knows of it.
 - ``GET /api/v1/setup``: the site's timetable and the organisation's risk list (issue 9).
 - ``POST /api/v1/gaps``: seqs the kiosk can never send, written off (issue 9).
+- ``POST /api/v1/status``: how the kiosk is after a pass (waiting, refused and why, clock,
+  software), kept as its latest for the dashboard's kiosk health panel (``central.health``).
 - ``GET /healthz``: the database answers and its schema version.
 
 Whole-request errors: 401 (no or unknown token), 403 (revoked device), 413 (body over
@@ -39,6 +41,7 @@ from sync.protocol import (
     ROSTER_PAGE_SIZE,
     ROSTER_PATH,
     SETUP_PATH,
+    STATUS_PATH,
     BatchRequest,
     BatchResponse,
     DeviceInfo,
@@ -47,6 +50,8 @@ from sync.protocol import (
     Problem,
     RosterResponse,
     SetupResponse,
+    StatusAnswer,
+    StatusReport,
 )
 
 log = logging.getLogger("central.api")
@@ -258,6 +263,7 @@ def create_app(
 
     @app.get(DEVICE_PATH, response_model=DeviceInfo, responses=_ERRORS)
     def get_device(device: DeviceDep) -> DeviceInfo:
+        db.touch_device(device)  # every pass asks this first: the kiosk is in contact
         return DeviceInfo(
             device_id=device.device_id,
             site_id=device.site_id,
@@ -305,6 +311,17 @@ def create_app(
             ", ".join(f"seq {g.from_seq}-{g.to_seq} ({g.kind})" for g in report.gaps) or "nothing",
         )
         return GapAnswer(server_holds_up_to={device.device_id: holds})
+
+    @app.post(
+        STATUS_PATH,
+        response_model=StatusAnswer,
+        responses=_BODY_ERRORS,
+        dependencies=[Depends(_json_body)],
+        summary="How the kiosk is after a pass (kept as its latest, for kiosk health)",
+    )
+    def post_status(report: StatusReport, device: DeviceDep) -> StatusAnswer:
+        received = db.record_status(device, report)
+        return StatusAnswer(received_at=received.isoformat().replace("+00:00", "Z"))
 
     @app.get(HEALTH_PATH, summary="Is the server up and its database reachable?")
     def healthz() -> JSONResponse:

@@ -6,6 +6,7 @@
     kiosk-central site add lichfield library
     kiosk-central device add lichfield library kiosk-1 > kiosk-1.token   # token shown once
     kiosk-central device revoke kiosk-1
+    kiosk-central device health --org lichfield     # ok/warn/fail per kiosk; exit 1 on a fail
     kiosk-central user add alice --role staff --org lichfield            # password shown once
     kiosk-central user grant carol names      # a commissioner sees family names (revoke: undo)
     kiosk-central user disable alice; kiosk-central user list
@@ -87,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("device")
     device.add_parser("revoke", help="stop a kiosk's token from working").add_argument("device")
     device.add_parser("list", help="enrolled kiosks")
+    health = device.add_parser(
+        "health",
+        help="each kiosk's state (ok/warn/fail) and what to do; exit status 1 if one fails",
+    )
+    health.add_argument("--org", help="only this organisation's kiosks")
 
     user = sub.add_parser("user", help="reporting users").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -165,6 +171,8 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
             for d in db.devices():
                 state = "revoked" if d.revoked else "active"
                 print(f"{d.device_id}\t{d.org_id}\t{d.site_id}\t{state}\tholds {d.holds_up_to}")
+        case "device", "health":
+            return _device_health(db, args.org)
         case "user", "add":
             password = db.add_user(args.name, args.role, args.org)
             print(f"user {args.name} ({args.role}) added; password (shown once):", file=sys.stderr)
@@ -200,6 +208,20 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
             done = recovery_cli.run(args, db)
             return done if done is not None else reports_cli.run(args, db)
     return 0
+
+
+def _device_health(db: CentralDB, org_id: str | None) -> int:
+    """The kiosk health panel's verdicts as lines (``central.health``, the same function the
+    dashboard uses), like the kiosk's own ``kiosk-admin doctor``."""
+    from central.db import utcnow
+    from central.health import kiosk_health, summary
+
+    found = kiosk_health(db, org_id, utcnow())
+    for health in found:
+        for line in health.lines():
+            print(line)
+    print(summary(found), file=sys.stderr)
+    return 1 if any(h.level == "fail" for h in found) else 0
 
 
 def _actor(args: argparse.Namespace) -> str:

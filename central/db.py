@@ -30,7 +30,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     bindparam,
     create_engine,
     delete,
@@ -70,6 +71,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import DDL
 from sqlalchemy.types import TypeDecorator
 
+from central.health import DeviceFacts, ReportedStatus, WriteOff
 from kiosk.domain.erasure import (
     ERASED_PREFIX,
     Erasure,
@@ -548,6 +550,27 @@ retention_runs = Table(
 )
 
 
+# -- kiosk health (used by central.health) --------------------------------------------------
+#: Each kiosk's latest status report (``POST /api/v1/status``), replaced by the next one:
+#: what the server cannot see itself (the kiosk's outbox, refused events, clock, software).
+#: ``received_at`` is the server's clock; ``sent_at`` and ``oldest_waiting_at`` the kiosk's.
+device_status = Table(
+    "device_status",
+    metadata,
+    Column("device_id", String(_ID), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("waiting", Integer, nullable=False),
+    Column("oldest_waiting_at", UTCDateTime),
+    Column("rejected", Integer, nullable=False),
+    # [{"reason": ..., "count": ...}], at most sync.protocol.MAX_STATUS_REASONS of them.
+    Column("reasons", JSON, nullable=False),
+    Column("conflicts", Integer, nullable=False),
+    Column("clock_synced", Boolean, nullable=False),
+    Column("software_version", String(64), nullable=False),
+)
+
+
 # -- migrations ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Migration:
@@ -657,6 +680,11 @@ def _risk_provenance(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE risk_lists ADD COLUMN {column.name} {kind}"))
 
 
+def _kiosk_health(conn: Connection) -> None:
+    """Migration 8: the latest status report of each kiosk, for the kiosk health panel."""
+    device_status.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(2, "organisation rates", _organisation_rates),
@@ -665,6 +693,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "family rights: erasures and retention", _family_rights),
     Migration(6, "audit log, grants and login throttling", _audit_and_access),
     Migration(7, "risk lists: rule and source files", _risk_provenance),
+    Migration(8, "kiosk health: each kiosk's latest status report", _kiosk_health),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -775,6 +804,8 @@ class Device:
     site_id: str
     revoked: bool = False
     holds_up_to: int = 0
+    #: When the server last heard from it (kiosk health), as read with the token.
+    last_seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -1337,6 +1368,151 @@ class CentralDB:
         with self._reading() as conn:
             return int(conn.execute(select(func.max(events.c.id))).scalar() or 0)
 
+    # -- kiosk health ------------------------------------------------------------------------
+    def touch_device(self, device: Device, now: datetime | None = None) -> None:
+        """Note that ``device`` is in contact (its last contact on the kiosk health panel).
+
+        For requests that otherwise only read: at most once a minute per device, so a kiosk
+        asking every pass does not turn each read into a write.
+        """
+        now = now or utcnow()
+        seen = device.last_seen_at
+        if seen is not None and timedelta(0) <= now - seen < _CONTACT_EVERY:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(devices)
+                .where(
+                    devices.c.device_id == device.device_id,
+                    or_(devices.c.last_seen_at.is_(None), devices.c.last_seen_at < now),
+                )
+                .values(last_seen_at=now)
+            )
+
+    def record_status(self, device: Device, report: Any, now: datetime | None = None) -> datetime:
+        """Keep ``report`` (``sync.protocol.StatusReport``) as the device's latest, replacing
+        the one before, and note the contact. Returns when it was received."""
+        now = now or utcnow()
+        values = {
+            "received_at": now,
+            "sent_at": report.sent_at,
+            "waiting": report.waiting,
+            "oldest_waiting_at": report.oldest_waiting_at,
+            "rejected": report.rejected,
+            "reasons": [{"reason": r.reason, "count": r.count} for r in report.rejected_reasons],
+            "conflicts": report.conflicts,
+            "clock_synced": report.clock_synced,
+            "software_version": report.software_version,
+        }
+        with self.engine.begin() as conn:
+            self._lock(conn, "status:" + device.device_id)
+            done = conn.execute(
+                update(device_status)
+                .where(device_status.c.device_id == device.device_id)
+                .values(**values)
+            )
+            if not done.rowcount:
+                conn.execute(insert(device_status).values(device_id=device.device_id, **values))
+            conn.execute(
+                update(devices)
+                .where(devices.c.device_id == device.device_id)
+                .values(last_seen_at=now)
+            )
+        return now
+
+    def device_health_facts(self, org_id: str | None = None) -> list[DeviceFacts]:
+        """What the server knows of each active kiosk of ``org_id`` (every organisation's for
+        None), by organisation, site and name: for :func:`central.health.device_health`.
+
+        Refused events count when the server stored them after the kiosk's latest report
+        (that report counted those before) and no event has since been accepted with their
+        seq (the kiosk sent them again, fixed).
+        """
+        query = (
+            select(devices)
+            .where(devices.c.revoked_at.is_(None))
+            .order_by(devices.c.org_id, devices.c.site_id, devices.c.device_id)
+        )
+        if org_id is not None:
+            query = query.where(devices.c.org_id == org_id)
+        refused = (
+            select(rejections.c.device_id, rejections.c.reason, func.count().label("n"))
+            .select_from(
+                rejections.outerjoin(
+                    events,
+                    and_(
+                        events.c.device_id == rejections.c.device_id,
+                        events.c.seq == rejections.c.seq,
+                    ),
+                ).outerjoin(device_status, device_status.c.device_id == rejections.c.device_id)
+            )
+            .where(
+                events.c.id.is_(None),
+                or_(
+                    device_status.c.received_at.is_(None),
+                    rejections.c.received_at > device_status.c.received_at,
+                ),
+            )
+            .group_by(rejections.c.device_id, rejections.c.reason)
+        )
+        gaps = select(
+            seq_gaps.c.device_id,
+            seq_gaps.c.kind,
+            seq_gaps.c.from_seq,
+            seq_gaps.c.to_seq,
+            seq_gaps.c.reported_at,
+        )
+        with self._reading() as conn:
+            if org_id is not None:
+                self._require_org(conn, org_id)
+            rows = conn.execute(query).all()
+            ids = [r.device_id for r in rows]
+            latest = _rows_in_chunks(conn, select(device_status), device_status.c.device_id, ids)
+            reports = {r.device_id: _reported(r) for r in latest}
+            server_refused: dict[str, list[tuple[str, int]]] = {}
+            for r in _rows_in_chunks(conn, refused, rejections.c.device_id, ids):
+                server_refused.setdefault(r.device_id, []).append((r.reason, int(r.n)))
+            written_off: dict[str, list[WriteOff]] = {}
+            for r in _rows_in_chunks(conn, gaps, seq_gaps.c.device_id, ids):
+                written_off.setdefault(r.device_id, []).append(
+                    WriteOff(r.kind, int(r.to_seq) - int(r.from_seq) + 1, r.reported_at)
+                )
+        return [
+            DeviceFacts(
+                device_id=r.device_id,
+                org_id=r.org_id,
+                site_id=r.site_id,
+                last_contact=r.last_seen_at,
+                report=reports.get(r.device_id),
+                server_rejected=tuple(server_refused.get(r.device_id, ())),
+                write_offs=tuple(written_off.get(r.device_id, ())),
+            )
+            for r in rows
+        ]
+
+
+#: Contact is noted at most this often from requests that otherwise only read (whoami).
+_CONTACT_EVERY = timedelta(minutes=1)
+
+
+def _reported(row: Any) -> ReportedStatus:
+    reasons = row.reasons if isinstance(row.reasons, list) else []
+    return ReportedStatus(
+        received_at=row.received_at,
+        sent_at=row.sent_at,
+        waiting=int(row.waiting),
+        oldest_waiting_at=row.oldest_waiting_at,
+        rejected=int(row.rejected),
+        reasons=tuple(
+            (str(r.get("reason", "")), int(r.get("count", 0)))
+            for r in reasons
+            if isinstance(r, dict)
+        ),
+        clock_synced=bool(row.clock_synced),
+        software_version=row.software_version,
+        conflicts=int(row.conflicts or 0),
+    )
+
 
 def _device(row: Any) -> Device:
     return Device(
@@ -1345,6 +1521,7 @@ def _device(row: Any) -> Device:
         site_id=row.site_id,
         revoked=row.revoked_at is not None,
         holds_up_to=int(row.holds_up_to or 0),
+        last_seen_at=row.last_seen_at,
     )
 
 

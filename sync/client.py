@@ -15,6 +15,7 @@ daemon decides, with :class:`sync.retry.RetryPolicy`, when to try again.
 
 from __future__ import annotations
 
+import importlib.metadata
 import ipaddress
 import json
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from sync.protocol import (
     GAPS_PATH,
     ROSTER_PATH,
     SETUP_PATH,
+    STATUS_PATH,
     BatchResponse,
     DeviceInfo,
     Gap,
@@ -39,10 +41,23 @@ from sync.protocol import (
     GapReport,
     RosterResponse,
     SetupResponse,
+    StatusAnswer,
+    StatusReport,
 )
 
 #: (connect, read) timeouts in seconds.
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+#: The installed distribution whose version a kiosk reports (``kiosk-central`` shows it).
+DISTRIBUTION = "doorstep-kiosk"
+
+
+def software_version() -> str:
+    """The installed release of this software, for the kiosk health panel: staff can tell a
+    kiosk that missed an update. ``unknown`` when run from a checkout that is not installed."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 class SyncError(Exception):
@@ -182,6 +197,15 @@ class SyncClient:
             "POST", GAPS_PATH, data=body, headers={"Content-Type": "application/json"}
         )
         return self._parse(response, GapAnswer)
+
+    def report_status(self, report: StatusReport) -> StatusAnswer:
+        """Tell the server how this kiosk is (after a pass). An older server without the
+        endpoint answers 404: :class:`ProtocolMismatch`, like any answer we do not expect."""
+        body = report.model_dump_json().encode("utf-8")
+        response = self._request(
+            "POST", STATUS_PATH, data=body, headers={"Content-Type": "application/json"}
+        )
+        return self._parse(response, StatusAnswer)
 
     def whoami(self) -> DeviceInfo:
         """The device the token belongs to (and how far the server holds its events)."""

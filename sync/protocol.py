@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
 import pydantic_core
@@ -48,6 +48,8 @@ DEVICE_PATH = f"{API_PREFIX}/device"
 SETUP_PATH = f"{API_PREFIX}/setup"
 #: Seqs a kiosk no longer has (pruned, set aside, before a replaced store): written off.
 GAPS_PATH = f"{API_PREFIX}/gaps"
+#: How the kiosk is (waiting, rejected, clock, software), sent after each pass: kiosk health.
+STATUS_PATH = f"{API_PREFIX}/status"
 HEALTH_PATH = "/healthz"
 
 #: The server refuses bodies larger than this with 413 (the client then halves its batch).
@@ -579,3 +581,145 @@ class Problem(BaseModel):
     """A whole-request error (401, 403, 413, 422...)."""
 
     detail: Any
+
+
+# -- kiosk health ----------------------------------------------------------------------------
+#: Distinct refusal reasons one status report carries at most, and the length of each.
+MAX_STATUS_REASONS = 20
+MAX_REASON_CHARS = 300
+#: A software version as a short token (``0.1.0``, ``1.2.dev3+g1a2b3c``); anything else is
+#: sent as ``unknown``.
+VERSION_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z.+_!-]{0,63}$"
+#: Text without control characters, as a JSON Schema pattern too (PostgreSQL refuses NUL).
+_NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+_LAST = _LATEST - timedelta(microseconds=1)
+
+
+def _kiosk_time(value: Any) -> datetime:
+    """A time by the kiosk's clock (RFC 3339, with an offset), in UTC.
+
+    Unlike an event's ``at``, a far-off time is not refused but held within the years the
+    server stores (1970 to 9998): a status report is how staff learn that a kiosk's clock is
+    wrong, so it must get through.
+    """
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 timestamp such as 2026-11-23T09:41:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.upper())
+    except ValueError:
+        raise ValueError(f"{value[:40]!r} is not a real date and time") from None
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # the first or last day there is, and an offset past it
+        return _EARLIEST if parsed.year < 1970 else _LAST
+    return min(max(utc, _EARLIEST), _LAST)
+
+
+KioskTime = Annotated[datetime, BeforeValidator(_kiosk_time)]
+
+ReasonText = Annotated[
+    StrictStr, Field(min_length=1, max_length=MAX_REASON_CHARS, pattern=_NO_CONTROL)
+]
+
+
+class RejectedReason(BaseModel):
+    """One reason the kiosk holds events aside for, and how many it holds for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ReasonText
+    count: StrictInt = Field(ge=1, le=_COUNT_MAX)
+
+
+class StatusReport(BaseModel):
+    """``POST /api/v1/status``: how the kiosk is, sent after each sync pass for the
+    organisation's kiosk health panel (DESIGN.md, The seams: Status).
+
+    The server cannot see a kiosk's outbox or clock, so the kiosk says: how many events wait
+    and since when (by its own clock, compared with ``sent_at`` so a wrong clock does not make
+    a backlog look old or new), how many the server refused and why, whether the kernel
+    says its clock is synchronised, and which software it runs. Every count and string is
+    bounded; times far off are held within range, not refused (see ``_kiosk_time``); unknown
+    keys are ignored, so a newer kiosk may say more to an older server.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    sent_at: KioskTime
+    waiting: StrictInt = Field(ge=0, le=_COUNT_MAX)
+    oldest_waiting_at: KioskTime | None = None
+    rejected: StrictInt = Field(ge=0, le=_COUNT_MAX)
+    rejected_reasons: list[RejectedReason] = Field(
+        default_factory=list, max_length=MAX_STATUS_REASONS
+    )
+    #: Events the server holds a different copy of (a changed copy of a known event).
+    conflicts: StrictInt = Field(default=0, ge=0, le=_COUNT_MAX)
+    clock_synced: StrictBool
+    software_version: Annotated[StrictStr, Field(max_length=64, pattern=VERSION_PATTERN)]
+
+
+class StatusAnswer(BaseModel):
+    """The server's answer to a status report: when it took it (its own clock)."""
+
+    received_at: str
+
+
+def _wire_time(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def fit_reason(text: str) -> str:
+    """A refusal reason as a status report may carry it: one line of valid text, at most
+    ``MAX_REASON_CHARS`` long (the full reason stays on the kiosk)."""
+    clean = _CONTROL.sub(" ", str(text)).encode("utf-8", "replace").decode("utf-8").strip()
+    if not clean:
+        return "(no reason given)"
+    if len(clean) > MAX_REASON_CHARS:
+        return clean[: MAX_REASON_CHARS - 3] + "..."
+    return clean
+
+
+def summarise_reasons(reasons: Iterable[str]) -> list[RejectedReason]:
+    """The distinct reasons with their counts, most frequent first; past
+    ``MAX_STATUS_REASONS`` the rest are counted together, so the counts still add up."""
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        key = fit_reason(reason)
+        counts[key] = counts.get(key, 0) + 1
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if len(ordered) > MAX_STATUS_REASONS:
+        kept, rest = ordered[: MAX_STATUS_REASONS - 1], ordered[MAX_STATUS_REASONS - 1 :]
+        others = f"... and {len(rest)} other reasons (see kiosk-admin rejected on the kiosk)"
+        ordered = [*kept, (others, sum(n for _r, n in rest))]
+    return [RejectedReason(reason=r, count=min(n, _COUNT_MAX)) for r, n in ordered]
+
+
+def status_report(
+    *,
+    sent_at: datetime,
+    waiting: int,
+    oldest_waiting_at: datetime | None,
+    rejected_reasons: Sequence[str],
+    clock_synced: bool,
+    software_version: str,
+    conflicts: int = 0,
+) -> StatusReport:
+    """A status report from the kiosk's plain facts, fitted to the bounds the server checks
+    (so a kiosk with a huge backlog or odd reasons still reports instead of being refused)."""
+    version = software_version if re.fullmatch(VERSION_PATTERN, software_version) else "unknown"
+    return StatusReport.model_validate(
+        {
+            "sent_at": _wire_time(sent_at),
+            "waiting": max(0, min(waiting, _COUNT_MAX)),
+            "oldest_waiting_at": _wire_time(oldest_waiting_at) if oldest_waiting_at else None,
+            "rejected": max(0, min(len(rejected_reasons), _COUNT_MAX)),
+            "rejected_reasons": [r.model_dump() for r in summarise_reasons(rejected_reasons)],
+            "conflicts": max(0, min(conflicts, _COUNT_MAX)),
+            "clock_synced": bool(clock_synced),
+            "software_version": version,
+        }
+    )

@@ -202,7 +202,43 @@ class Syncer:
                 self.identity = None  # ask again once the token is fixed
         report.waiting = self.store.waiting_count()
         self._record(report)
+        self.report_status(report)
         return report
+
+    def report_status(self, report: PassReport) -> None:
+        """After the pass, tell the server how this kiosk is (waiting, rejected and why, clock,
+        software) for the organisation's kiosk health panel (DESIGN.md, The seams: Status).
+
+        It comes after the sending and is never part of the pass's outcome: a server that is
+        unreachable or refused the token is not asked, and any failure (an older server
+        without the endpoint answers 404) is logged once and otherwise forgotten, so no event
+        is lost or waits on it.
+        """
+        send = getattr(self.client, "report_status", None)
+        if send is None or report.outcome in ("unreachable", "auth") or self.should_stop():
+            return
+        from kiosk.clock import clock_is_synchronised
+        from sync.client import software_version
+        from sync.protocol import status_report
+
+        try:
+            oldest = self.store.oldest_waiting() if report.waiting else None
+            status = status_report(
+                sent_at=self.clock(),
+                waiting=report.waiting,
+                oldest_waiting_at=oldest.at if oldest is not None else None,
+                rejected_reasons=[str(r.get("reason") or "") for r in self.store.rejected()],
+                clock_synced=clock_is_synchronised(),
+                software_version=software_version(),
+            )
+            send(status)
+        except Exception as exc:  # the health report must never cost the kiosk its sync
+            if not getattr(self, "_status_warned", False):
+                log.warning("could not tell the server how this kiosk is (kiosk health): %s", exc)
+            self._status_warned = True
+            return
+        self._status_warned = False
+        self.heartbeat()
 
     def prune(self, report: PassReport) -> None:
         """Now and then, drop acknowledged days older than the store's retention window, so

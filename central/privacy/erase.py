@@ -9,7 +9,8 @@ lands half way through):
   its children are replaced by anonymous tokens (``erased-<random>``, and one per child derived
   from it), so an invoice for a past month has the same lines and the same total;
 - every stored event about the family (``events.raw``) is rewritten without personal fields,
-  as are refused events (``rejections``) and reviewers' notes that quote it; any other table
+  as are refused events (``rejections``), the refusal reasons kiosks last reported
+  (``device_status``) and reviewers' notes that quote it; any other table
   with a ``family_id`` or ``child_id`` column is switched to the tokens too;
 - the erasure is recorded (``erasures``): when, who asked, the token and a salted hash of the
   family id, never the id. Kiosks learn of it with the roster; a late event a kiosk sends about
@@ -38,6 +39,7 @@ from central.db import (
     attendances,
     cards,
     children,
+    device_status,
     devices,
     erasures,
     events,
@@ -216,6 +218,7 @@ class _Eraser:
         self.secrets.update(uids | child_ids)
         self.erased["events"] = scrubbed
         self.erased["rejections"] = self._scrub_rejections()
+        self.erased["status_reports"] = self._scrub_status_reports()
         self.erased["review_notes"] = self._clean_reviews(attendance_ids)
 
         # The attendances stay, under the tokens.
@@ -353,6 +356,42 @@ class _Eraser:
         if out:
             conn.execute(update(rejections).where(rejections.c.id == bindparam("b_id")), out)
         return len(out)
+
+    def _scrub_status_reports(self) -> int:
+        """Refusal reasons the organisation's kiosks last reported (kiosk health) may quote
+        the family: take it out (the kiosk's next report replaces them anyway)."""
+        conn, fid = self.conn, self.family_id
+        device_ids = list(
+            conn.execute(select(devices.c.device_id).where(devices.c.org_id == self.org_id))
+            .scalars()
+            .all()
+        )
+        count = 0
+        for ids in _chunks(device_ids):
+            query = select(device_status.c.device_id, device_status.c.reasons).where(
+                device_status.c.device_id.in_(ids)
+            )
+            for r in conn.execute(query).all():
+                reasons = r.reasons if isinstance(r.reasons, list) else []
+                clean = [
+                    {
+                        **item,
+                        "reason": redact(
+                            item["reason"].replace(fid, self.erasure.token), self.secrets
+                        ),
+                    }
+                    if isinstance(item, dict) and isinstance(item.get("reason"), str)
+                    else item
+                    for item in reasons
+                ]
+                if clean != reasons:
+                    conn.execute(
+                        update(device_status)
+                        .where(device_status.c.device_id == r.device_id)
+                        .values(reasons=clean)
+                    )
+                    count += 1
+        return count
 
     def _clean_reviews(self, attendance_ids: list[str]) -> int:
         """Reviewers' notes on the family's attendances may quote a name: take it out."""

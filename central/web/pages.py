@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
+from central.health import LABELS
 from central.reports.charts import Chart
 from central.reports.money import format_money
 from central.reports.period import long_date
@@ -30,6 +33,15 @@ def _short_date(value: date) -> str:
     return f"{value:%a} {value.day} {value:%b %Y}"
 
 
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text: str) -> Markup:
+    """Plain text with its `commands` as ``<code>``: escaped first, so only the tags we add
+    are markup (what to do about a kiosk names commands to run)."""
+    return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -44,6 +56,8 @@ def environment() -> Environment:
         long_date=long_date,
         short_date=_short_date,
         number=_number,
+        code_spans=code_spans,
+        state_label=lambda level: LABELS.get(level, level),
     )
     return env
 

@@ -1,7 +1,7 @@
 """The dashboard's routes (``/dashboard``), added to the central server by :func:`install`.
 
     /dashboard                          staff: their organisation; commissioner: every one
-    /dashboard/org/ORG?month=YYYY-MM    invoice total and sheet, reach charts, registers
+    /dashboard/org/ORG?month=YYYY-MM    kiosk health, invoice total and sheet, reach, registers
     /dashboard/org/ORG/invoice.csv|pdf  the backing sheet
     /dashboard/org/ORG/reach.csv|pdf    the reach report
     /dashboard/org/ORG/register?date=   the day's registers (also register.csv)
@@ -32,7 +32,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from central import audit
-from central.db import CentralDB, CentralError, NotFound
+from central.db import CentralDB, CentralError, NotFound, utcnow
+from central.health import RETRY_TODO, kiosk_health
+from central.health import summary as health_summary
 from central.reports.charts import reach_charts
 from central.reports.invoice import build_invoice, invoice_totals
 from central.reports.period import Period, PeriodError, local_now, month_label
@@ -313,6 +315,7 @@ def dashboard_router(
         period = _period(month)
         sheet = guarded(lambda: build_invoice(db, org_id, period))
         reach = build_reach(db, org_id, period, with_names=user.sees_names)
+        kiosks = kiosk_health(db, org_id, utcnow())
         log(
             user,
             "report.view",
@@ -334,6 +337,9 @@ def dashboard_router(
                 charts=chart_views(reach_charts(reach)),
                 days=session_days(db, org_id, period),
                 show_names=user.sees_names,
+                kiosks=kiosks,
+                kiosks_summary=health_summary(kiosks),
+                retry_todo=RETRY_TODO,
                 **_month_nav(period),
             )
         )
