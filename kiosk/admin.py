@@ -40,7 +40,8 @@ from kiosk.domain.postcodes import PostcodeError, parse_postcode
 from kiosk.domain.risk import compare, parse_risk_file
 from kiosk.domain.timetable import WEEKDAYS, make_slot
 from kiosk.export import write_attendance_csv
-from kiosk.identity import check_id, load_identity, save_identity
+from kiosk.health import assess, read_facts
+from kiosk.identity import check_id, is_enrolled, load_identity, save_identity
 
 DEFAULT_DATA = "/var/lib/doorstep"
 
@@ -317,8 +318,20 @@ class Admin:
             # The contract lines above (e.g. "waiting: N") win over the sync module's own.
             have = {key for key, _ in lines}
             lines.extend((k, v) for k, v in sync_status_lines(store) if k not in have)
+        health = assess(read_facts(store, clock_is_synchronised()), now)
+        lines.insert(0, ("health", health.line()))
+        lines.append(("enrolled", "yes" if is_enrolled(self.data) else "no: kiosk-admin enrol"))
+        rehomed = store.sync_state().get("rehomed")
+        if isinstance(rehomed, dict):
+            was = ", ".join(rehomed.get("from") or []) or "?"
+            text = f"{rehomed.get('events', 0)} event(s) from {was} to {rehomed.get('to')}"
+            lines.append(("rehomed", f"{text} at {rehomed.get('at')}"))
         for key, value in lines:
             self.say(f"{key}: {value}")
+        for problem in health.problems[1:]:
+            self.say(f"health_problem: {problem.level}: {problem.what} — {problem.todo}")
+        for reason, count in sorted((health.facts.reasons or {}).items()):
+            self.say(f"refused: {count} x {reason}")
         for problem in store.problems():
             self.say(f"problem: {problem}")
         return 0
@@ -394,6 +407,27 @@ class Admin:
         for key, value in lines:
             self.say(f"{key}: {value}")
         return 0 if dict(lines).get("ready") == "yes" else 1
+
+    def rejected_list(self, args: argparse.Namespace) -> int:
+        """The events the server refused, with its reasons: one tab-separated line each."""
+        for entry in self.store.rejected():
+            event = entry["event"]
+            self.say(
+                f"{event.get('event_id')}\tseq {event.get('seq')}\t{event.get('type')}\t"
+                f"{(event.get('data') or {}).get('session', {}).get('key', '-')}\t"
+                f"{entry['reason']}"
+            )
+        return 0
+
+    def rejected_retry(self, args: argparse.Namespace) -> int:
+        """Send refused events again, once the cause was put right."""
+        if not args.all and not args.event_ids:
+            raise ValidationError(
+                "name the events to send again (kiosk-admin rejected list), or --all"
+            )
+        back = self.store.retry_rejected(None if args.all else args.event_ids)
+        self.say(f"{len(back)} refused event(s) back in the outbox; kiosk-sync sends them next")
+        return 0
 
     def volunteer_add(self, args: argparse.Namespace) -> int:
         from kiosk.store.volunteers import VolunteerBook
@@ -688,6 +722,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token-file", metavar="FILE", help="this kiosk's device token")
     p.add_argument("--ca-file", metavar="FILE", help="trust this CA bundle (PEM)")
     p.set_defaults(run=Admin.enrol)
+
+    rejected = group("rejected", "events the server refused: why, and sending them again")
+    rejected.add_parser("list", help="each refused event with the server's reason").set_defaults(
+        run=Admin.rejected_list
+    )
+    p = rejected.add_parser("retry", help="send refused events again (after fixing the cause)")
+    p.add_argument("event_ids", nargs="*", metavar="EVENT_ID")
+    p.add_argument("--all", action="store_true", help="every refused event")
+    p.set_defaults(run=Admin.rejected_retry)
 
     volunteer = group("volunteer", "volunteers who may unlock volunteer mode")
     p = volunteer.add_parser("add", help="add a volunteer; the PIN is read from stdin")

@@ -332,6 +332,7 @@ _ADMIN: dict[tuple[str, str | None], tuple[str, tuple[str, ...]]] = {
     ("tap", None): ("attendance.tap", ("uid", "at")),
     ("sign-in", None): ("attendance.sign_in", ("family_id", "volunteer", "at")),
     ("enrol", None): ("device.enrol", ("device", "site", "endpoint")),
+    ("rejected", "retry"): ("events.retry_rejected", ("event_ids", "all")),
     ("volunteer", "add"): ("volunteer.add", ("name",)),
     ("volunteer", "remove"): ("volunteer.remove", ("name",)),
     ("backup", "restore"): ("backup.restore", ("name", "force")),

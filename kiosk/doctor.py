@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kiosk.config import ConfigError, KioskConfig, hardware_settings, load_config
+from kiosk.health import assess, read_facts
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -38,8 +39,6 @@ Level = Literal["ok", "warn", "fail"]
 DISK_FAIL_BYTES = 100 * 1024 * 1024
 #: Below this much, warn while there is still time.
 DISK_WARN_BYTES = 500 * 1024 * 1024
-#: Events waiting longer than this mean sync is not working.
-WAITING_WARN = timedelta(days=1)
 #: The newest backup should be younger than this (the timer runs nightly).
 BACKUP_WARN = timedelta(days=2)
 #: A clock before this is certainly wrong (a Pi without RTC that never saw a network).
@@ -167,11 +166,9 @@ def check_store(config: KioskConfig, probes: Probes) -> list[Finding]:
     out: list[Finding] = []
     try:
         waiting = store.waiting_count()
-        oldest = store.oldest_waiting() if waiting else None
         highest = store.highest_seq()
         problems = list(store.problems())
-        rejected = len(store.rejected())
-        sync_state = dict(store.sync_state() or {})
+        health = assess(read_facts(store), probes.now())
     except Exception as exc:
         return [_fail(f"store in {data} cannot be read: {exc}", "restore the newest backup")]
     finally:
@@ -179,29 +176,9 @@ def check_store(config: KioskConfig, probes: Probes) -> list[Finding]:
     out.append(_ok(f"store in {data} readable: seq up to {highest}, {waiting} waiting to be sent"))
     for problem in problems:
         out.append(_warn(f"store: {problem}", "see the note; kiosk-admin status lists it too"))
-    if rejected:
-        out.append(
-            _warn(
-                f"{rejected} event(s) were rejected by the server and set aside",
-                "kiosk-admin status shows the reasons; tell whoever runs the central server",
-            )
-        )
-    if oldest is not None and probes.now() - oldest.at > WAITING_WARN:
-        out.append(
-            _warn(
-                f"{waiting} event(s) waiting to be sent, the oldest from "
-                f"{oldest.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
-                "sync is not getting through: see the server check below and "
-                "journalctl -u doorstep-sync",
-            )
-        )
-    if sync_state.get("auth_refused"):
-        out.append(
-            _fail(
-                f"the server refused this kiosk's token (since {sync_state['auth_refused']})",
-                f"put the token from 'kiosk-central device add' in {config.sync.token_file}",
-            )
-        )
+    # The same assessment as the volunteer's status dot and kiosk-admin status (the clock
+    # has its own check below).
+    out.extend(Finding(p.level, p.what, p.todo) for p in health.problems if p.code != "clock")
     return out
 
 

@@ -531,18 +531,7 @@ class LocalStore:
                 if changed:
                     self._journals.pop(day, None)
                     journal.close()
-            requeued = sorted(self._kept_seqs(back))
-            if requeued:
-                for seq in requeued:
-                    rejected.pop(back[seq], None)
-                self._rejected.write({"rejected": rejected})
-                low = min(outbox.acked_through, requeued[0] - 1)
-                done = set(outbox.done_above)
-                done.update(range(low + 1, outbox.acked_through + 1))
-                done.difference_update(requeued)
-                self._write_outbox(
-                    OutboxState(low, frozenset(), outbox.last_ack_at).with_done(done)
-                )
+            requeued = self._requeue_rejected({s: back[s] for s in self._kept_seqs(back)})
             result = Rehomed(
                 identity.device_id,
                 identity.site_id,
@@ -553,6 +542,52 @@ class LocalStore:
             if moved or requeued:
                 self._update_sync_notes({"rehomed": result.note(at or datetime.now(UTC))})
             return result
+
+    def retry_rejected(self, event_ids: Iterable[str] | None = None) -> list[str]:
+        """Put refused events back in the outbox, to be sent again (all of them, or those
+        named): for after the cause was put right (a family registered on the server, a
+        device enrolled at the right site). Events no longer kept here stay aside. Returns
+        the ids put back."""
+        wanted = None if event_ids is None else {str(i) for i in event_ids}
+        with self._locked():
+            table = self._rejected_table()
+            chosen = {
+                int(entry["event"]["seq"]): doc_id
+                for doc_id, entry in table.items()
+                if isinstance(entry["event"].get("seq"), int)
+                and (wanted is None or entry["event"].get("event_id") in wanted)
+            }
+            ids = {
+                int(entry["event"]["seq"]): str(entry["event"].get("event_id"))
+                for entry in table.values()
+                if isinstance(entry["event"].get("seq"), int)
+            }
+            if wanted is not None:
+                unknown = wanted - {ids[s] for s in chosen}
+                if unknown:
+                    raise NotFoundError(
+                        f"no refused event {sorted(unknown)[0]} on this kiosk "
+                        "(kiosk-admin rejected list shows them)"
+                    )
+            kept = self._kept_seqs(chosen)
+            return [ids[s] for s in self._requeue_rejected({s: chosen[s] for s in kept})]
+
+    def _requeue_rejected(self, docs: Mapping[int, str]) -> list[int]:
+        """Take refused events (seq -> their entry in rejected.json) back into the outbox."""
+        requeued = sorted(docs)
+        if not requeued:
+            return []
+        rejected = dict(self._rejected_table())
+        for seq in requeued:
+            rejected.pop(docs[seq], None)
+        self._rejected.write({"rejected": rejected})
+        outbox = self._outbox_state()
+        low = min(outbox.acked_through, requeued[0] - 1)
+        done = set(outbox.done_above)
+        done.update(range(low + 1, outbox.acked_through + 1))
+        done.difference_update(requeued)
+        self._write_outbox(OutboxState(low, frozenset(), outbox.last_ack_at).with_done(done))
+        return requeued
 
     def _kept_seqs(self, seqs: Iterable[int]) -> set[int]:
         """Which of ``seqs`` are still kept in a day file (the rest were pruned)."""

@@ -37,6 +37,7 @@ from kiosk.domain.families import Family
 from kiosk.domain.timetable import SessionOccurrence
 from kiosk.domain.uids import normalise_uid
 from kiosk.domain.volunteers import LockedOut
+from kiosk.health import Health, assess, read_facts
 from kiosk.i18n import _, isolate, ngettext
 from kiosk.ui import words
 from kiosk.ui.draft import RegistrationDraft
@@ -59,7 +60,7 @@ from kiosk.ui.screens.registration import (
 from kiosk.ui.screens.start_session import StartSessionScreen
 from kiosk.ui.screens.today import TodayRegisterScreen
 from kiosk.ui.screens.volunteer_home import VolunteerHomeScreen
-from kiosk.ui.status import connection_light, connection_state, reader_light
+from kiosk.ui.status import health_light, reader_light
 from kiosk.ui.timers import Countdown
 from kiosk.ui.worker import Worker
 
@@ -103,8 +104,7 @@ class StatusSnapshot:
     """What the status lines are made from, read off the UI thread (words are made on it)."""
 
     session: SessionOccurrence | None
-    waiting: int | None
-    last_success: Any
+    health: Health
     last_unknown_card: str
 
 
@@ -136,6 +136,8 @@ class KioskApp(Speaks, App):
     reader_ok = BooleanProperty(True)
     connection_text = StringProperty("")
     connection_ok = BooleanProperty(True)
+    #: ``ok``, ``warn`` (amber) or ``fail`` (red): from ``kiosk.health`` via ``health_light``.
+    connection_level = StringProperty("ok")
     clock_text = StringProperty("")
     door_notice = StringProperty("")
     demo_hint = StringProperty("")
@@ -755,11 +757,9 @@ class KioskApp(Speaks, App):
         self.clock_text = words.clock(self.desk.local(at))
 
         def read() -> StatusSnapshot:
-            waiting, last_success = connection_state(self.store)
             return StatusSnapshot(
                 self.desk.session_now(at),
-                waiting,
-                last_success,
+                assess(read_facts(self.store), at),
                 self.desk.last_unknown_card or "",
             )
 
@@ -777,8 +777,9 @@ class KioskApp(Speaks, App):
         if snapshot is not None:
             self.session_text = words.session_words(snapshot.session)
             self.session_on = snapshot.session is not None
-            light = connection_light(snapshot.waiting, snapshot.last_success, self.now())
+            light = health_light(snapshot.health, self.now())
             self.connection_text, self.connection_ok = light.text, light.ok
+            self.connection_level = light.level
         self.show_reader_health(self._reader_health)
 
     # -- plumbing ----------------------------------------------------------------------------

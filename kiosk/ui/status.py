@@ -8,41 +8,28 @@ never connected), so everything here tolerates absent or odd values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from kiosk.domain.desk import KIOSK_TZ
+from kiosk.health import ONLINE_WITHIN, Health, assess, parse_when, read_facts
 from kiosk.i18n import N_, _, ngettext
 from kiosk.ui.words import clock, day_and_month
-
-#: A last successful send older than this means the kiosk is treated as offline.
-ONLINE_WITHIN = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
 class Light:
-    """One line of the status panel: the words and whether all is well."""
+    """One line of the status panel: the words, whether all is well, and how badly not
+    (``warn`` amber: look at it soon; ``fail`` red: something is not being counted)."""
 
     text: str
     ok: bool
+    level: str = ""
 
-
-def parse_when(value: Any) -> datetime | None:
-    """A datetime from what the sync state holds (datetime, ISO text, epoch seconds), or None."""
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, datetime):
-            when = value
-        elif isinstance(value, int | float):
-            when = datetime.fromtimestamp(value, UTC)
-        else:
-            when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except (ValueError, OverflowError, OSError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    def __post_init__(self) -> None:
+        if not self.level:
+            object.__setattr__(self, "level", "ok" if self.ok else "fail")
 
 
 #: What a card reader says about itself (``ReaderHealth.plain_words``), for the catalogues: the
@@ -62,6 +49,48 @@ def _when_words(when: datetime, now: datetime) -> str:
     if local.date() == today - timedelta(days=1):
         return _("last sent yesterday at {time}").format(time=clock(local))
     return _("last sent on {date}").format(date=day_and_month(local))
+
+
+def health_light(health: Health, now: datetime) -> Light:
+    """The connection line from the kiosk's health (``kiosk.health``): a refused, stuck or
+    conflicting record turns it amber or red with a sentence saying what to do, whatever
+    the connection is like; otherwise :func:`connection_light`'s words."""
+    worst = health.worst
+    words = problem_words(worst.code, worst.count) if worst is not None else None
+    if worst is not None and words is not None:
+        return Light(words, False, worst.level)
+    facts = health.facts
+    light = connection_light(facts.waiting, facts.last_success, now)
+    if worst is not None and not light.ok:
+        return Light(light.text, False, worst.level)
+    return light
+
+
+def problem_words(code: str, n: int) -> str | None:
+    """What a volunteer reads for a problem ``kiosk.health`` found, and what to do; None
+    for those the connection's own words already say (offline, not connected yet)."""
+    n = max(1, n)
+    if code == "refused":
+        text = ngettext(
+            "{n} sign-in was refused by the server and is not counted: ask the admin to "
+            "check this kiosk",
+            "{n} sign-ins were refused by the server and are not counted: ask the admin to "
+            "check this kiosk",
+            n,
+        )
+    elif code == "token":
+        return _("Not sending: the server does not accept this kiosk. Ask the admin to check it")
+    elif code == "stuck":
+        text = ngettext(
+            "Sending is stuck: {n} update is not getting through. Ask the admin",
+            "Sending is stuck: {n} updates are not getting through. Ask the admin",
+            n,
+        )
+    elif code == "timetable":
+        return _("A session from the server clashes with one made here: ask the admin")
+    else:
+        return None
+    return text.format(n=n)
 
 
 def connection_light(waiting: int | None, last_success: Any, now: datetime) -> Light:
@@ -98,19 +127,13 @@ def connection_light(waiting: int | None, last_success: Any, now: datetime) -> L
 
 def connection_state(store: object) -> tuple[int | None, Any]:
     """(updates waiting, last successful send) from a store that may lack either method."""
-    waiting = _call(store, "waiting_count", None)
-    state = _call(store, "sync_state", None)
-    last = state.get("last_success") if isinstance(state, Mapping) else None
-    try:
-        waiting = int(waiting) if waiting is not None else None
-    except (TypeError, ValueError):
-        waiting = None
-    return waiting, last
+    facts = read_facts(store)
+    return facts.waiting, facts.last_success
 
 
 def store_connection_light(store: object, now: datetime) -> Light:
-    """``connection_light`` from a store that may lack ``waiting_count`` or ``sync_state``."""
-    return connection_light(*connection_state(store), now)
+    """The connection line from a store that may lack any of its methods."""
+    return health_light(assess(read_facts(store), now), now)
 
 
 def reader_light(health: object | None) -> Light:
@@ -119,13 +142,3 @@ def reader_light(health: object | None) -> Light:
         return Light(_("Card reader working"), True)
     words = getattr(health, "plain_words", None) or READER_WORDS[-1]
     return Light(_(str(words)), bool(getattr(health, "is_ok", True)))
-
-
-def _call(obj: object, name: str, default: Any) -> Any:
-    method: Callable[[], Any] | None = getattr(obj, name, None)
-    if method is None:
-        return default
-    try:
-        return method()
-    except Exception:  # noqa: BLE001 - a status line must never take the screen down
-        return default

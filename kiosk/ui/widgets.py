@@ -117,10 +117,13 @@ class ScreenHeader(MirrorRow):
 
 
 class StatusLine(MirrorRow):
-    """A coloured dot and a sentence: green for fine, red for needs attention."""
+    """A coloured dot and a sentence: green for fine, amber to look at soon, red for needs
+    attention (something is not being counted)."""
 
     text = StringProperty("")
     ok = BooleanProperty(True)
+    #: "warn" draws the dot amber rather than red (something to look at, nothing lost).
+    level = StringProperty("")
     label = StringProperty("")
 
 

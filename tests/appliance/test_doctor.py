@@ -33,6 +33,7 @@ from kiosk.doctor import (
     run_doctor,
 )
 from kiosk.hardware.base import ReaderError, ReaderUnavailable
+from kiosk.store import LocalStore
 from tests.appliance.helpers import make_kiosk, write_config
 
 LINE = re.compile(r"^(ok|warn|fail): \S.*?( — \S.*)?$")
@@ -88,6 +89,9 @@ def server() -> Iterator[ThreadingHTTPServer]:
 def setup(tmp_path: Path, server: ThreadingHTTPServer):
     """A kiosk with data, a backup, a token and a config pointing at the loopback server."""
     kiosk = make_kiosk(tmp_path / "data", visits=1)
+    with LocalStore(kiosk.data) as store:  # a healthy box has sent what it recorded
+        store.mark_sent([e.event_id for e in store.pending(1000)], at=NOW)
+        store.update_sync_state(last_success=NOW)
     create_backup(kiosk.data, tmp_path / "backups", NOW - timedelta(hours=3))
     token = tmp_path / "token"
     token.write_text(TOKEN + "\n")
@@ -195,11 +199,24 @@ def test_an_unreadable_store_fails_with_what_to_do(setup):
     assert "backup restore" in finding.todo
 
 
-def test_events_stuck_in_the_outbox_for_a_day_warn(setup):
-    findings = check_store(
-        load_config(setup.config_file), healthy(now=lambda: datetime(2026, 12, 1, tzinfo=UTC))
-    )
-    assert any(f.level == "warn" and "waiting to be sent" in f.what for f in findings)
+def test_events_waiting_offline_warn_then_fail_after_a_day(setup):
+    with LocalStore(setup.kiosk.data) as store:
+        store.requeue_from(1)  # the server lost them: waiting again, the kiosk offline
+    config = load_config(setup.config_file)
+    soon = check_store(config, healthy(now=lambda: NOW + timedelta(hours=1)))
+    assert [f.level for f in soon if "saved here, offline since" in f.what] == ["warn"]
+    late = check_store(config, healthy(now=lambda: datetime(2026, 12, 1, tzinfo=UTC)))
+    assert [f.level for f in late if "saved here, offline since" in f.what] == ["fail"]
+
+
+def test_a_refused_event_fails_with_what_to_do(setup):
+    with LocalStore(setup.kiosk.data) as store:
+        event = next(iter(store.events()))
+        store.requeue_from(event.seq)
+        store.mark_rejected(event.event_id, "data.children: too many")
+    findings = check_store(load_config(setup.config_file), healthy())
+    [refused] = [f for f in findings if "refused by the server" in f.what]
+    assert refused.level == "fail" and "kiosk-admin rejected retry" in refused.todo
 
 
 def test_a_refused_token_fails(setup):
