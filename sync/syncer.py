@@ -218,17 +218,21 @@ class Syncer:
         if send is None or report.outcome in ("unreachable", "auth") or self.should_stop():
             return
         from kiosk.clock import clock_is_synchronised
+        from kiosk.health import read_facts
         from sync.client import software_version
         from sync.protocol import status_report
 
         try:
-            oldest = self.store.oldest_waiting() if report.waiting else None
+            # The same facts the kiosk's own status dot and kiosk-admin status are made from.
+            facts = read_facts(self.store, clock_is_synchronised())
             status = status_report(
                 sent_at=self.clock(),
-                waiting=report.waiting,
-                oldest_waiting_at=oldest.at if oldest is not None else None,
-                rejected_reasons=[str(r.get("reason") or "") for r in self.store.rejected()],
-                clock_synced=clock_is_synchronised(),
+                waiting=facts.waiting if facts.waiting is not None else report.waiting,
+                oldest_waiting_at=facts.oldest_waiting_at,
+                rejected_reasons=[
+                    reason for reason, n in (facts.reasons or {}).items() for _ in range(n)
+                ],
+                clock_synced=bool(facts.clock_synced),
                 software_version=software_version(),
             )
             send(status)
