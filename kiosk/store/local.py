@@ -400,6 +400,14 @@ class LocalStore:
             self._write_outbox(
                 OutboxState(updated.acked_through, updated.done_above, when),
             )
+            # One put back in the outbox by a retry that a power cut interrupted may still be
+            # listed as refused: the server holds it now, so it is refused no longer.
+            table = self._rejected_table()
+            if table:
+                held = set(seqs)
+                kept = {k: v for k, v in table.items() if v["event"].get("event_id") not in held}
+                if len(kept) != len(table):
+                    self._rejected.write({"rejected": kept})
 
     def mark_rejected(self, event_id: str, reason: str) -> None:
         """The server refused this event: keep it aside with the reason, out of the outbox."""
@@ -577,16 +585,18 @@ class LocalStore:
         requeued = sorted(docs)
         if not requeued:
             return []
-        rejected = dict(self._rejected_table())
-        for seq in requeued:
-            rejected.pop(docs[seq], None)
-        self._rejected.write({"rejected": rejected})
+        # The outbox first: a power cut in between leaves the event both waiting and listed
+        # as refused (the next call tidies the list), never in neither.
         outbox = self._outbox_state()
         low = min(outbox.acked_through, requeued[0] - 1)
         done = set(outbox.done_above)
         done.update(range(low + 1, outbox.acked_through + 1))
         done.difference_update(requeued)
         self._write_outbox(OutboxState(low, frozenset(), outbox.last_ack_at).with_done(done))
+        rejected = dict(self._rejected_table())
+        for seq in requeued:
+            rejected.pop(docs[seq], None)
+        self._rejected.write({"rejected": rejected})
         return requeued
 
     def _kept_seqs(self, seqs: Iterable[int]) -> set[int]:
