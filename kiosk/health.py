@@ -42,6 +42,8 @@ class Facts:
     last_success: datetime | None = None
     last_error: str | None = None
     auth_refused: str | None = None
+    #: Why the token is not this kiosk's name (not enrolled, or enrolled as another).
+    identity_problem: str | None = None
     clock_synced: bool | None = None
     timetable_conflicts: tuple[str, ...] = ()
 
@@ -135,6 +137,7 @@ def read_facts(store: object, clock_synced: bool | None = None) -> Facts:
         last_success=parse_when(state.get("last_success")),
         last_error=state.get("last_error") or None,
         auth_refused=state.get("auth_refused") or None,
+        identity_problem=state.get("identity_problem") or None,
         clock_synced=clock_synced,
         timetable_conflicts=tuple(str(c) for c in conflicts if isinstance(c, str)),
     )
@@ -163,6 +166,15 @@ def assess(facts: Facts, now: datetime) -> Health:
                 "nothing is being sent",
                 "put this kiosk's own token in the token file (kiosk-central device add), or "
                 "enrol it under the token's name (kiosk-admin enrol)",
+            )
+        )
+    if facts.identity_problem:
+        problems.append(
+            Problem(
+                "identity",
+                "fail",
+                facts.identity_problem,  # kiosk-sync's words: which name is wrong, what to run
+                "do as it says; every event recorded here is then sent as this kiosk's own",
             )
         )
     waiting, oldest = facts.waiting or 0, facts.oldest_waiting_at

@@ -80,6 +80,11 @@ class AuthRefused(SyncError):
         self.status = status
 
 
+class IdentityMismatch(AuthRefused):
+    """The token is good, but not for the device and site this kiosk is (or is not yet)
+    enrolled as: the fix is on the kiosk (``kiosk-admin enrol``), not the token."""
+
+
 class BatchTooLarge(SyncError):
     """The server refused the request as too large (413)."""
 

@@ -53,6 +53,8 @@ def sync_status_lines(store: SyncStore) -> list[tuple[str, str]]:
         ),
     ]
     lines.extend(_recovery_lines(store, state))
+    if state.get("identity_problem"):
+        lines.append(("identity", f"NOT SENDING: {state['identity_problem']}"))
     if state.get("auth_refused"):
         lines.append(
             (

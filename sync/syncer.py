@@ -37,6 +37,7 @@ from sync import recovery
 from sync.client import (
     AuthRefused,
     BatchTooLarge,
+    IdentityMismatch,
     ProtocolMismatch,
     ServerUnreachable,
     SyncClient,
@@ -311,7 +312,7 @@ class Syncer:
             oldest = self.store.oldest_waiting()
             named = oldest.device_id if oldest is not None else info.device_id
             if named != info.device_id:
-                raise AuthRefused(
+                raise IdentityMismatch(
                     f"this kiosk is not enrolled yet: its events carry the name {named!r} "
                     f"(the demo's or the host's), and the token is device {info.device_id!r} "
                     f"at site {info.site_id!r}. Nothing was sent. If this kiosk is "
@@ -320,13 +321,13 @@ class Syncer:
                 )
             return
         if self.device_id != info.device_id:
-            raise AuthRefused(
+            raise IdentityMismatch(
                 f"this kiosk is enrolled as device {self.device_id!r} but the token is device "
                 f"{info.device_id!r}'s; nothing was sent. Put {self.device_id}'s own token in "
                 f"the token file, or, if this kiosk is {info.device_id}: {enrol}"
             )
         if self.site_id is not None and self.site_id != info.site_id:
-            raise AuthRefused(
+            raise IdentityMismatch(
                 f"this kiosk is enrolled at site {self.site_id!r} but the server has device "
                 f"{info.device_id!r} at site {info.site_id!r}; nothing was sent (its events "
                 f"would be refused). Enrol it again where it stands: {enrol}"
@@ -547,9 +548,18 @@ class Syncer:
         if report.holds_up_to is not None:
             changes["server_holds_up_to"] = report.holds_up_to
         if report.error is None:
-            changes.update(last_success=now, last_error=None, last_error_at=None, auth_refused=None)
+            changes.update(
+                last_success=now,
+                last_error=None,
+                last_error_at=None,
+                auth_refused=None,
+                identity_problem=None,
+            )
         else:
             changes.update(last_error=f"{report.outcome}: {report.error}", last_error_at=now)
             if report.outcome == "auth":
-                changes["auth_refused"] = now
+                if isinstance(report.error, IdentityMismatch):
+                    changes.update(identity_problem=str(report.error), auth_refused=None)
+                else:
+                    changes.update(auth_refused=now, identity_problem=None)
         self.store.update_sync_state(**changes)

@@ -78,7 +78,7 @@ def problem_words(code: str, n: int) -> str | None:
             "check this kiosk",
             n,
         )
-    elif code == "token":
+    elif code in ("token", "identity"):
         return _("Not sending: the server does not accept this kiosk. Ask the admin to check it")
     elif code == "stuck":
         text = ngettext(

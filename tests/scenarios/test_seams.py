@@ -348,3 +348,101 @@ def test_rejected_events_turn_the_status_red_until_they_are_retried(server, tmp_
     status = kiosk.status()
     assert status["rejected"] == "0" and status["health"].startswith("ok:")
     assert json.loads(json.dumps(kiosk.store.sync_state())).get("last_success")
+
+
+def device_health(server: Server) -> dict[str, str]:
+    """``kiosk-central device health``: each kiosk's first line, by device id."""
+    out = server.central("device", "health", "--org", "lichfield", check=False).stdout
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        for device in ("kiosk-1", "kiosk-2"):
+            if device in line and device not in found:
+                found[device] = line
+    return found
+
+
+def test_two_kiosks_two_sites_wrong_order_and_a_timetable_change_mid_session(server, tmp_path):
+    """The scenario of the seams: every tap counted exactly once, every status truthful."""
+    organisation(server, "lichfield", "library", "chase-terrace")
+    today, start, end = now_window()
+    server.central(
+        "session", "add", "lichfield", "library", "--name", "Stay and Play", "--date", today,
+        "--start", start, "--end", end,
+    )  # fmt: skip
+    library = demo_kiosk(tmp_path / "library", slots=[])
+    chase = demo_kiosk(tmp_path / "chase", slots=[])
+    token_1 = server.device("lichfield", "library", "kiosk-1")
+    token_2 = server.device("lichfield", "chase-terrace", "kiosk-2")
+
+    # The library's box: families arrive before anyone enrolled it, and its timetable comes
+    # from the server only at the first sync, so a volunteer starts a drop-in at the door.
+    now = datetime.now(UTC)
+    library.desk.start_one_off_session("Stay and Play (door)", now)
+    library_uids = families(library, 2, "F1")
+    for uid in library_uids:
+        assert library.desk.tap(uid, now).kind == "welcome"
+    # Someone runs kiosk-sync before enrolling: it says what to do and refuses nothing.
+    early = library.sync(server, token_1, check=False)
+    assert early.returncode != 0 and "not enrolled yet" in early.stderr
+    assert library.store.rejected() == []
+    assert library.status()["health"].startswith("fail: this kiosk is not enrolled yet")
+
+    # Chase Terrace: enrolled offline at the wrong site first.
+    chase.admin("enrol", "--device", "kiosk-2", "--site", "library")
+    chase_uids = families(chase, 2, "F2")
+    drop_in = chase.desk.start_one_off_session("Chase drop-in", now)
+    for uid in chase_uids:
+        assert chase.desk.tap(uid, now).kind == "welcome"
+    wrong_site = chase.sync(server, token_2, check=False)
+    assert wrong_site.returncode != 0 and "site 'chase-terrace'" in wrong_site.stderr
+    assert chase.store.rejected() == []  # nothing was sent to be refused
+    assert not chase.status()["health"].startswith("ok:")
+
+    # Both enrolled right; the library's with the server (a first sync in the same step).
+    library.admin(
+        "enrol",
+        *("--device", "kiosk-1", "--site", "library"),
+        *("--endpoint", server.url, "--token-file", str(token_1)),
+        check=False,  # ready is "no" only if no session: checked below
+    )
+    chase.admin("enrol", "--device", "kiosk-2", "--site", "chase-terrace")
+    chase.sync(server, token_2)
+    for kiosk in (library, chase):
+        status = kiosk.status()
+        assert (status["rejected"], status["waiting"]) == ("0", "0"), status
+    assert chase.status()["health"].startswith("ok:")
+    # The server's session clashes with the drop-in the volunteer started at the library's
+    # door: the one here wins, the server's is left out, and the kiosk says so (amber).
+    library_slots = {s.name: s.origin for s in library.store.timetable().slots}
+    assert library_slots == {"Stay and Play (door)": "door"}
+    clash = library.status()["health"]
+    assert clash.startswith("warn: the server's Stay and Play") and "overlaps" in clash
+
+    # Mid-session the server's timetable changes: its session goes, another is added.
+    server.central("session", "remove", "lichfield", "library", "stay-and-play-" + today)
+    server.central(
+        "session", "add", "lichfield", "chase-terrace", "--name", "Baby Music", "--weekday",
+        "sat", "--start", "10:00", "--end", "11:00",
+    )  # fmt: skip
+    late = families(chase, 1, "F3") + families(library, 1, "F4")
+    library.sync(server, token_1)
+    chase.sync(server, token_2)
+    assert chase.desk.session_now(datetime.now(UTC)).slot_id == drop_in.slot_id
+    assert chase.desk.tap(late[0], datetime.now(UTC)).kind == "welcome"
+    assert library.desk.tap(late[1], datetime.now(UTC)).kind == "welcome"
+    assert {s.name for s in chase.store.timetable().slots} == {"Chase drop-in", "Baby Music"}
+    library.sync(server, token_1)
+    chase.sync(server, token_2)
+    library.sync(server, token_1)  # and again: nothing twice
+
+    lines = counted(server.invoice("lichfield", today[:7]))
+    assert len(lines) == (3 + 3) * 2  # three families at each door, two children each
+    assert len({(r[-1], r[4]) for r in lines}) == len(lines)  # each child-session once
+    assert {r[1] for r in lines} == {"Stay and Play (door)", "Chase drop-in"}
+    assert {r[2] for r in lines} == {"library", "chase-terrace"}
+    for kiosk in (library, chase):
+        status = kiosk.status()
+        assert (status["rejected"], status["waiting"]) == ("0", "0")
+        assert status["health"].startswith("ok:"), status["health"]
+    health = device_health(server)
+    assert health["kiosk-1"].startswith("ok") and health["kiosk-2"].startswith("ok"), health
