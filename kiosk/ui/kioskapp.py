@@ -670,8 +670,8 @@ class KioskApp(Speaks, App):
         d = self.draft
         volunteer, at = self.volunteer_name, self.now()
 
-        def register() -> Family:
-            return self.desk.register_family(
+        def register() -> tuple[Family, bool]:
+            family = self.desk.register_family(
                 d.greeting_name,
                 d.postcode,
                 [(name, None) for name in d.children],
@@ -683,15 +683,18 @@ class KioskApp(Speaks, App):
                 card_uid=d.card_uid,
                 volunteer=volunteer,
             )
+            return family, self.desk.session_now(at) is not None
 
         def failed(exc: BaseException) -> None:
             otherwise = _("The family could not be saved. Please try again.")
             message = words.problem(exc, otherwise) if isinstance(exc, KioskError) else otherwise
             self.screen("reg_card").failed(message)
 
-        self._submit(register, on_done=self._registered, on_error=failed)
+        self._submit(register, on_done=lambda done: self._registered(*done), on_error=failed)
 
-    def _registered(self, family: Family) -> None:
+    def _registered(self, family: Family, session_on: bool) -> None:
+        """The family is saved. With a session on, signing them in is the next thing to do, so
+        it is the main button (all the children typed in: they are the ones who came)."""
         card = self.draft.card_uid
         self.draft = RegistrationDraft()
         name = isolate(family.greeting_name)
@@ -709,7 +712,8 @@ class KioskApp(Speaks, App):
             else _("Family registered"),
             body,
             action_text=_("Sign them in now"),
-            action=lambda: self.choose_children(family),
+            action=lambda: self.sign_in(family, [c.child_id for c in family.children]),
+            action_is_main=session_on,
         )
 
     def load_register(self, show: Callable[[Register | None], None]) -> None:

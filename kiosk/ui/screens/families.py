@@ -15,6 +15,7 @@ from kiosk.i18n import _, isolate
 from kiosk.ui import words
 from kiosk.ui.keyboard import BACKSPACE, ENTER, SHIFT, SPACE
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.timers import Countdown
 from kiosk.ui.widgets import ChoiceChip, KioskButton
 
 
@@ -136,17 +137,26 @@ class ChooseChildrenScreen(KioskScreen):
 
 
 class VolunteerMessageScreen(KioskScreen):
-    """What just happened in volunteer mode, and what to do next."""
+    """What just happened in volunteer mode, and what to do next.
+
+    Two buttons: an optional action and "Done" (or ``done_text``, e.g. "No" under a question).
+    ``action_is_main`` makes the action the highlighted one and "Done" the grey one, for when the
+    action is what the volunteer should do next. ``action_for`` seconds (e.g. an "Undo") takes the
+    action away once that long has passed, on the app's clock.
+    """
 
     title = StringProperty("")
     body = StringProperty("")
     error = BooleanProperty(False)
     action_text = StringProperty("")
+    action_is_main = BooleanProperty(False)
+    done_text = StringProperty("")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._action: Callable[[], None] | None = None
         self._done: Callable[[], None] | None = None
+        self._action_countdown: Countdown | None = None
 
     def prepare(
         self,
@@ -156,20 +166,38 @@ class VolunteerMessageScreen(KioskScreen):
         error: bool = False,
         action_text: str = "",
         action: Callable[[], None] | None = None,
+        action_is_main: bool = False,
+        action_for: float | None = None,
+        done_text: str = "",
         done: Callable[[], None] | None = None,
     ) -> None:
         self.title, self.body, self.error = title, body, error
         self.action_text, self._action, self._done = action_text, action, done
+        self.action_is_main, self.done_text = action_is_main, done_text
+        self._action_countdown = None
+        if action_for is not None:
+            self._action_countdown = Countdown(action_for, self.app.monotonic)
+            self._action_countdown.restart()
+
+    def tick(self) -> None:
+        if self._action_countdown is not None and self._action_countdown.expired():
+            self._action_countdown = None
+            self.action_text, self._action = "", None
 
     def action(self) -> None:
         if self._action is not None:
-            self._action()
+            action, self._action = self._action, None  # once: a second touch does nothing
+            self._action_countdown = None
+            action()
 
     def done(self) -> None:
         if self._done is not None:
             self._done()
         else:
             self.app.volunteer_go("volunteer_home")
+
+    def reset(self) -> None:
+        self.action_text, self._action, self._action_countdown = "", None, None
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
