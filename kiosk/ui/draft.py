@@ -3,6 +3,11 @@
 Each step checks its own field as the volunteer leaves it (the postcode is validated on entry,
 with the domain's message), and ``DoorDesk.register_family`` checks everything again when the
 draft is saved, so nothing invalid is ever recorded.
+
+What is typed but not yet checked is kept too (``typed``, key by key), with the step on screen
+(``step``), so an interruption loses nothing: a family's card tapped mid-registration, or volunteer
+mode locking itself. The app keeps a draft for ``UiTimings.registration_draft`` after it was last
+on screen, then forgets it; it is also forgotten once the family is saved, or on Cancel at step 1.
 """
 
 from __future__ import annotations
@@ -32,6 +37,24 @@ class RegistrationDraft:
     consent: bool = False
     criteria: set[str] = field(default_factory=set)
     card_uid: str | None = None
+    #: Text typed on a step and not checked yet, by field (``greeting_name``, ``postcode``,
+    #: ``child``): what the screen shows again when the volunteer comes back.
+    typed: dict[str, str] = field(default_factory=dict)
+    #: The step last shown (a screen name).
+    step: str = "reg_name"
+
+    def is_empty(self) -> bool:
+        """Nothing typed or chosen yet: there is nothing to carry on with."""
+        return not (
+            self.greeting_name
+            or self.postcode
+            or self.children
+            or self.card_uid
+            or any(t.strip() for t in self.typed.values())
+        )
+
+    def keep_typed(self, name: str, text: str) -> None:
+        self.typed[name] = text
 
     def set_greeting_name(self, text: str) -> str:
         if not text.strip():

@@ -51,6 +51,7 @@ from kiosk.ui.screens.families import (
 )
 from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.registration import (
+    STEPS,
     RegAboutScreen,
     RegCardScreen,
     RegChildrenScreen,
@@ -88,6 +89,11 @@ class UiTimings:
     tap_patience: float = 1.5
     #: A language chosen on the tap screen waits this long for the family's card.
     language_choice: float = 60.0
+    #: A registration not finished is kept this long after it was last on screen (a card tapped
+    #: in the middle, volunteer mode locked by itself, a volunteer called away), then forgotten:
+    #: long enough to come back to the family at the door, short enough that a name and postcode
+    #: do not linger in memory once they have gone.
+    registration_draft: float = 15 * 60.0
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,7 @@ class KioskApp(Speaks, App):
         self.reader_loop: Any = None
         self.worker: Worker | None = None
         self.draft = RegistrationDraft()
+        self._draft_seen = monotonic()
         self.sm: ScreenManager | None = None
         #: Where the door screens go back to: the tap screen, or the volunteer screen a
         #: family's tap interrupted (volunteer mode stays as it was).
@@ -549,7 +556,7 @@ class KioskApp(Speaks, App):
         self._forget_door_choice()
         self._show_language(self.home_language)
         self.door_return = "tap"
-        self.draft = RegistrationDraft()
+        # The registration draft is kept (see ``UiTimings.registration_draft``).
         assert self.sm is not None
         for screen in self.sm.screens:
             if not screen.door_screen:
@@ -652,10 +659,16 @@ class KioskApp(Speaks, App):
         )
 
     def start_registration(self) -> None:
-        self.draft = RegistrationDraft()
-        for name in ("reg_name", "reg_postcode"):
-            self.screen(name).reset()
+        """ "New family": a fresh draft, or the one not finished yet, from step 1."""
+        resuming = not self.draft.is_empty()
+        if not resuming:
+            self.draft = RegistrationDraft()
         self.volunteer_go("reg_name")
+        if resuming and self.current.name == "reg_name":
+            self.current.say(_("Carrying on where you left off. Press Cancel to start again."))
+
+    def discard_draft(self) -> None:
+        self.draft = RegistrationDraft()
 
     def check_card_is_new(self, uid: str, show: Callable[[str, bool], None]) -> None:
         """Whether a card tapped for a new family belongs to nobody yet."""
@@ -802,6 +815,7 @@ class KioskApp(Speaks, App):
             self.sm.current = name
 
     def _tick(self) -> None:
+        self._check_draft()  # first: a step on screen until the lock below counts as seen
         if self.volunteer_name and (
             self.monotonic() - self._last_touch > self.timings.volunteer_idle
         ):
@@ -812,6 +826,19 @@ class KioskApp(Speaks, App):
         self._check_tap_patience()
         self._check_language_choice()
         self.current.tick()
+
+    def _check_draft(self) -> None:
+        """A registration left unfinished for too long is forgotten."""
+        now = self.monotonic()
+        if self.current.name in STEPS:
+            self._draft_seen = now
+        elif now - self._draft_seen >= self.timings.registration_draft and not (
+            self.draft.is_empty()
+        ):
+            log.info(
+                "an unfinished registration was forgotten after %.0f s", now - self._draft_seen
+            )
+            self.discard_draft()
 
     def _touched(self, _window: Any, touch: Any) -> bool:
         """One finger at a time: a second touch while one is down is ignored.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.i18n import LANGUAGES, translate
 from kiosk.ui import theme
+from tests.ui.driver import make_kiosk
 
 pytestmark = pytest.mark.ui
 
@@ -64,3 +66,96 @@ def test_with_no_session_on_done_stays_the_main_button_after_registering(kiosk):
     kiosk.press(main_button(kiosk))
     assert kiosk.screen == "volunteer_home"
     assert kiosk.store.attendances() == []
+
+
+def test_a_card_tapped_mid_registration_keeps_what_was_typed(kiosk):
+    kiosk.unlock("2468")
+    kiosk.press_text("New family")
+    kiosk.type("chloe")  # typed, Next not pressed yet
+    kiosk.tap(kiosk.card_of("Sarah"))  # a family arrives and taps in
+    assert "Welcome, Sarah!" in kiosk.texts()
+    kiosk.press(kiosk.current().ids.done)
+
+    assert kiosk.screen == "reg_name"
+    assert kiosk.current().ids.entry.text == "Chloe"
+    kiosk.press(kiosk.current().ids.header.ids.action)
+    kiosk.type("ws7 1a")
+    kiosk.tap(kiosk.card_of("Tom"))
+    kiosk.advance(kiosk.app.timings.welcome)  # the welcome closes by itself
+
+    assert kiosk.screen == "reg_postcode"
+    assert kiosk.current().ids.entry.text == "WS7 1A"
+    kiosk.shot("registration/33-draft-after-a-card-tap")
+    kiosk.press(kiosk.current().ids.header.ids.back)
+    assert kiosk.screen == "reg_name"
+    assert kiosk.current().ids.entry.text == "Chloe"
+
+
+def test_a_registration_survives_volunteer_mode_locking_itself(kiosk):
+    kiosk.unlock("2468")
+    kiosk.press_text("New family")
+    kiosk.type("chloe")
+    kiosk.press(kiosk.current().ids.header.ids.action)
+    kiosk.type("ws71aa")
+    kiosk.advance(kiosk.app.timings.volunteer_idle + 5)  # called away: volunteer mode locks
+    assert kiosk.screen == "tap"
+    assert kiosk.app.volunteer_name == ""
+
+    kiosk.unlock("2468")
+    kiosk.press_text("New family")
+    assert kiosk.screen == "reg_name"
+    assert kiosk.current().ids.entry.text == "Chloe"
+    assert "Carrying on where you left off" in kiosk.current().message
+    kiosk.shot("registration/34-draft-after-the-lock")
+    assert not kiosk.clipped()
+    kiosk.press(kiosk.current().ids.header.ids.action)
+    assert kiosk.current().ids.entry.text == "WS71AA"
+    kiosk.press(kiosk.current().ids.header.ids.action)
+    assert kiosk.screen == "reg_children"
+
+
+def test_an_unfinished_registration_is_forgotten_after_a_quarter_of_an_hour(kiosk):
+    assert kiosk.app.timings.registration_draft == 15 * 60
+    kiosk.unlock("2468")
+    kiosk.press_text("New family")
+    kiosk.type("chloe")
+    kiosk.press(kiosk.current().ids.header.ids.back)  # Cancel: starts again
+    kiosk.press_text("New family")
+    assert kiosk.current().ids.entry.text == ""
+
+    kiosk.type("dee")
+    kiosk.advance(kiosk.app.timings.volunteer_idle + 5)
+    kiosk.advance(14 * 60)
+    kiosk.unlock("2468")
+    kiosk.press_text("New family")
+    assert kiosk.current().ids.entry.text == "Dee"  # still within the quarter of an hour
+
+    kiosk.advance(kiosk.app.timings.volunteer_idle + 5)
+    kiosk.advance(15 * 60)
+    assert kiosk.app.draft.is_empty()
+    kiosk.unlock("2468")
+    kiosk.press_text("New family")
+    assert kiosk.current().ids.entry.text == ""
+    assert "Carrying on" not in kiosk.current().message
+
+
+@pytest.mark.parametrize("code", [lang.code for lang in LANGUAGES])
+def test_carrying_on_a_registration_fits_in_each_language(code, kivy_window, tmp_path):
+    kiosk = make_kiosk(tmp_path)
+    try:
+        kiosk.press(kiosk.current().ids.languages.button(code))
+        kiosk.unlock("2468")
+        kiosk.press(kiosk.current().ids.register_family)
+        kiosk.type("chloe")
+        kiosk.advance(kiosk.app.timings.volunteer_idle + 5)
+        kiosk.press(kiosk.current().ids.languages.button(code))
+        kiosk.unlock("2468")
+        kiosk.press(kiosk.current().ids.register_family)
+        assert kiosk.current().message == translate(
+            code, "Carrying on where you left off. Press Cancel to start again."
+        )
+        assert kiosk.current().ids.entry.text == "Chloe"
+        kiosk.shot(f"registration/{code}/34-draft-after-the-lock")
+        assert not kiosk.clipped()
+    finally:
+        kiosk.close()

@@ -58,6 +58,7 @@ class RegStepScreen(KioskScreen):
         self.say(self.question)
 
     def on_pre_enter(self, *args) -> None:
+        self.draft.step = self.name
         self.load()
 
     def back(self) -> None:
@@ -92,7 +93,7 @@ class RegTextScreen(RegStepScreen):
     placeholder = StringProperty("")
 
     def load(self) -> None:
-        self.ids.entry.text = getattr(self.draft, self.field)
+        self.ids.entry.text = self.draft.typed.get(self.field, getattr(self.draft, self.field))
         if self.field == "greeting_name":
             self.question = _("What name should the screen greet them by?")
             self.placeholder = _("Name to greet them by, like Sarah")
@@ -100,6 +101,15 @@ class RegTextScreen(RegStepScreen):
             self.question = _("What is their postcode?")
             self.placeholder = _("Postcode, like WS7 1AA")
         super().load()
+
+    def keep_typed(self, text: str) -> None:
+        """Each key as it is typed: into the draft, so an interruption does not lose it."""
+        self.draft.keep_typed(self.field, text)
+
+    def back(self) -> None:
+        if self.step == 1:
+            self.app.discard_draft()  # Cancel: the volunteer chose to start again
+        super().back()
 
     def wrong_answer(self) -> str:
         if self.field == "postcode":
@@ -117,9 +127,6 @@ class RegTextScreen(RegStepScreen):
                 )
             self.ids.entry.text = self.draft.set_postcode(text)
 
-    def reset(self) -> None:
-        self.ids.entry.text = ""
-
 
 class RegChildrenScreen(RegStepScreen):
     """Type each child's first name and press Add; in the list, tap a name to take it off."""
@@ -127,8 +134,9 @@ class RegChildrenScreen(RegStepScreen):
     typing = BooleanProperty(True)
 
     def load(self) -> None:
-        self.ids.entry.text = ""
-        self.typing = not self.draft.children
+        pending = self.draft.typed.get("child", "")
+        self.ids.entry.text = pending
+        self.typing = bool(pending.strip()) or not self.draft.children
         self._show_children()
         super().load()
 
@@ -160,6 +168,9 @@ class RegChildrenScreen(RegStepScreen):
             self.question = _("Tap a name to take it off the list. Press Next when it's right.")
         else:
             self.question = _("No children yet. Press Add a child, or Next if none come.")
+
+    def keep_typed(self, text: str) -> None:
+        self.draft.keep_typed("child", text)
 
     def start_typing(self) -> None:
         self.typing = True
