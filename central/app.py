@@ -29,7 +29,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central.db import CentralDB, Device
+from central.db import CentralDB, Device, WriteOffRefused
 from sync.protocol import (
     DEVICE_PATH,
     EVENTS_PATH,
@@ -137,6 +137,32 @@ _BODY_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# OpenAPI links: what a kiosk does next with an answer, so schemathesis' stateful phase walks
+# the same sequences (a retry of the same batch, the roster page by page, a new store pulling
+# its own events back) and checks each step (issue 16).
+_SEND_AGAIN = {
+    "SendAgain": {
+        "operationId": "post_events",
+        "requestBody": "$request.body",
+        "description": "A retry of the same batch: answered duplicate, nothing counted twice",
+    }
+}
+_NEXT_PAGE = {
+    "NextPage": {
+        "operationId": "get_roster",
+        "parameters": {"cursor": "$response.body#/cursor"},
+        "description": "The next page of the roster",
+    }
+}
+_WHAT_IT_LACKS = {
+    "OwnEvents": {
+        "operationId": "get_roster",
+        "parameters": {"own_through": "$response.body#/highest_seq"},
+        "description": "A new or restored store pulls back its own families and cards",
+    }
+}
+
+
 def _json_body(request: Request) -> None:
     """Refuse a body declared as something other than JSON by name (not as a shapeless 422)."""
     declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -197,8 +223,9 @@ def create_app(
 
     @app.post(
         EVENTS_PATH,
+        operation_id="post_events",
         response_model=BatchResponse,
-        responses=_BODY_ERRORS,
+        responses={**_BODY_ERRORS, 200: {"links": _SEND_AGAIN}},
         dependencies=[Depends(_json_body)],
         summary="Send a batch of events (idempotent by event_id)",
     )
@@ -220,8 +247,9 @@ def create_app(
 
     @app.get(
         ROSTER_PATH,
+        operation_id="get_roster",
         response_model=RosterResponse,
-        responses=_ERRORS,
+        responses={**_ERRORS, 200: {"links": _NEXT_PAGE}},
         summary="Member and card events from the organisation's other kiosks",
     )
     def get_roster(
@@ -261,7 +289,12 @@ def create_app(
             erasures_more=page.erasures_more,
         )
 
-    @app.get(DEVICE_PATH, response_model=DeviceInfo, responses=_ERRORS)
+    @app.get(
+        DEVICE_PATH,
+        operation_id="get_device",
+        response_model=DeviceInfo,
+        responses={**_ERRORS, 200: {"links": _WHAT_IT_LACKS}},
+    )
     def get_device(device: DeviceDep) -> DeviceInfo:
         db.touch_device(device)  # every pass asks this first: the kiosk is in contact
         return DeviceInfo(
@@ -304,7 +337,13 @@ def create_app(
         summary="Write off seqs the kiosk can never send (pruned, set aside, replaced store)",
     )
     def post_gaps(report: GapReport, device: DeviceDep) -> GapAnswer:
-        holds = db.record_gaps(device, report.gaps)
+        try:
+            holds = db.record_gaps(device, report.gaps)
+        except WriteOffRefused as exc:
+            # Shaped like FastAPI's own validation errors (the documented 422 body).
+            where = ["body", "gaps", exc.index, "to_seq"]
+            detail = [{"loc": where, "msg": str(exc), "type": "value_error", "input": None}]
+            raise HTTPException(422, detail=detail) from None
         log.warning(
             "device %s wrote off %s",
             device.device_id,

@@ -91,6 +91,7 @@ _LOGGED: dict[tuple[str, str | None], tuple[str, Callable[[Args], str], Callable
     ("site", "add"): ("site.add", lambda a: f"{a.org}/{a.site}", lambda a: {}),
     ("device", "add"): ("device.add", lambda a: a.device, lambda a: _keep(a, "org", "site")),
     ("device", "revoke"): ("device.revoke", lambda a: a.device, lambda a: {}),
+    ("device", "undo-gap"): ("device.undo_gap", lambda a: a.device, lambda a: {"gap": a.gap_id}),
     ("user", "add"): ("user.add", lambda a: a.name, lambda a: _keep(a, "role", "org")),
     ("user", "disable"): ("user.disable", lambda a: a.name, lambda a: {}),
     ("user", "grant"): ("user.grant", lambda a: a.name, lambda a: {"grant": a.grant}),

@@ -6,6 +6,7 @@
     kiosk-central site add lichfield library
     kiosk-central device add lichfield library kiosk-1 > kiosk-1.token   # token shown once
     kiosk-central device revoke kiosk-1
+    kiosk-central device undo-gap kiosk-1 7         # take back write-off 7 (see 'gaps kiosk-1')
     kiosk-central device health --org lichfield     # ok/warn/fail per kiosk; exit 1 on a fail
     kiosk-central user add alice --role staff --org lichfield            # password shown once
     kiosk-central user grant carol names      # a commissioner sees family names (revoke: undo)
@@ -88,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("device")
     device.add_parser("revoke", help="stop a kiosk's token from working").add_argument("device")
     device.add_parser("list", help="enrolled kiosks")
+    undo = device.add_parser(
+        "undo-gap",
+        help="take back a write-off ('kiosk-central gaps DEVICE' shows each one's id)",
+    )
+    undo.add_argument("device")
+    undo.add_argument("gap_id", type=int, metavar="ID")
     health = device.add_parser(
         "health",
         help="each kiosk's state (ok/warn/fail) and what to do; exit status 1 if one fails",
@@ -164,6 +171,13 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
                 file=sys.stderr,
             )
             print(token)
+        case "device", "undo-gap":
+            holds = db.undo_write_off(args.device, args.gap_id)
+            print(
+                f"write-off {args.gap_id} of device {args.device} taken back; the server now "
+                f"holds its events up to seq {holds}",
+                file=sys.stderr,
+            )
         case "device", "revoke":
             db.revoke_device(args.device)
             print(f"device {args.device} revoked", file=sys.stderr)

@@ -71,6 +71,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import DDL
 from sqlalchemy.types import TypeDecorator
 
+from central.claims import (
+    DateWindow,
+    conflict_reason,
+    differences,
+    implausible_date,
+    write_off_refusal,
+)
 from central.health import DeviceFacts, ReportedStatus, WriteOff
 from kiosk.domain.erasure import (
     ERASED_PREFIX,
@@ -110,6 +117,15 @@ class AlreadyExists(CentralError):
 
 class NotFound(CentralError, LookupError):
     """An organisation, site or device that is not enrolled."""
+
+
+class WriteOffRefused(CentralError, ValueError):
+    """A write-off of seqs the device cannot have issued (``central.claims``); ``index`` is
+    the gap's place in the report."""
+
+    def __init__(self, message: str, index: int = 0) -> None:
+        super().__init__(message)
+        self.index = index
 
 
 class SchemaTooNew(CentralError):
@@ -179,6 +195,8 @@ devices = Table(
     Column("last_seen_at", UTCDateTime),
     # The highest seq up to which the server holds every event of this device.
     Column("holds_up_to", BigInteger, nullable=False, server_default="0"),
+    # Refused events answered but not kept, because the device's quota was full (issue 16).
+    Column("unkept_rejections", BigInteger, nullable=False, server_default="0"),
     ForeignKeyConstraint(["org_id", "site_id"], ["sites.org_id", "sites.site_id"]),
 )
 
@@ -225,7 +243,25 @@ rejections = Table(
     Column("reason", Text, nullable=False),
     Column("raw", Text, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
+    # SHA-256 of the event as sent: the same refused event is kept once (issue 16).
+    Column("digest", String(64)),
     UniqueConstraint("device_id", "seq", name="uq_rejections_device_seq"),
+    Index("ix_rejections_device_digest", "device_id", "digest"),
+)
+
+#: The same event id sent with different content (issue 16): the server keeps the copy it has
+#: and this, once per different copy, for someone to compare (kiosk health on the dashboard).
+event_conflicts = Table(
+    "event_conflicts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("device_id", String(_ID), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("differs", JSON, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("device_id", "event_id", "digest", name="uq_event_conflicts_copy"),
 )
 
 families = Table(
@@ -685,6 +721,22 @@ def _kiosk_health(conn: Connection) -> None:
     device_status.create(conn, checkfirst=True)
 
 
+def _believe_nothing(conn: Connection) -> None:
+    """Migration 9 (issue 16): refused events de-duplicated and counted against a quota, and
+    conflicting copies of one event kept for comparison."""
+    have = {c["name"] for c in inspect(conn).get_columns("rejections")}
+    if "digest" not in have:
+        conn.execute(text("ALTER TABLE rejections ADD COLUMN digest VARCHAR(64)"))
+    for index in rejections.indexes:
+        index.create(conn, checkfirst=True)
+    have = {c["name"] for c in inspect(conn).get_columns("devices")}
+    if "unkept_rejections" not in have:
+        conn.execute(
+            text("ALTER TABLE devices ADD COLUMN unkept_rejections BIGINT NOT NULL DEFAULT 0")
+        )
+    event_conflicts.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(2, "organisation rates", _organisation_rates),
@@ -694,6 +746,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "audit log, grants and login throttling", _audit_and_access),
     Migration(7, "risk lists: rule and source files", _risk_provenance),
     Migration(8, "kiosk health: each kiosk's latest status report", _kiosk_health),
+    Migration(9, "refusal quotas and conflicting copies of events", _believe_nothing),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -806,6 +859,8 @@ class Device:
     holds_up_to: int = 0
     #: When the server last heard from it (kiosk health), as read with the token.
     last_seen_at: datetime | None = None
+    #: When it was enrolled: its events' dates are checked against it (``central.claims``).
+    enrolled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -941,8 +996,13 @@ class CentralDB:
                 raise AlreadyExists(f"site {site_id!r} already exists in organisation {org_id!r}")
             conn.execute(insert(sites).values(org_id=org_id, site_id=site_id, created_at=utcnow()))
 
-    def add_device(self, org_id: str, site_id: str, device_id: str) -> str:
-        """Enrol a kiosk; returns its bearer token (only its hash is stored: show it once)."""
+    def add_device(
+        self, org_id: str, site_id: str, device_id: str, enrolled_at: datetime | None = None
+    ) -> str:
+        """Enrol a kiosk; returns its bearer token (only its hash is stored: show it once).
+
+        ``enrolled_at`` (default now) bounds the dates its events may carry
+        (``central.claims``); tests of old terms enrol their kiosks back then."""
         device_id = _check_id(device_id, "device")
         token = new_device_token()
         with self.engine.begin() as conn:
@@ -956,8 +1016,25 @@ class CentralDB:
                     f"'kiosk-central site add {org_id} {site_id}'"
                 )
             existing = conn.execute(
-                select(devices.c.org_id, devices.c.site_id).where(devices.c.device_id == device_id)
+                select(devices.c.org_id, devices.c.site_id, devices.c.revoked_at).where(
+                    devices.c.device_id == device_id
+                )
             ).first()
+            if existing is not None and existing.revoked_at is not None:
+                # Enrolled again after a revoke (a kiosk found, or its write-offs put right):
+                # a new token, the same history, within the same organisation (issue 16).
+                if existing.org_id != org_id:
+                    raise AlreadyExists(
+                        f"device {device_id!r} was enrolled at organisation "
+                        f"{existing.org_id!r} (revoked); its events are that organisation's, "
+                        "so it can only be enrolled again there: choose another id"
+                    )
+                conn.execute(
+                    update(devices)
+                    .where(devices.c.device_id == device_id)
+                    .values(site_id=site_id, token_hash=token_hash(token), revoked_at=None)
+                )
+                return token
             if existing:
                 raise AlreadyExists(
                     f"device {device_id!r} is already enrolled (at {existing.org_id}/"
@@ -969,7 +1046,7 @@ class CentralDB:
                     org_id=org_id,
                     site_id=site_id,
                     token_hash=token_hash(token),
-                    created_at=utcnow(),
+                    created_at=enrolled_at or utcnow(),
                 )
             )
         return token
@@ -1284,15 +1361,42 @@ class CentralDB:
         A kiosk whose store is behind it (new SD card, restored backup) continues above it.
         """
         with self._reading() as conn:
-            found = [
-                conn.execute(select(func.max(col)).where(table.c.device_id == device_id)).scalar()
-                for table, col in (
-                    (events, events.c.seq),
-                    (rejections, rejections.c.seq),
-                    (seq_gaps, seq_gaps.c.to_seq),
-                )
-            ]
+            return self._highest_seq(conn, device_id)
+
+    @staticmethod
+    def _highest_seq(conn: Connection, device_id: str, write_offs: bool = True) -> int:
+        found = [
+            conn.execute(select(func.max(col)).where(table.c.device_id == device_id)).scalar()
+            for table, col in (
+                (events, events.c.seq),
+                (rejections, rejections.c.seq),
+                *([(seq_gaps, seq_gaps.c.to_seq)] if write_offs else []),
+            )
+        ]
         return max((int(v) for v in found if v is not None), default=0)
+
+    def undo_write_off(self, device_id: str, gap_id: int, now: datetime | None = None) -> int:
+        """Take back a write-off (``kiosk-central device undo-gap``): the seqs it covered are
+        no longer counted as held, so ``holds_up_to`` is worked out again from the start.
+        Returns ``holds_up_to`` afterwards."""
+        now = now or utcnow()
+        with self.engine.begin() as conn:
+            device = conn.execute(select(devices).where(devices.c.device_id == device_id)).first()
+            if device is None:
+                raise NotFound(f"no device {device_id!r} is enrolled")
+            self._lock(conn, "org:" + device.org_id)
+            gone = conn.execute(
+                delete(seq_gaps).where(seq_gaps.c.device_id == device_id, seq_gaps.c.id == gap_id)
+            ).rowcount
+            if not gone:
+                raise NotFound(
+                    f"device {device_id!r} has no write-off {gap_id}: "
+                    f"'kiosk-central device gaps {device_id}' lists them"
+                )
+            conn.execute(
+                update(devices).where(devices.c.device_id == device_id).values(holds_up_to=0)
+            )
+            return self._advance_holds(conn, device_id, now)
 
     def record_gaps(self, device: Device, gaps: Sequence[Any], now: datetime | None = None) -> int:
         """Write off seqs ``device`` can never send (``sync.protocol.Gap``); the same gap
@@ -1300,6 +1404,11 @@ class CentralDB:
         now = now or utcnow()
         with self.engine.begin() as conn:
             self._lock(conn, "org:" + device.org_id)
+            highest = self._highest_seq(conn, device.device_id, write_offs=False)
+            for index, gap in enumerate(gaps):
+                refusal = write_off_refusal(gap.from_seq, gap.to_seq, highest)
+                if refusal:
+                    raise WriteOffRefused(refusal, index)
             for gap in gaps:
                 exists = conn.execute(
                     select(seq_gaps.c.id).where(
@@ -1455,6 +1564,21 @@ class CentralDB:
             )
             .group_by(rejections.c.device_id, rejections.c.reason)
         )
+        conflicting = (
+            select(event_conflicts.c.device_id, func.count().label("n"))
+            .select_from(
+                event_conflicts.outerjoin(
+                    device_status, device_status.c.device_id == event_conflicts.c.device_id
+                )
+            )
+            .where(
+                or_(
+                    device_status.c.received_at.is_(None),
+                    event_conflicts.c.received_at > device_status.c.received_at,
+                )
+            )
+            .group_by(event_conflicts.c.device_id)
+        )
         gaps = select(
             seq_gaps.c.device_id,
             seq_gaps.c.kind,
@@ -1472,6 +1596,10 @@ class CentralDB:
             server_refused: dict[str, list[tuple[str, int]]] = {}
             for r in _rows_in_chunks(conn, refused, rejections.c.device_id, ids):
                 server_refused.setdefault(r.device_id, []).append((r.reason, int(r.n)))
+            conflicts = {
+                r.device_id: int(r.n)
+                for r in _rows_in_chunks(conn, conflicting, event_conflicts.c.device_id, ids)
+            }
             written_off: dict[str, list[WriteOff]] = {}
             for r in _rows_in_chunks(conn, gaps, seq_gaps.c.device_id, ids):
                 written_off.setdefault(r.device_id, []).append(
@@ -1486,6 +1614,8 @@ class CentralDB:
                 report=reports.get(r.device_id),
                 server_rejected=tuple(server_refused.get(r.device_id, ())),
                 write_offs=tuple(written_off.get(r.device_id, ())),
+                conflicts_held=conflicts.get(r.device_id, 0),
+                unkept_rejections=int(r.unkept_rejections or 0),
             )
             for r in rows
         ]
@@ -1522,6 +1652,7 @@ def _device(row: Any) -> Device:
         revoked=row.revoked_at is not None,
         holds_up_to=int(row.holds_up_to or 0),
         last_seen_at=row.last_seen_at,
+        enrolled_at=row.created_at,
     )
 
 
@@ -1549,11 +1680,24 @@ class _Batch:
         self.results: list[EventResult | None] = [None] * len(checked)
         #: Member and card events of erased families (issue 8): kept scrubbed, never applied.
         self.erased_subjects: dict[int, str] = {}
+        #: Events whose id is held with other content, and the fields that differ (issue 16).
+        self.conflicts: dict[int, list[str]] = {}
+        enrolled = conn.execute(
+            select(devices.c.created_at).where(devices.c.device_id == device.device_id)
+        ).scalar()
+        self.window = DateWindow.for_device(enrolled or now, now)
 
     def _reject(self, index: int, reason: str) -> None:
         self.results[index] = EventResult(
             event_id=self.checked[index].event_id, status="rejected", reason=reason
         )
+
+    def _conflict(self, index: int, paths: list[str]) -> None:
+        event_id = self.checked[index].event_id
+        self.results[index] = EventResult(
+            event_id=event_id, status="conflict", reason=conflict_reason(event_id, paths)
+        )
+        self.conflicts[index] = paths
 
     def apply(self) -> list[EventResult]:
         conn, device = self.conn, self.device
@@ -1562,18 +1706,39 @@ class _Batch:
                 self._reject(i, item.reason or "invalid event")
         valid = [i for i, item in enumerate(self.checked) if item.ok]
 
-        # Duplicates: already held (a retry), or sent twice within this batch.
+        # Duplicates: already held (a retry), or sent twice within this batch. The same id
+        # with different content is a conflict (issue 16): the copy held stays.
         ids = sorted({self.checked[i].event.event_id for i in valid})  # type: ignore[union-attr]
-        held = set(_in_chunks(conn, events.c.event_id, ids, events.c.event_id))
-        seen: set[str] = set()
+        held = {
+            r.event_id: r
+            for r in _rows_in_chunks(
+                conn,
+                select(events.c.event_id, events.c.subject_id, events.c.raw),
+                events.c.event_id,
+                ids,
+            )
+        }
+        seen: dict[str, Mapping[str, Any]] = {}
         fresh: list[int] = []
         for i in valid:
             ev = self.checked[i].event
             assert ev is not None
             if ev.event_id in held or ev.event_id in seen:
-                self.results[i] = EventResult(event_id=self.checked[i].event_id, status="duplicate")
+                row = held.get(ev.event_id)
+                first = json.loads(row.raw) if row is not None else seen[ev.event_id]
+                # A copy the server scrubbed (an erased family) cannot be compared.
+                scrubbed = row is not None and (
+                    is_erased(row.subject_id) or is_erased(event_family(first))
+                )
+                paths = [] if scrubbed else differences(first, self.checked[i].raw)
+                if paths:
+                    self._conflict(i, paths)
+                else:
+                    self.results[i] = EventResult(
+                        event_id=self.checked[i].event_id, status="duplicate"
+                    )
             else:
-                seen.add(ev.event_id)
+                seen[ev.event_id] = self.checked[i].raw
                 fresh.append(i)
 
         # A seq already used by a different event of this device is a kiosk fault: set aside.
@@ -1603,8 +1768,11 @@ class _Batch:
 
         keep = self._check_organisation(keep)
         keep = self._scrub_erased(keep)
+        keep = self._check_dates(keep)
+        keep = self._check_families(keep)
         self._insert_events(keep)
         self._record_rejections()
+        self._record_conflicts()
         applied = [i for i in keep if i not in self.erased_subjects]
         self._apply_members(
             [i for i in applied if self.checked[i].event.type.startswith("member.")]
@@ -1671,6 +1839,124 @@ class _Batch:
                 out.append(i)
         return out
 
+    def _check_dates(self, keep: list[int]) -> list[int]:
+        """A kiosk whose clock is synchronised cannot have recorded outside its date window
+        (``central.claims``); one whose clock is not is kept, its attendances held for review."""
+        out = []
+        for i in keep:
+            ev, data = self.checked[i].event, self.checked[i].data
+            assert ev is not None
+            if ev.clock_synced:
+                day = (
+                    date.fromisoformat(data.session.date)
+                    if isinstance(data, AttendanceRecordedData)
+                    else None
+                )
+                reason = implausible_date(self.window, ev.at, day)
+                if reason:
+                    self._reject(i, reason)
+                    continue
+            out.append(i)
+        return out
+
+    def _check_families(self, keep: list[int]) -> list[int]:
+        """An attendance names a family the organisation holds (or registers in this batch)
+        and only that family's children: a token cannot invent families or children to put
+        on the invoice (issue 16). Erased families are known by their tokens."""
+        wanted = [
+            i
+            for i in keep
+            if isinstance(self.checked[i].data, AttendanceRecordedData | AttendanceAmendedData)
+        ]
+        if not wanted:
+            return keep
+        org = self.device.org_id
+        named = {self.checked[i].data.family_id for i in wanted}
+        # Children by family: registered in this batch, held now, or ever listed by a member
+        # event (a child taken off a family later still came to the sessions before).
+        kids: dict[str, set[str]] = {}
+        for i in keep:
+            data = self.checked[i].data
+            if isinstance(data, MemberData) and i not in self.erased_subjects:
+                family = data.family
+                kids.setdefault(family.family_id, set()).update(c.child_id for c in family.children)
+        plain = sorted(f for f in named if not is_erased(f))
+        for row in _rows_in_chunks(
+            self.conn,
+            select(families.c.family_id).where(families.c.org_id == org),
+            families.c.family_id,
+            plain,
+        ):
+            kids.setdefault(row.family_id, set())
+        for row in _rows_in_chunks(
+            self.conn,
+            select(children.c.family_id, children.c.child_id),
+            children.c.family_id,
+            sorted(f for f in plain if f in kids),
+        ):
+            kids[row.family_id].add(row.child_id)
+        tokens = set(
+            _rows_in_chunks(
+                self.conn,
+                select(erasures.c.token).where(erasures.c.org_id == org),
+                erasures.c.token,
+                sorted(f for f in named if is_erased(f)),
+                scalars=True,
+            )
+        )
+        unlisted = {
+            f
+            for i in wanted
+            if (f := self.checked[i].data.family_id) in kids
+            and not set(self.checked[i].data.children) <= kids[f]
+        }
+        if unlisted:
+            query = select(events.c.subject_id, events.c.raw).where(
+                events.c.org_id == org, events.c.type.in_(("member.registered", "member.updated"))
+            )
+            for row in _rows_in_chunks(self.conn, query, events.c.subject_id, sorted(unlisted)):
+                family = json.loads(row.raw).get("data", {}).get("family", {})
+                kids[row.subject_id].update(
+                    c.get("child_id") for c in family.get("children", []) if isinstance(c, dict)
+                )
+        out = []
+        for i in keep:
+            data = self.checked[i].data
+            if i not in wanted:
+                out.append(i)
+                continue
+            family_id = data.family_id
+            if is_erased(family_id):
+                strangers = [c for c in data.children if not c.startswith(family_id + "-")]
+                if family_id not in tokens:
+                    self._reject(
+                        i,
+                        f"data.family_id: no family of organisation {org} was erased as "
+                        f"{family_id}",
+                    )
+                    continue
+            elif family_id not in kids:
+                self._reject(
+                    i,
+                    f"data.family_id: family {family_id} is not registered in organisation "
+                    f"{org} (its member.registered must reach the server first)",
+                )
+                continue
+            else:
+                strangers = [c for c in data.children if c not in kids[family_id]]
+            if strangers:
+                shown = ", ".join(strangers[:5]) + (
+                    f" and {len(strangers) - 5} more" if len(strangers) > 5 else ""
+                )
+                self._reject(
+                    i,
+                    f"data.children: {shown} {'is' if len(strangers) == 1 else 'are'} not "
+                    f"a child of family {family_id}",
+                )
+                continue
+            out.append(i)
+        return out
+
     def _scrub_erased(self, keep: list[int]) -> list[int]:
         """Events about a family erased on the server (issue 8): a kiosk that had not heard of
         it yet still sends them. Stored scrubbed (family and children as their tokens), so the
@@ -1730,9 +2016,15 @@ class _Batch:
             self.conn.execute(insert(events), rows)
 
     def _record_rejections(self) -> None:
-        """Keep what was refused, so the server can say it holds that seq (set aside)."""
+        """Keep what was refused, so the server can say it holds that seq (set aside).
+
+        Bounded (issue 16): the same refused event is kept once (by its digest), a refused
+        event is kept only up to ``REJECTED_RAW_KEPT`` characters, and a device keeps at most
+        ``REJECTIONS_KEPT`` refusals; past that each is still answered ``rejected`` but only
+        counted (``devices.unkept_rejections``), and kiosk health says so.
+        """
         rows: dict[int | None, dict[str, Any]] = {}
-        loose = []
+        loose: dict[str, dict[str, Any]] = {}
         for item, result in zip(self.checked, self.results, strict=True):
             if result is None or result.status != "rejected":
                 continue
@@ -1740,35 +2032,125 @@ class _Batch:
             seq = raw.get("seq")
             fits = isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq <= MAX_SEQ
             seq = seq if fits else None  # a seq the columns cannot hold is kept as loose
+            text_ = _dumps(raw)
+            digest = hashlib.sha256(text_.encode("utf-8")).hexdigest()
+            if len(text_) > REJECTED_RAW_KEPT:
+                text_ = _dumps(_shortened(raw, len(text_)))
             row = {
                 "device_id": self.device.device_id,
                 "seq": seq,
                 "event_id": (item.event_id or None) and item.event_id[:80],
                 "reason": result.reason or "",
-                "raw": _dumps(raw),
+                "raw": text_,
                 "received_at": self.now,
+                "digest": digest,
             }
             if seq is None:
-                loose.append(row)
+                loose.setdefault(digest, row)
             else:
                 rows[seq] = row
+        if not rows and not loose:
+            return
+        device_id = self.device.device_id
+        fresh: list[dict[str, Any]] = []
         if rows:
             # A seq also held as an accepted event (a "seq already used" refusal) stays held
             # by that event; a seq refused before (the kiosk sent it again) is kept once.
             held = set(
                 _rows_in_chunks(
                     self.conn,
-                    select(rejections.c.seq).where(rejections.c.device_id == self.device.device_id),
+                    select(rejections.c.seq).where(rejections.c.device_id == device_id),
                     rejections.c.seq,
                     sorted(rows),
                     scalars=True,
                 )
             )
-            fresh = [row for seq, row in rows.items() if seq not in held]
-            if fresh:
-                self.conn.execute(insert(rejections), fresh)
+            fresh.extend(row for seq, row in rows.items() if seq not in held)
         if loose:
-            self.conn.execute(insert(rejections), loose)
+            known = set(
+                _rows_in_chunks(
+                    self.conn,
+                    select(rejections.c.digest).where(rejections.c.device_id == device_id),
+                    rejections.c.digest,
+                    sorted(loose),
+                    scalars=True,
+                )
+            )
+            fresh.extend(row for digest, row in loose.items() if digest not in known)
+        if not fresh:
+            return
+        stored = int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(rejections)
+                .where(rejections.c.device_id == device_id)
+            ).scalar_one()
+        )
+        room = max(0, REJECTIONS_KEPT - stored)
+        # Refusals with a seq first: they are what lets holds_up_to move on.
+        fresh.sort(key=lambda row: row["seq"] is None)
+        kept, unkept = fresh[:room], len(fresh) - min(room, len(fresh))
+        if kept:
+            self.conn.execute(insert(rejections), kept)
+        if unkept:
+            self.conn.execute(
+                update(devices)
+                .where(devices.c.device_id == device_id)
+                .values(unkept_rejections=devices.c.unkept_rejections + unkept)
+            )
+
+    def _record_conflicts(self) -> None:
+        """Each different copy of a held event, once, within the same quota as refusals."""
+        if not self.conflicts:
+            return
+        device_id = self.device.device_id
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for i, paths in self.conflicts.items():
+            raw = self.checked[i].raw
+            text_ = _dumps(raw)
+            digest = hashlib.sha256(text_.encode("utf-8")).hexdigest()
+            if len(text_) > REJECTED_RAW_KEPT:
+                text_ = _dumps(_shortened(raw, len(text_)))
+            event_id = self.checked[i].event.event_id  # type: ignore[union-attr]
+            rows.setdefault(
+                (event_id, digest),
+                {
+                    "device_id": device_id,
+                    "event_id": event_id,
+                    "digest": digest,
+                    "differs": paths[:50],
+                    "raw": text_,
+                    "received_at": self.now,
+                },
+            )
+        known = {
+            (r.event_id, r.digest)
+            for r in _rows_in_chunks(
+                self.conn,
+                select(event_conflicts.c.event_id, event_conflicts.c.digest).where(
+                    event_conflicts.c.device_id == device_id
+                ),
+                event_conflicts.c.event_id,
+                sorted({key[0] for key in rows}),
+            )
+        }
+        fresh = [row for key, row in rows.items() if key not in known]
+        stored = int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(event_conflicts)
+                .where(event_conflicts.c.device_id == device_id)
+            ).scalar_one()
+        )
+        room = max(0, REJECTIONS_KEPT - stored)
+        if fresh[:room]:
+            self.conn.execute(insert(event_conflicts), fresh[:room])
+        if len(fresh) > room:
+            self.conn.execute(
+                update(devices)
+                .where(devices.c.device_id == device_id)
+                .values(unkept_rejections=devices.c.unkept_rejections + len(fresh) - room)
+            )
 
     def _apply_members(self, indexes: list[int]) -> None:
         """Families and their children: the newest news about each family wins (by ``at``).
@@ -2045,6 +2427,20 @@ def _child_rows(attendance: Mapping[str, Any], kids: Iterable[str]) -> list[dict
         {"attendance_id": attendance["attendance_id"], "child_id": c, **copies}
         for c in dict.fromkeys(kids)
     ]
+
+
+#: Refused events (and conflicting copies) a device may have kept on the server (issue 16).
+REJECTIONS_KEPT = 5000
+#: Characters of a refused event kept (a real event is a few hundred; junk is cut short).
+REJECTED_RAW_KEPT = 16_384
+
+
+def _shortened(raw: Mapping[str, Any], size: int) -> dict[str, Any]:
+    """A refused event too big to keep whole: its envelope, and a note of its size."""
+    out = {k: raw[k] for k in ("event_id", "seq", "type", "device_id", "site_id", "at") if k in raw}
+    out = {k: v for k, v in out.items() if isinstance(v, str | int) and len(str(v)) <= 100}
+    out["_kept"] = f"cut short: {size} characters as sent, more than {REJECTED_RAW_KEPT}"
+    return out
 
 
 _CHUNK = 500

@@ -96,6 +96,11 @@ class DeviceFacts:
     #: not since accepted: (reason, count).
     server_rejected: tuple[tuple[str, int], ...] = ()
     write_offs: tuple[WriteOff, ...] = ()
+    #: Copies of held events with other content the server was sent after the report (all
+    #: of them without a report): the kiosk's own count covers those before (issue 16).
+    conflicts_held: int = 0
+    #: Refused events answered but not kept on the server, its quota being full (issue 16).
+    unkept_rejections: int = 0
 
 
 # -- the verdict -----------------------------------------------------------------------------
@@ -326,15 +331,6 @@ def device_health(facts: DeviceFacts, now: datetime) -> DeviceHealth:
                     "check its time server settings (`timedatectl timesync-status`)",
                 )
             )
-        if report.conflicts:
-            problems.append(
-                Problem(
-                    "fail",
-                    f"{_events(report.conflicts)} differ from the copy the server already holds",
-                    "ask whoever looks after the kiosks to compare the two copies; nothing is "
-                    "counted twice meanwhile",
-                )
-            )
     if rejected:
         problems.append(
             Problem(
@@ -342,6 +338,27 @@ def device_health(facts: DeviceFacts, now: datetime) -> DeviceHealth:
                 f"{_events(rejected)} refused by the server and kept aside on the kiosk, so "
                 "not yet in the registers or the invoice",
                 RETRY_TODO,
+            )
+        )
+    conflicts = (report.conflicts if report else 0) + facts.conflicts_held
+    if conflicts:
+        problems.append(
+            Problem(
+                "fail",
+                f"{_events(conflicts)} differ from the copy the server already holds",
+                "ask whoever looks after the kiosks to compare the two copies "
+                "(`kiosk-central conflicts`); the server keeps its own copy and nothing is "
+                "counted twice meanwhile",
+            )
+        )
+    if facts.unkept_rejections:
+        problems.append(
+            Problem(
+                "fail",
+                f"{_events(facts.unkept_rejections)} more were refused than the server keeps "
+                "for one kiosk, so only counted",
+                "something is sending the server junk with this kiosk's token: revoke it "
+                "(`kiosk-central device revoke`) and enrol the kiosk again",
             )
         )
     recent = [w for w in facts.write_offs if now - w.reported_at <= RECENT_WRITE_OFF]
@@ -383,7 +400,7 @@ def device_health(facts: DeviceFacts, now: datetime) -> DeviceHealth:
         oldest_waiting_at=report.oldest_waiting_at if report and report.waiting else None,
         rejected=rejected,
         reasons=tuple(RefusedReason(r, n, explain_reason(r)) for r, n in refused),
-        conflicts=report.conflicts if report else 0,
+        conflicts=conflicts,
         clock_synced=report.clock_synced if report else None,
         software_version=report.software_version if report else None,
         written_off=sum(w.seqs for w in facts.write_offs),

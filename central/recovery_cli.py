@@ -137,7 +137,7 @@ def run(args: argparse.Namespace, db: CentralDB) -> int | None:
                 sessions = ", ".join(gap["sessions"]) or "sessions unknown"
                 print(
                     f"{gap['device_id']}\tseq {gap['from_seq']}-{gap['to_seq']}\t{gap['kind']}\t"
-                    f"{sessions}\t{gap['detail']}"
+                    f"{sessions}\t{gap['detail']}\tid {gap['id']}"
                 )
         case _:
             return None

@@ -303,6 +303,7 @@ class Admin:
             ("waiting", str(store.waiting_count())),
             ("oldest_waiting", oldest.at.isoformat() if oldest else "none"),
             ("rejected", str(len(store.rejected()))),
+            ("conflicts", str(sum(1 for e in store.rejected() if e.get("kind") == "conflict"))),
             ("risk_version", store.risk_list().version),
             ("families", str(len(store.families()))),
             ("sessions", str(len(store.timetable().slots))),
@@ -415,8 +416,17 @@ class Admin:
             self.say(
                 f"{event.get('event_id')}\tseq {event.get('seq')}\t{event.get('type')}\t"
                 f"{(event.get('data') or {}).get('session', {}).get('key', '-')}\t"
-                f"{entry['reason']}"
+                f"{entry['reason']}" + ("\tconflict" if entry.get("kind") == "conflict" else "")
             )
+        return 0
+
+    def rejected_keep_server(self, args: argparse.Namespace) -> int:
+        """Settle events in conflict in the server's favour (it holds its copy already)."""
+        settled = self.store.keep_server_copy(args.event_ids)
+        self.say(
+            f"{len(settled)} event(s) in conflict settled: the server's copy stands, and "
+            "this kiosk's copy is no longer kept aside"
+        )
         return 0
 
     def rejected_retry(self, args: argparse.Namespace) -> int:
@@ -731,6 +741,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("event_ids", nargs="*", metavar="EVENT_ID")
     p.add_argument("--all", action="store_true", help="every refused event")
     p.set_defaults(run=Admin.rejected_retry)
+    p = rejected.add_parser(
+        "keep-server",
+        help="settle events in conflict (the server holds another copy): the server's stands",
+    )
+    p.add_argument("event_ids", nargs="+", metavar="EVENT_ID")
+    p.set_defaults(run=Admin.rejected_keep_server)
 
     volunteer = group("volunteer", "volunteers who may unlock volunteer mode")
     p = volunteer.add_parser("add", help="add a volunteer; the PIN is read from stdin")

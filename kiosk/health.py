@@ -46,6 +46,8 @@ class Facts:
     identity_problem: str | None = None
     clock_synced: bool | None = None
     timetable_conflicts: tuple[str, ...] = ()
+    #: Events set aside because the server holds another copy of them (issue 16).
+    conflicts: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,11 @@ def read_facts(store: object, clock_synced: bool | None = None) -> Facts:
     state = state if isinstance(state, Mapping) else {}
     rejected = _call(store, "rejected", None) or []
     reasons: dict[str, int] = {}
+    differing = 0
     for entry in rejected if isinstance(rejected, list) else []:
+        if isinstance(entry, Mapping) and entry.get("kind") == "conflict":
+            differing += 1
+            continue
         reason = str(entry.get("reason", "")) if isinstance(entry, Mapping) else ""
         reasons[reason] = reasons.get(reason, 0) + 1
     conflicts = state.get("timetable_conflicts") or ()
@@ -140,6 +146,7 @@ def read_facts(store: object, clock_synced: bool | None = None) -> Facts:
         identity_problem=state.get("identity_problem") or None,
         clock_synced=clock_synced,
         timetable_conflicts=tuple(str(c) for c in conflicts if isinstance(c, str)),
+        conflicts=differing,
     )
 
 
@@ -155,6 +162,18 @@ def assess(facts: Facts, now: datetime) -> Health:
                 f"{facts.rejected} event(s) were refused by the server and are not counted",
                 "kiosk-admin status lists why; fix the cause, then kiosk-admin rejected retry",
                 facts.rejected,
+            )
+        )
+    if facts.conflicts:
+        problems.append(
+            Problem(
+                "conflict",
+                "fail",
+                f"{facts.conflicts} event(s) differ from the copy the server already holds "
+                "(the server keeps its own)",
+                "kiosk-admin rejected list shows them; compare with the server's copy, then "
+                "kiosk-admin rejected keep-server EVENT_ID",
+                facts.conflicts,
             )
         )
     if facts.auth_refused:

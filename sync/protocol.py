@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from kiosk.domain.events import ATTENDANCE_METHODS, EVENT_TYPES
+from kiosk.domain.families import MAX_CHILDREN as FAMILY_MAX_CHILDREN
 
 API_PREFIX = "/api/v1"
 EVENTS_PATH = f"{API_PREFIX}/events"
@@ -67,7 +68,7 @@ ROSTER_TYPES: tuple[str, ...] = (
     "card.revoked",
 )
 
-Status = Literal["accepted", "duplicate", "rejected"]
+Status = Literal["accepted", "duplicate", "rejected", "conflict"]
 Method = Literal["card", "manual", "paper"]
 WireType = Literal[
     "member.registered",
@@ -80,6 +81,10 @@ WireType = Literal[
 
 _ID_MAX = 64
 _TEXT_MAX = 200
+#: Children one family (and so one attendance) may list: a very big family, with room to spare.
+MAX_CHILDREN = FAMILY_MAX_CHILDREN
+#: Reason codes and criteria one event may list (a handful exist).
+_CODES_MAX = 20
 #: The highest seq (and roster cursor) accepted: stored in signed 64-bit columns, with room to
 #: add one, and exact as a JSON number in every language.
 MAX_SEQ = 2**53 - 1
@@ -147,12 +152,12 @@ class SessionData(_Data):
 class AttendanceRecordedData(_Data):
     session: SessionData
     family_id: Id
-    children: list[Id]
+    children: Annotated[list[Id], Field(max_length=MAX_CHILDREN)]
     adults: StrictInt = Field(default=1, ge=0, le=20)
     method: Method
     volunteer: OptionalText = None
     qualifies: StrictBool
-    reasons: list[Text]
+    reasons: Annotated[list[Text], Field(max_length=_CODES_MAX)]
     risk_version: Id
 
 
@@ -160,7 +165,7 @@ class AttendanceAmendedData(_Data):
     attendance_id: Id
     session_key: Id
     family_id: Id
-    children: list[Id]
+    children: Annotated[list[Id], Field(max_length=MAX_CHILDREN)]
     volunteer: OptionalText = None
 
 
@@ -176,8 +181,8 @@ class FamilyData(_Data):
     greeting_name: Text
     # Limits below are the server's column sizes: longer text is refused here, not by a 500.
     postcode: Annotated[StrictStr, Field(max_length=16), AfterValidator(_printable)]
-    children: list[ChildData] = []
-    criteria: list[Text] = []
+    children: Annotated[list[ChildData], Field(max_length=MAX_CHILDREN)] = []
+    criteria: Annotated[list[Text], Field(max_length=_CODES_MAX)] = []
     consent_date: StrictStr | None = None
     heard_from: Annotated[StrictStr | None, Field(max_length=40), AfterValidator(_printable)] = None
     adults: StrictInt = Field(default=1, ge=0, le=20)

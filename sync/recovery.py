@@ -43,6 +43,9 @@ log = logging.getLogger("sync")
 
 #: Seconds between two pulls of the timetable and risk list (also pulled after a restart).
 SETUP_INTERVAL = 600.0
+#: The furthest a kiosk follows the server's highest seq above its own (a write-off may reach
+#: ``central.claims.WRITE_OFF_ALLOWANCE`` past what the server saw; this is ten times that).
+FLOOR_JUMP_MAX = 1_000_000
 #: A gap the server still shows right after it was handled is not handled again for this long.
 STUCK_RETRY = 3600.0
 #: Missing ranges remembered for ``kiosk-admin status``.
@@ -82,6 +85,23 @@ def adopt_server_floor(store: Any, info: DeviceInfo, now: datetime) -> int | Non
     store), number new events above them. Returns the new floor, or None."""
     highest = store.highest_seq()
     if info.highest_seq <= highest:
+        return None
+    if info.highest_seq - highest > FLOOR_JUMP_MAX:
+        # No kiosk issues that many events: a write-off gone wrong on the server (issue 16).
+        # Numbering above it would waste the seq space (and memory); the admin undoes it.
+        log.error(
+            "the server says it knows seq up to %d of device %s, %d past this store's %d: "
+            "too far to be this kiosk's; not continuing above it (on the server: "
+            "kiosk-central device gaps %s, then device undo-gap)",
+            info.highest_seq,
+            info.device_id,
+            info.highest_seq - highest,
+            highest,
+            info.device_id,
+        )
+        store.update_sync_state(
+            seq_floor_refused={"seq": info.highest_seq, "was": highest, "at": iso(now)}
+        )
         return None
     clash = [e for e in store.pending(MAX_BATCH_EVENTS) if (e.seq or 0) <= info.highest_seq]
     why = (

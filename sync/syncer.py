@@ -61,7 +61,7 @@ class SyncStore(Protocol):
 
     def pending(self, limit: int) -> list[Event]: ...
     def mark_sent(self, event_ids: Any, at: datetime | None = None) -> None: ...
-    def mark_rejected(self, event_id: str, reason: str) -> None: ...
+    def mark_rejected(self, event_id: str, reason: str, kind: str = "refused") -> None: ...
     def rejected(self) -> list[dict]: ...
     def waiting_count(self) -> int: ...
     def oldest_waiting(self) -> Event | None: ...
@@ -86,6 +86,8 @@ class PassReport:
     accepted: int = 0
     duplicate: int = 0
     rejected: int = 0
+    #: Events the server holds another copy of (same id, other content), set aside.
+    conflicts: int = 0
     batches: int = 0
     roster_applied: int = 0
     #: Families erased on the server and now removed from this kiosk (issue 8).
@@ -233,6 +235,7 @@ class Syncer:
                 rejected_reasons=[
                     reason for reason, n in (facts.reasons or {}).items() for _ in range(n)
                 ],
+                conflicts=facts.conflicts,
                 clock_synced=bool(facts.clock_synced),
                 software_version=software_version(),
             )
@@ -444,6 +447,7 @@ class Syncer:
         sent_ids = {e.event_id for e in batch}
         done: list[str] = []
         refused: list[tuple[str, str]] = []
+        conflicting: list[tuple[str, str]] = []
         answered: set[str] = set()
         for result in answer.results:
             if result.event_id not in sent_ids:
@@ -456,6 +460,8 @@ class Syncer:
             elif result.status == "duplicate":
                 report.duplicate += 1
                 done.append(result.event_id)
+            elif result.status == "conflict":
+                conflicting.append((result.event_id, result.reason or "conflict"))
             else:
                 refused.append((result.event_id, result.reason or "rejected (no reason given)"))
         # Only now, with the server's answer naming them, are events marked sent.
@@ -465,6 +471,12 @@ class Syncer:
             self.store.mark_rejected(event_id, reason)
             report.rejected += 1
             log.error("event %s rejected by the server and set aside: %s", event_id, reason)
+        for event_id, reason in conflicting:
+            # The server holds another copy under this id and keeps it: set aside here for
+            # someone to compare, never sent again on its own (issue 16).
+            self.store.mark_rejected(event_id, reason, kind="conflict")
+            report.conflicts += 1
+            log.error("event %s differs from the server's copy, set aside: %s", event_id, reason)
         holds = answer.server_holds_up_to.get(batch[0].device_id)
         if holds is not None:
             report.holds_up_to = holds

@@ -33,6 +33,9 @@ HEARD_FROM: tuple[str, ...] = (
 )
 
 _MAX_NAME = 40
+#: Children one family may have on record: room for the biggest families, and a bound the server
+#: holds every kiosk to (one attendance cannot list more, issue 16).
+MAX_CHILDREN = 30
 _BIRTH_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -106,6 +109,11 @@ class Family:
 
     def with_child(self, first_name: str, born: str | None = None) -> Family:
         """This family with one more child (a new baby, or a child added at the door)."""
+        if len(self.children) >= MAX_CHILDREN:
+            raise ValidationError(
+                f"a family can have at most {MAX_CHILDREN} children on record; this one has "
+                f"{len(self.children)}"
+            )
         child = Child(
             new_child_id(), clean_name(first_name, "child's name"), parse_birth_month(born)
         )
@@ -174,6 +182,10 @@ def new_family(
         Child(new_child_id(), clean_name(name, "child's name"), parse_birth_month(born, today))
         for name, born in children
     )
+    if len(kids) > MAX_CHILDREN:
+        raise ValidationError(
+            f"a family can have at most {MAX_CHILDREN} children on record, not {len(kids)}"
+        )
     return Family(
         family_id=new_family_id(),
         greeting_name=clean_name(greeting_name, "greeting name"),

@@ -409,8 +409,11 @@ class LocalStore:
                 if len(kept) != len(table):
                     self._rejected.write({"rejected": kept})
 
-    def mark_rejected(self, event_id: str, reason: str) -> None:
-        """The server refused this event: keep it aside with the reason, out of the outbox."""
+    def mark_rejected(self, event_id: str, reason: str, kind: str = "refused") -> None:
+        """The server refused this event: keep it aside with the reason, out of the outbox.
+
+        ``kind`` is ``conflict`` when the server holds a different copy of it (issue 16): it
+        is then not for sending again but for comparing (:meth:`keep_server_copy`)."""
         with self._locked():
             outbox = self._outbox_state()
             seq = self._locate([event_id], outbox).get(event_id)
@@ -419,6 +422,8 @@ class LocalStore:
                 raise NotFoundError(f"no event {event_id} on this kiosk to mark as rejected")
             table = dict(self._rejected_table())
             entry = {"event": event.to_dict(), "reason": str(reason), "at": _iso(datetime.now(UTC))}
+            if kind != "refused":
+                entry["kind"] = kind
             doc_id = next(
                 (k for k, v in table.items() if v.get("event", {}).get("event_id") == event_id),
                 str(max((int(k) for k in table), default=0) + 1),
@@ -435,9 +440,37 @@ class LocalStore:
             table = self._rejected_table()
             ordered = sorted(table.items(), key=lambda item: int(item[0]))
             return [
-                {"event": dict(v["event"]), "reason": v["reason"], "at": v["at"]}
+                {
+                    "event": dict(v["event"]),
+                    "reason": v["reason"],
+                    "at": v["at"],
+                    "kind": v.get("kind", "refused"),
+                }
                 for _, v in ordered
             ]
+
+    def keep_server_copy(self, event_ids: Iterable[str]) -> list[str]:
+        """Events in conflict (the server holds another copy under the same id) that the admin
+        compared and settled in the server's favour: the server holds an event by that id,
+        so they are no longer kept aside here. Returns the ids settled."""
+        wanted = {str(i) for i in event_ids}
+        with self._locked():
+            table = dict(self._rejected_table())
+            settled = {
+                doc_id: entry["event"].get("event_id")
+                for doc_id, entry in table.items()
+                if entry.get("kind") == "conflict" and entry["event"].get("event_id") in wanted
+            }
+            unknown = wanted - set(settled.values())
+            if unknown:
+                raise NotFoundError(
+                    f"no event in conflict {sorted(unknown)[0]} on this kiosk "
+                    "(kiosk-admin rejected list shows them, with 'conflict')"
+                )
+            for doc_id in settled:
+                del table[doc_id]
+            self._rejected.write({"rejected": table})
+            return sorted(str(v) for v in settled.values())
 
     def waiting_count(self) -> int:
         """How many events wait to be sent (cheap: two counters and the highest seq)."""
@@ -563,7 +596,11 @@ class LocalStore:
                 int(entry["event"]["seq"]): doc_id
                 for doc_id, entry in table.items()
                 if isinstance(entry["event"].get("seq"), int)
-                and (wanted is None or entry["event"].get("event_id") in wanted)
+                and (
+                    entry["event"].get("event_id") in wanted
+                    if wanted is not None
+                    else entry.get("kind") != "conflict"  # --all: conflicts are for comparing
+                )
             }
             ids = {
                 int(entry["event"]["seq"]): str(entry["event"].get("event_id"))

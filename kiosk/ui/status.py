@@ -78,6 +78,12 @@ def problem_words(code: str, n: int) -> str | None:
             "check this kiosk",
             n,
         )
+    elif code == "conflict":
+        text = ngettext(
+            "{n} sign-in differs from the server's copy: ask the admin to check this kiosk",
+            "{n} sign-ins differ from the server's copy: ask the admin to check this kiosk",
+            n,
+        )
     elif code in ("token", "identity"):
         return _("Not sending: the server does not accept this kiosk. Ask the admin to check it")
     elif code == "stuck":

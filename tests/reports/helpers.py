@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from central.db import CentralDB, Device
 from kiosk.domain.attendance import Attendance, attendance_from_event
@@ -103,13 +103,15 @@ class Kiosk:
     device: str = "kiosk-1"
     clock_synced: bool = True
     store: QuickStore = field(default_factory=QuickStore)
+    #: Enrolled long before the terms these tests replay (the server checks dates against it).
+    enrolled: datetime = datetime(2010, 1, 1, tzinfo=UTC)
 
     def __post_init__(self) -> None:
         with contextlib.suppress(Exception):
             self.db.add_org(self.org)
         with contextlib.suppress(Exception):
             self.db.add_site(self.org, self.site)
-        self.db.add_device(self.org, self.site, self.device)
+        self.db.add_device(self.org, self.site, self.device, enrolled_at=self.enrolled)
         self.desk = DoorDesk(
             self.store,
             DeviceIdentity(self.device, self.site),

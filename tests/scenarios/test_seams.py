@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -446,3 +446,45 @@ def test_two_kiosks_two_sites_wrong_order_and_a_timetable_change_mid_session(ser
         assert status["health"].startswith("ok:"), status["health"]
     health = device_health(server)
     assert health["kiosk-1"].startswith("ok") and health["kiosk-2"].startswith("ok"), health
+
+
+def test_a_changed_copy_of_a_sent_event_is_a_conflict_the_kiosk_and_dashboard_show(
+    server, tmp_path
+):
+    """Issue 16: a restored SD card holds a copy of an event the server has, with other
+    content. The server keeps its own, answers ``conflict``; the kiosk sets its copy aside,
+    its status says so (red), the dashboard's kiosk health says so, and nothing is counted
+    twice. The admin settles it in the server's favour and both are green again."""
+    organisation(server, "lichfield", "library")
+    token = server.device("lichfield", "library", "kiosk-1")
+    kiosk = demo_kiosk(tmp_path / "kiosk")
+    kiosk.admin("enrol", "--device", "kiosk-1", "--site", "library")
+    [uid] = families(kiosk, 1, "C")
+    came = event_of(kiosk, kiosk.desk.tap(uid, MONDAY + timedelta(minutes=5)))
+    kiosk.sync(server, token)
+    assert kiosk.status()["health"].startswith("ok:")
+
+    # The same data folder, restored from an older copy whose tap listed one child only.
+    other = demo_kiosk(tmp_path / "restored")
+    other.admin("enrol", "--device", "kiosk-1", "--site", "library")
+    registered = [e for e in kiosk.store.events() if e.seq < came.seq]
+    adopted, refused = other.store.adopt_events(
+        [*registered, replace(came, data={**came.data, "children": came.data["children"][:1]})]
+    )
+    assert refused == [] and len(adopted) == len(registered) + 1
+    other.sync(server, token, check=False)
+
+    status = other.status()
+    assert status["conflicts"] == "1" and status["waiting"] == "0"
+    assert status["health"].startswith("fail: 1 event(s) differ from the copy the server")
+    listed = other.admin("rejected", "list").stdout
+    assert came.event_id in listed and listed.rstrip().endswith("conflict")
+    health = server.central("device", "health", "--org", "lichfield", check=False)
+    assert health.returncode == 1
+    assert "differ from the copy the server already holds" in health.stdout
+    assert len(counted(server.invoice("lichfield", "2026-11"))) == 2  # its own copy, once
+
+    other.admin("rejected", "keep-server", came.event_id)
+    other.sync(server, token)
+    assert other.status()["health"].startswith("ok:")
+    assert server.central("device", "health", "--org", "lichfield").returncode == 0
