@@ -1433,6 +1433,36 @@ class CentralDB:
                     )
             return self._advance_holds(conn, device.device_id, now)
 
+    def conflicts(self, device_id: str | None = None) -> list[dict[str, Any]]:
+        """Copies of held events sent with other content (issue 16), oldest first, each with
+        the differing fields' values in the server's copy (``held``) and the other (``sent``).
+        """
+        query = (
+            select(event_conflicts, events.c.raw.label("held_raw"))
+            .select_from(
+                event_conflicts.outerjoin(events, events.c.event_id == event_conflicts.c.event_id)
+            )
+            .order_by(event_conflicts.c.id)
+        )
+        if device_id is not None:
+            query = query.where(event_conflicts.c.device_id == device_id)
+        out = []
+        with self._reading() as conn:
+            for row in conn.execute(query):
+                held = json.loads(row.held_raw) if row.held_raw else {}
+                sent = json.loads(row.raw)
+                out.append(
+                    {
+                        "device_id": row.device_id,
+                        "event_id": row.event_id,
+                        "received_at": row.received_at,
+                        "differs": list(row.differs),
+                        "held": {p: _at_path(held, p) for p in row.differs},
+                        "sent": {p: _at_path(sent, p) for p in row.differs},
+                    }
+                )
+        return out
+
     def gaps(self, device_id: str | None = None) -> list[dict[str, Any]]:
         """Written-off seq ranges, oldest report first (for reports and ``device list``)."""
         query = select(seq_gaps).order_by(seq_gaps.c.device_id, seq_gaps.c.from_seq)
@@ -2433,6 +2463,15 @@ def _child_rows(attendance: Mapping[str, Any], kids: Iterable[str]) -> list[dict
 REJECTIONS_KEPT = 5000
 #: Characters of a refused event kept (a real event is a few hundred; junk is cut short).
 REJECTED_RAW_KEPT = 16_384
+
+
+def _at_path(doc: Any, path: str) -> Any:
+    """The value at a dotted path (``data.children``) of a JSON document, or None."""
+    for key in path.split("."):
+        if not isinstance(doc, Mapping) or key not in doc:
+            return None
+        doc = doc[key]
+    return doc
 
 
 def _shortened(raw: Mapping[str, Any], size: int) -> dict[str, Any]:

@@ -84,6 +84,10 @@ def add_commands(sub: Any) -> None:
     sub.add_parser("gaps", help="seqs kiosks wrote off, with their sessions").add_argument(
         "device", nargs="?"
     )
+    sub.add_parser(
+        "conflicts",
+        help="events a kiosk sent again with other content: the server's copy and the other",
+    ).add_argument("device", nargs="?")
 
 
 def run_without_db(args: argparse.Namespace, url: str) -> int:
@@ -139,6 +143,14 @@ def run(args: argparse.Namespace, db: CentralDB) -> int | None:
                     f"{gap['device_id']}\tseq {gap['from_seq']}-{gap['to_seq']}\t{gap['kind']}\t"
                     f"{sessions}\t{gap['detail']}\tid {gap['id']}"
                 )
+        case "conflicts", _:
+            for c in db.conflicts(args.device):
+                print(
+                    f"{c['device_id']}\t{c['event_id']}\t{c['received_at'].isoformat()}\t"
+                    f"differs in {', '.join(c['differs'])}"
+                )
+                for path in c["differs"][:10]:
+                    print(f"  {path}: server {c['held'].get(path)!r}, sent {c['sent'].get(path)!r}")
         case _:
             return None
     return 0

@@ -59,6 +59,10 @@ def wire(*items, first_seq: int = 1) -> list[dict]:
     return [e.with_seq(first_seq + i).to_dict() for i, e in enumerate(items)]
 
 
+def server_db_url(db: CentralDB) -> str:
+    return db.engine.url.render_as_string(hide_password=False)
+
+
 def counted(db: CentralDB) -> int:
     return len(build_invoice(db, "lichfield", NOVEMBER).counted)
 
@@ -248,6 +252,10 @@ def test_the_same_event_id_with_different_content_is_a_conflict(setting):
     [facts] = db.device_health_facts("lichfield")
     assert facts.conflicts_held == 1
     assert counted(db) == 2
+    shown = run_central(server_db_url(db), "conflicts", "kiosk-1")
+    assert shown.returncode == 0, shown.stderr
+    assert f"kiosk-1\t{came['event_id']}\t" in shown.stdout
+    assert "  data.adults: server 1, sent 2" in shown.stdout
 
 
 # -- 5. implausible dates --------------------------------------------------------------------------
