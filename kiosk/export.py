@@ -6,11 +6,11 @@ Columns are a contract (acceptance scripts and spreadsheets read them): ``date``
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from typing import Protocol, TextIO
 
 from kiosk.domain.attendance import Attendance
+from kiosk.domain.csvcells import csv_dict_writer
 from kiosk.domain.families import Family
 
 EXPORT_COLUMNS = (
@@ -79,9 +79,13 @@ def attendance_rows(
 def write_attendance_csv(
     store: ExportSource, out: TextIO, since: date | None = None, until: date | None = None
 ) -> int:
-    """Write the export to ``out``; returns the number of rows."""
+    """Write the export to ``out``; returns the number of rows.
+
+    Names typed at the door are written as text a spreadsheet will not run (see
+    :mod:`kiosk.domain.csvcells`).
+    """
     rows = attendance_rows(store, since, until)
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer = csv_dict_writer(out, EXPORT_COLUMNS)
     writer.writeheader()
     writer.writerows(rows)
     return len(rows)

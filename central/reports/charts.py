@@ -17,6 +17,7 @@ from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from central.reports.reach import Counts, Reach, percent
 
@@ -44,6 +45,11 @@ STYLE = {
     "axes.spines.right": False,
     "svg.fonttype": "none",  # text stays text in SVG (smaller, searchable)
     "svg.hashsalt": "doorstep",  # the same figures give the same file
+    # Labels are people's words (session, site and organisation names): draw every text as
+    # written. With mathtext on, a session called "$\frac$" is parsed as a formula and the
+    # whole page fails; "Fees $5 or $10" would lose its dollar signs.
+    "text.parse_math": False,
+    "text.usetex": False,
 }
 
 
@@ -56,15 +62,23 @@ class Chart:
 
     def svg(self) -> str:
         buf = io.StringIO()
+        _as_written(self.figure)
         with matplotlib.rc_context(STYLE):
             self.figure.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
         return buf.getvalue()
 
     def png(self, dpi: int = 150) -> bytes:
         buf = io.BytesIO()
+        _as_written(self.figure)
         with matplotlib.rc_context(STYLE):
             self.figure.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         return buf.getvalue()
+
+
+def _as_written(figure: Figure) -> None:
+    """No text of ``figure`` is read as mathtext, even one made outside :data:`STYLE`."""
+    for text in figure.findobj(Text):
+        text.set_parse_math(False)
 
 
 def _figure(width: float = 6.4, height: float = 3.6) -> tuple[Figure, Any]:

@@ -24,7 +24,6 @@ whatever risk lists were imported or families moved since.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from collections.abc import Sequence
@@ -57,9 +56,10 @@ from central.db import (
     utcnow,
 )
 from central.reports._sql import qualifies, reading
-from central.reports.money import PENNY, plain_money
+from central.reports.money import PENNY
 from central.reports.period import Period, local_now
 from central.reports.rates import DEFAULT_CONTRACT, Rate, RateTable, rate_table
+from kiosk.domain.csvcells import csv_writer
 
 Status = Literal["counted", "review", "excluded", "duplicate"]
 STATUS_ORDER: tuple[Status, ...] = ("counted", "review", "excluded", "duplicate")
@@ -113,7 +113,8 @@ class InvoiceLine:
     def amount(self) -> Decimal | None:
         return self.rate if self.status == "counted" else None
 
-    def csv_row(self) -> list[str]:
+    def csv_row(self) -> list[str | Decimal | None]:
+        """The line's cells; money as ``Decimal`` so the CSV writer keeps it a number."""
         status = STATUS_TEXT[self.status]
         if self.status == "duplicate":
             status += f" (first recorded as {self.duplicate_of})"
@@ -130,10 +131,16 @@ class InvoiceLine:
             self.method,
             "yes" if self.clock_synced else "no",
             status,
-            plain_money(self.rate) if self.status == "counted" else "",
-            plain_money(self.amount),
+            _money(self.rate) if self.status == "counted" else None,
+            _money(self.amount),
             self.attendance_id,
         ]
+
+
+def _money(amount: Decimal | None) -> Decimal | None:
+    """An amount to the penny, as a number: the CSV writer neutralises text that starts with
+    a minus sign, but writes the numbers we computed ourselves as they are (``-3.00``)."""
+    return None if amount is None else amount.quantize(PENNY)
 
 
 @dataclass(frozen=True)
@@ -253,17 +260,17 @@ class InvoiceSheet:
     # -- CSV ---------------------------------------------------------------------------------
     def write_csv(self, out: TextIO) -> None:
         """One row per qualifying child-attendance (counted first), then the total row."""
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_writer(out)
         writer.writerow(CSV_COLUMNS)
         for line in self.lines:
             writer.writerow(line.csv_row())
-        total_row = [""] * len(CSV_COLUMNS)
+        total_row: list[str | Decimal | None] = [None] * len(CSV_COLUMNS)
         total_row[0] = "TOTAL"
         total_row[1] = f"{self.count} qualifying child-attendances"
         left_out = len(self.lines) - self.count
         if left_out:
             total_row[9] = f"{left_out} line(s) above not in the total"
-        total_row[CSV_COLUMNS.index("amount")] = plain_money(self.total)
+        total_row[CSV_COLUMNS.index("amount")] = _money(self.total)
         writer.writerow(total_row)
 
     def csv_text(self) -> str:

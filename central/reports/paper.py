@@ -52,7 +52,7 @@ from central.db import (
 )
 from central.reports._sql import reading
 from central.reports.decisions import PaperDecider, paper_decider
-from central.reports.period import REPORT_TZ
+from central.reports.period import REPORT_TZ, check_in_range
 from kiosk.domain.families import Child, Family
 from sync.protocol import validate_event
 
@@ -131,10 +131,12 @@ def paper_session(
 ) -> PaperSession:
     """Check what identifies the session (``--org --site --date --session-name --start --end``)."""
     if isinstance(day, str):
+        text = day
         try:
-            day = date.fromisoformat(day.strip())
+            day = date.fromisoformat(text.strip())
         except ValueError:
-            raise CentralError(f"--date {day!r} is not a date like 2016-04-18") from None
+            raise CentralError(f"--date {text!r} is not a date like 2016-04-18") from None
+        check_in_range(day, "--date", text)
     name = " ".join(name.split())
     if not name or len(name) > 200:
         raise CentralError("--session-name must be 1 to 200 characters")

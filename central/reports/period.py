@@ -23,16 +23,36 @@ REPORT_TZ = ZoneInfo("Europe/London")
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
+#: The first and last days a report can cover. Far wider than any session the service will
+#: hold, and far enough from the calendar's own ends (year 1 and year 9999) that the month
+#: before or after, six weeks back or a local midnight in UTC are always dates: a month such as
+#: ``9999-12`` or ``0001-01`` is refused by name instead of failing half-way through a report.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+
 
 class PeriodError(CentralError, ValueError):
-    """A month or date range that cannot be read."""
+    """A month or date range that cannot be read, or that is outside the reports' range."""
+
+
+def check_in_range(day: date, what: str = "date", text: str | None = None) -> date:
+    """``day`` if a report can cover it; otherwise a PeriodError naming ``what`` and the range."""
+    if not EARLIEST <= day <= LATEST:
+        shown = repr(text if text is not None else day.isoformat())
+        raise PeriodError(
+            f"{what} {shown} is outside the dates the reports cover "
+            f"({EARLIEST.isoformat()} to {LATEST.isoformat()})"
+        )
+    return day
 
 
 def parse_date(text: str, what: str = "date") -> date:
+    """A day (``2016-04-18``) a report can cover; ``what`` names the option in an error."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise PeriodError(f"{what} {text!r} is not a date like 2016-04-18") from None
+    return check_in_range(day, what, text)
 
 
 @dataclass(frozen=True)
@@ -48,10 +68,16 @@ class Period:
 
     @classmethod
     def month(cls, text: str) -> Period:
+        """A calendar month from ``2016-04``, between ``EARLIEST`` and ``LATEST``."""
         m = _MONTH.match(text.strip())
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise PeriodError(f"month {text!r} is not a month like 2016-04")
         year, month = int(m.group(1)), int(m.group(2))
+        if not (EARLIEST.year, EARLIEST.month) <= (year, month) <= (LATEST.year, LATEST.month):
+            raise PeriodError(
+                f"month {text!r} is outside the months the reports cover "
+                f"({EARLIEST:%Y-%m} to {LATEST:%Y-%m})"
+            )
         return cls(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
 
     @classmethod

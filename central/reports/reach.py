@@ -20,7 +20,6 @@ families, whether they were seen in the six weeks before ``as_of``.
 from __future__ import annotations
 
 import contextlib
-import csv
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -32,6 +31,7 @@ from sqlalchemy import Connection, and_, func, literal, or_, select, union_all
 from central.db import CentralDB, NotFound, attendance_children, attendances, families, orgs
 from central.reports._sql import alongside, as_int, month_of, qualifies, reading
 from central.reports.period import REPORT_TZ, Period, local_now, long_date, month_label
+from kiosk.domain.csvcells import csv_writer
 from kiosk.domain.families import HEARD_FROM
 
 #: Families not seen for this long are listed for outreach.
@@ -624,7 +624,7 @@ REACH_CSV_COLUMNS = (
 
 def write_reach_csv(reach: Reach, out: TextIO) -> None:
     """The figures as one tidy table: a ``section`` column says which breakdown a row is."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)  # session, site and organisation names are never formulas
     writer.writerow(REACH_CSV_COLUMNS)
 
     def counts(section: str, rows: Sequence[Counts]) -> None:

@@ -7,7 +7,6 @@ Stay and Play, library, Monday 18 April 2016 09:30-11:30 12 27 14
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy import distinct, func, select
 from central.db import CentralDB, attendance_children, attendances, children, events, families
 from central.reports._sql import reading
 from central.reports.period import REPORT_TZ, Period
+from kiosk.domain.csvcells import csv_writer
 
 CSV_COLUMNS = (
     "date",
@@ -227,8 +227,8 @@ def _group(
 
 
 def write_registers_csv(regs: Sequence[SessionRegister], out: TextIO) -> None:
-    """One row per family per session."""
-    writer = csv.writer(out, lineterminator="\n")
+    """One row per family per session; names a spreadsheet would run are kept as text."""
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for reg in regs:
         writer.writerows(reg.csv_rows())

@@ -37,7 +37,7 @@ from central.health import RETRY_TODO, kiosk_health
 from central.health import summary as health_summary
 from central.reports.charts import reach_charts
 from central.reports.invoice import build_invoice, invoice_totals
-from central.reports.period import Period, PeriodError, local_now, month_label
+from central.reports.period import Period, PeriodError, check_in_range, local_now, month_label
 from central.reports.reach import build_reach, write_reach_csv
 from central.reports.registers import (
     SessionRegister,
@@ -413,9 +413,13 @@ def dashboard_router(
 
     def _day(value: str | None) -> date:
         try:
-            return date.fromisoformat(value or "")
+            day = date.fromisoformat(value or "")
         except ValueError:
             raise PageError(400, "Which day?", "Give the day as ?date=YYYY-MM-DD.") from None
+        try:
+            return check_in_range(day, "date", value)
+        except PeriodError as exc:
+            raise PageError(400, "Which day?", str(exc)) from None
 
     @router.get("/org/{org_id}/register")
     def register_page(
