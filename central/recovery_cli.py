@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from central.db import CentralDB, CentralError
+from kiosk.domain.risk import add_guard_arguments
 
 #: Commands that must not open (and so create or migrate) the live database first.
 NO_DB_COMMANDS = ("restore",)
@@ -58,6 +59,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="report the changes, save nothing")
     p.add_argument("--skip-invalid", action="store_true", help="import the valid lines only")
+    add_guard_arguments(p)
     p = actions.add_parser(
         "import-lsoa",
         help="a new version: the postcodes of England's most deprived LSOAs (ONSPD + IMD), as "
@@ -150,12 +152,14 @@ def db_url(db: CentralDB) -> str:
 
 def _risk_import(args: argparse.Namespace, db: CentralDB) -> int:
     from central.setup_data import SetupError, import_risk
+    from kiosk.cli_io import read_text
+    from kiosk.domain.errors import ValidationError
 
     path = Path(args.file)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CentralError(f"cannot read {path}: {exc}") from None
+        text = read_text(path)
+    except ValidationError as exc:
+        raise CentralError(str(exc)) from None
     try:
         result = import_risk(
             db,
@@ -164,6 +168,8 @@ def _risk_import(args: argparse.Namespace, db: CentralDB) -> int:
             path.name,
             skip_invalid=args.skip_invalid,
             dry_run=args.dry_run,
+            allow_empty=args.allow_empty,
+            allow_shrink=args.allow_shrink,
         )
     except SetupError as exc:
         for number, message in exc.problems:
@@ -188,7 +194,7 @@ def _risk_import_lsoa(args: argparse.Namespace, db: CentralDB) -> int:
     digest), so reports can check a kiosk's decisions. Saved through ``import_risk``."""
     from central.setup_data import import_risk
     from kiosk.domain.lsoa import LsoaDataError, LsoaError
-    from kiosk.lsoa_import import bad_line_messages, build_from_args, report_lines
+    from kiosk.lsoa_import import bad_line_messages, build_from_args, empty_detail, report_lines
 
     try:
         result = build_from_args(args, sys.stderr)
@@ -215,6 +221,9 @@ def _risk_import_lsoa(args: argparse.Namespace, db: CentralDB) -> int:
         dry_run=args.dry_run,
         rule=result.rule,
         sources=result.sources,
+        allow_empty=args.allow_empty,
+        allow_shrink=args.allow_shrink,
+        empty_detail=empty_detail(result),
     )
     print(f"added: {len(imported.change.added)}")
     print(f"removed: {len(imported.change.removed)}")
