@@ -5,6 +5,7 @@
     kiosk-central session list lichfield library
     kiosk-central session remove lichfield library stay-and-play-mon
     kiosk-central risk import lichfield council-list.csv [--dry-run] [--skip-invalid]
+        [--allow-empty] [--allow-shrink]        # refused if empty or more than half gone
     kiosk-central risk import-lsoa lichfield --postcodes ONSPD.csv --imd IMD.csv \\
         --most-deprived 30% --county E10000028      # as kiosk-admin risk import-lsoa
     kiosk-central risk history lichfield
