@@ -117,7 +117,7 @@ ENGLISH_LSOA = "E01"
 SAMPLE_SIZE = 10
 #: How many bad lines are kept with their message (all are counted).
 PROBLEM_LIMIT = 1_000
-#: Share of England's LSOAs an IMD file must list to count as complete for the code-set check.
+#: Share of England's LSOAs an IMD file must list to count as nearly complete (``complete``).
 COMPLETE_SHARE = Fraction(95, 100)
 #: A share as typed: digits, a decimal point and more digits if any, a per cent sign if any.
 _PLAIN_SHARE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*%?\s*")
@@ -882,7 +882,7 @@ def choose_postcodes(
         raise _no_rows(source, header_line)
     if unknown_rows and choice is not None:
         sample = ", ".join(sorted(unknown_codes)[:SAMPLE_SIZE])
-        if choice.complete:
+        if len(choice.known) >= choice.lsoas:  # every LSOA is there: the codes are another kind
             raise VintageMismatchError(
                 f"{unknown_rows:,} postcode row(s) of {source} have English LSOA codes "
                 f"(column {layout.lsoa_header}) that {choice.source} does not list, though it "
@@ -895,9 +895,9 @@ def choose_postcodes(
             f"postcode(s) of {source} ({len(unknown_codes):,} LSOA(s), e.g. {sample}; first at "
             f"line {unknown_first}): it lists {len(choice.known):,} of England's "
             f"{choice.lsoas:,} LSOAs ({choice.vintage} LSOAs), so those families could never "
-            "qualify. Is the file cut short? Use the complete IMD file, or narrow the import "
-            "to the area the file covers with --local-authority or --county; the risk list is "
-            "unchanged."
+            "qualify. Is the file cut short (or of another LSOA vintage than the directory)? "
+            "Use the complete IMD file, or narrow the import to the area the file covers with "
+            "--local-authority or --county; the risk list is unchanged."
         )
     for code, hits in matched.items():
         if not hits:

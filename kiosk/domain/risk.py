@@ -307,9 +307,9 @@ def check_change(
         if allow_empty:
             return
         raise RiskListShrinkError(
-            f"{source}: the new risk list would be empty{detail}; the risk list is unchanged "
-            "(saved, no family would qualify by postcode at any kiosk after its next setup "
-            "pull). Check the file is complete; if an empty list is meant, use --allow-empty"
+            f"{source}: the new risk list would be empty{detail}, so no family would qualify "
+            "by postcode; the risk list is unchanged. Check the file is complete; if an empty "
+            "list is meant, use --allow-empty"
         )
     removed = len(change.removed)
     if removed * 2 > current and not allow_shrink:
