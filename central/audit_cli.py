@@ -142,9 +142,16 @@ _LOGGED: dict[tuple[str, str | None], tuple[str, Callable[[Args], str], Callable
     ("risk", "import"): (
         "risk.import",
         _org,
-        lambda a: {"file": Path(a.file).name, **_keep(a, "skip_invalid")},
+        lambda a: {
+            "file": Path(a.file).name,
+            **_keep(a, "skip_invalid", "allow_empty", "allow_shrink"),
+        },
     ),
-    ("risk", "import-lsoa"): ("risk.import_lsoa", _org, lambda a: {}),
+    ("risk", "import-lsoa"): (
+        "risk.import_lsoa",
+        _org,
+        lambda a: _keep(a, "allow_empty", "allow_shrink"),
+    ),
     ("backup", None): ("backup.create", lambda a: "", lambda a: {"file": str(a.file)}),
     ("mark-restored", None): ("backup.mark_restored", lambda a: "", lambda a: {}),
 }

@@ -5,6 +5,7 @@
     kiosk-central session list lichfield library
     kiosk-central session remove lichfield library stay-and-play-mon
     kiosk-central risk import lichfield council-list.csv [--dry-run] [--skip-invalid]
+        [--allow-empty] [--allow-shrink]        # refused if empty or more than half gone
     kiosk-central risk import-lsoa lichfield --postcodes ONSPD.csv --imd IMD.csv \\
         --most-deprived 30% --county E10000028      # as kiosk-admin risk import-lsoa
     kiosk-central risk history lichfield
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from central.db import CentralDB, CentralError
+from kiosk.domain.risk import add_guard_arguments
 
 #: Commands that must not open (and so create or migrate) the live database first.
 NO_DB_COMMANDS = ("restore",)
@@ -58,6 +60,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="report the changes, save nothing")
     p.add_argument("--skip-invalid", action="store_true", help="import the valid lines only")
+    add_guard_arguments(p)
     p = actions.add_parser(
         "import-lsoa",
         help="a new version: the postcodes of England's most deprived LSOAs (ONSPD + IMD), as "
@@ -162,12 +165,14 @@ def db_url(db: CentralDB) -> str:
 
 def _risk_import(args: argparse.Namespace, db: CentralDB) -> int:
     from central.setup_data import SetupError, import_risk
+    from kiosk.cli_io import read_text
+    from kiosk.domain.errors import ValidationError
 
     path = Path(args.file)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CentralError(f"cannot read {path}: {exc}") from None
+        text = read_text(path)
+    except ValidationError as exc:
+        raise CentralError(str(exc)) from None
     try:
         result = import_risk(
             db,
@@ -176,6 +181,8 @@ def _risk_import(args: argparse.Namespace, db: CentralDB) -> int:
             path.name,
             skip_invalid=args.skip_invalid,
             dry_run=args.dry_run,
+            allow_empty=args.allow_empty,
+            allow_shrink=args.allow_shrink,
         )
     except SetupError as exc:
         for number, message in exc.problems:
@@ -200,7 +207,7 @@ def _risk_import_lsoa(args: argparse.Namespace, db: CentralDB) -> int:
     digest), so reports can check a kiosk's decisions. Saved through ``import_risk``."""
     from central.setup_data import import_risk
     from kiosk.domain.lsoa import LsoaDataError, LsoaError
-    from kiosk.lsoa_import import bad_line_messages, build_from_args, report_lines
+    from kiosk.lsoa_import import bad_line_messages, build_from_args, empty_detail, report_lines
 
     try:
         result = build_from_args(args, sys.stderr)
@@ -227,6 +234,9 @@ def _risk_import_lsoa(args: argparse.Namespace, db: CentralDB) -> int:
         dry_run=args.dry_run,
         rule=result.rule,
         sources=result.sources,
+        allow_empty=args.allow_empty,
+        allow_shrink=args.allow_shrink,
+        empty_detail=empty_detail(result),
     )
     print(f"added: {len(imported.change.added)}")
     print(f"removed: {len(imported.change.removed)}")

@@ -40,7 +40,15 @@ from central.db import (
 )
 from kiosk.domain.errors import KioskError
 from kiosk.domain.postcodes import RiskArea
-from kiosk.domain.risk import RiskChange, RiskList, RiskSource, compare, parse_risk_file
+from kiosk.domain.risk import (
+    RiskChange,
+    RiskList,
+    RiskListShrinkError,
+    RiskSource,
+    check_change,
+    compare,
+    parse_risk_file,
+)
 from kiosk.domain.timetable import SessionSlot, Timetable, make_slot
 
 
@@ -203,10 +211,16 @@ def import_risk(
     now: datetime | None = None,
     rule: str = "",
     sources: Sequence[RiskSource] = (),
+    allow_empty: bool = False,
+    allow_shrink: bool = False,
+    empty_detail: str = "",
 ) -> RiskImport:
     """Import a risk file (text or CSV, as ``kiosk-admin risk import`` reads it) as the
     organisation's next version. A file with any bad line changes nothing (unless
-    ``skip_invalid``): :class:`SetupError` carries every bad line with its number.
+    ``skip_invalid``): :class:`SetupError` carries every bad line with its number. Nor does
+    one that would leave the list empty (unless ``allow_empty``) or remove more than half of
+    it (unless ``allow_shrink``): see ``kiosk.domain.risk.check_change``, which the kiosk's
+    own imports use too; ``empty_detail`` says why a list came out empty.
 
     ``rule`` and ``sources`` record how a list built from official data was chosen (``risk
     import-lsoa``); kiosks receive them with the list."""
@@ -222,6 +236,16 @@ def import_risk(
         )
     current = risk_list(db, org_id) or RiskList()
     change = compare(current, parsed.areas)
+    try:
+        check_change(
+            change,
+            source,
+            allow_empty=allow_empty,
+            allow_shrink=allow_shrink,
+            detail=empty_detail,
+        )
+    except RiskListShrinkError as exc:
+        raise SetupError(str(exc)) from None
     if dry_run:
         return RiskImport(change, parsed.problems, None)
     now = now or utcnow()

@@ -31,13 +31,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from kiosk.cli_io import quiet_broken_pipe, read_text
 from kiosk.clock import clock_is_synchronised
 from kiosk.domain.desk import KIOSK_TZ, DoorDesk
 from kiosk.domain.errors import KioskError, RiskListError, ValidationError
 from kiosk.domain.events import DeviceIdentity
 from kiosk.domain.families import THEMATIC_CRITERIA
 from kiosk.domain.postcodes import PostcodeError, parse_postcode
-from kiosk.domain.risk import compare, parse_risk_file
+from kiosk.domain.risk import add_guard_arguments, check_change, compare, parse_risk_file
 from kiosk.domain.timetable import WEEKDAYS, make_slot
 from kiosk.export import write_attendance_csv
 from kiosk.health import assess, read_facts
@@ -113,11 +114,7 @@ class Admin:
     # -- risk -------------------------------------------------------------------------------
     def risk_import(self, args: argparse.Namespace) -> int:
         path = Path(args.file)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationError(f"cannot read {path}: {exc}") from exc
-        parsed = parse_risk_file(text, source=str(path))
+        parsed = parse_risk_file(read_text(path), source=str(path))
         if parsed.problems:
             for number, message in parsed.problems:
                 print(f"{path}: line {number}: {message}", file=self.err)
@@ -130,6 +127,9 @@ class Admin:
                 return 1
         current = self.store.risk_list()
         change = compare(current, parsed.areas)
+        check_change(
+            change, path.name, allow_empty=args.allow_empty, allow_shrink=args.allow_shrink
+        )
         self.say(f"added: {len(change.added)}")
         self.say(f"removed: {len(change.removed)}")
         self.say(f"unchanged: {len(change.unchanged)}")
@@ -148,6 +148,7 @@ class Admin:
         from kiosk.lsoa_import import (
             bad_line_messages,
             build_from_args,
+            empty_detail,
             report_lines,
             save_lsoa_risk_list,
         )
@@ -169,6 +170,13 @@ class Admin:
         for line in report_lines(result, args.verbose):
             self.say(line)
         change = compare(self.store.risk_list(), result.areas)
+        check_change(
+            change,
+            result.source,
+            allow_empty=args.allow_empty,
+            allow_shrink=args.allow_shrink,
+            detail=empty_detail(result),
+        )
         self.say(f"added: {len(change.added)}")
         self.say(f"removed: {len(change.removed)}")
         self.say(f"unchanged: {len(change.unchanged)}")
@@ -648,6 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="report the changes, save nothing")
     p.add_argument("--skip-invalid", action="store_true", help="import the valid lines only")
+    add_guard_arguments(p)
     p.set_defaults(run=Admin.risk_import)
     p = risk.add_parser(
         "import-lsoa",
@@ -823,6 +832,7 @@ def _audit(data: Path, args: argparse.Namespace) -> None:
     record_admin_command(data, args)
 
 
+@quiet_broken_pipe
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:

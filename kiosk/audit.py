@@ -322,8 +322,11 @@ class AuditedStore:
 #: (command, action) -> (audit action, the arguments kept as detail). Names, postcodes and PINs
 #: are never kept: the family's id and the card's UID are enough to find the event.
 _ADMIN: dict[tuple[str, str | None], tuple[str, tuple[str, ...]]] = {
-    ("risk", "import"): ("risk.import", ("file", "skip_invalid")),
-    ("risk", "import-lsoa"): ("risk.import_lsoa", ("postcodes", "imd", "most_deprived")),
+    ("risk", "import"): ("risk.import", ("file", "skip_invalid", "allow_empty", "allow_shrink")),
+    ("risk", "import-lsoa"): (
+        "risk.import_lsoa",
+        ("postcodes", "imd", "most_deprived", "allow_empty", "allow_shrink"),
+    ),
     ("family", "add"): ("family.add", ("card",)),
     ("card", "assign"): ("card.assign", ("uid", "family_id")),
     ("card", "revoke"): ("card.revoke", ("uid",)),

@@ -18,7 +18,14 @@ import-lsoa``) both call it, so both build the same list from the same files:
     'v4-0c1d2e3f4a'
 
 Each source file is recorded in the version (``RiskSource``): its name, size, SHA-256, row
-count and date (a date in its name, such as ``FEB_2025``, else its modification time).
+count and date. The directory's date is the one in its name (``FEB_2025``), else its
+modification time. The IMD file's is ``--imd-date`` when given, else a date or edition in its
+name (``IoD2019`` -> ``2019``), else the edition its LSOA codes imply (``2019`` for 2011 LSOAs,
+``2025`` for 2021 ones: the edition the rule names), never its modification time: a copied or
+re-downloaded IMD file is no newer than the edition it holds.
+
+A file whose last line has no line end was cut short (publishers end every line, last included)
+and is refused, naming its last line: a cut last row would otherwise be read as a short one.
 """
 
 from __future__ import annotations
@@ -39,7 +46,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from kiosk.cli_io import decode_error_in
 from kiosk.domain.lsoa import (
+    IMD_EDITION,
     AreaFilter,
     LsoaChoice,
     LsoaError,
@@ -49,7 +58,7 @@ from kiosk.domain.lsoa import (
     choose_postcodes,
 )
 from kiosk.domain.postcodes import RiskArea
-from kiosk.domain.risk import RiskList, RiskSource, gc_paused
+from kiosk.domain.risk import RiskList, RiskSource, add_guard_arguments, gc_paused
 
 __all__ = [
     "LsoaImportResult",
@@ -59,6 +68,8 @@ __all__ = [
     "build_from_args",
     "build_lsoa_risk_areas",
     "date_of_file",
+    "empty_detail",
+    "imd_date",
     "report_lines",
     "save_lsoa_risk_list",
 ]
@@ -78,6 +89,10 @@ _NAME_DAY = re.compile(
     r"(?<!\d)((?:19|20)\d\d)[-_]?(0[1-9]|1[0-2])[-_]?(0[1-9]|[12]\d|3[01])(?!\d)"
 )
 _NAME_YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)[-_](0[1-9]|1[0-2])(?!\d)")
+#: An IMD edition in a file's name: ``IoD2019``, ``IMD2019``, ``IoD_2025``.
+_NAME_EDITION = re.compile(r"(?<![a-z])(?:iod|imd)[ _-]?((?:19|20)\d\d)(?!\d)", re.IGNORECASE)
+#: ``--imd-date``: a year, a month or a day.
+_GIVEN_DATE = re.compile(r"((?:19|20)\d\d)(?:-(0[1-9]|1[0-2])(?:-(\d\d))?)?")
 
 
 class Progress(Protocol):
@@ -167,22 +182,64 @@ def terminal_progress(stream: TextIO | None = None) -> ProgressFactory:
     return lambda label, total: ProgressBar(label, total, out)
 
 
+def _date_in_name(name: str) -> str | None:
+    if m := _NAME_DAY.search(name):
+        return f"{m[1]}-{m[2]}-{m[3]}"
+    if m := _NAME_MONTH_YEAR.search(name):
+        month = _MONTHS.index(m[1][:3].lower()) + 1
+        return f"{m[2]}-{month:02d}"
+    if m := _NAME_YEAR_MONTH.search(name):
+        return f"{m[1]}-{m[2]}"
+    return None
+
+
 def date_of_file(path: Path, stat: os.stat_result | None = None) -> tuple[str, str]:
     """``(date, "name")`` for a date in the file's name, else ``(mtime date, "mtime")``.
 
     >>> date_of_file(Path("ONSPD_FEB_2025_UK.csv"))
     ('2025-02', 'name')
     """
-    name = path.name
-    if m := _NAME_DAY.search(name):
-        return f"{m[1]}-{m[2]}-{m[3]}", "name"
-    if m := _NAME_MONTH_YEAR.search(name):
-        month = _MONTHS.index(m[1][:3].lower()) + 1
-        return f"{m[2]}-{month:02d}", "name"
-    if m := _NAME_YEAR_MONTH.search(name):
-        return f"{m[1]}-{m[2]}", "name"
+    if found := _date_in_name(path.name):
+        return found, "name"
     st = stat or path.stat()
     return datetime.fromtimestamp(st.st_mtime, UTC).date().isoformat(), "mtime"
+
+
+def check_given_date(text: str | None, flag: str = "--imd-date") -> str | None:
+    """A date typed for a file (``2019``, ``2019-09`` or ``2019-09-26``), checked; else None."""
+    if text is None:
+        return None
+    m = _GIVEN_DATE.fullmatch(text.strip())
+    try:
+        if m is None:
+            raise ValueError
+        if m[3]:
+            datetime(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise LsoaError(
+            f"{flag} {text!r} must be a date like 2019-09-26, a month like 2019-09 or a year "
+            "like 2019 (when the file was published)"
+        ) from None
+    return text.strip()
+
+
+def imd_date(path: Path, vintage: int, given: str | None = None) -> tuple[str, str]:
+    """The IMD file's date and where it came from: ``given`` (``"option"``), else its name
+    (``"name"``: a date, or an edition like ``IoD2019``), else the edition its LSOA vintage
+    means (``"edition"``). Never the modification time, which is only when it was copied.
+
+    >>> imd_date(Path("File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv"), 2011)
+    ('2019', 'name')
+    >>> imd_date(Path("imd.csv"), 2021)
+    ('2025', 'edition')
+    """
+    if given:
+        return given, "option"
+    if found := _date_in_name(path.name):
+        return found, "name"
+    if m := _NAME_EDITION.search(path.name):
+        return m[1], "name"
+    return IMD_EDITION[vintage].split()[-1], "edition"
 
 
 class _HashingReader(io.RawIOBase):
@@ -193,6 +250,7 @@ class _HashingReader(io.RawIOBase):
         self._progress = progress
         self.sha256 = hashlib.sha256()
         self.size = 0
+        self.last = b""  # the last byte read: a line end unless the file was cut
 
     def readable(self) -> bool:
         return True
@@ -202,6 +260,7 @@ class _HashingReader(io.RawIOBase):
         if n:
             self.sha256.update(memoryview(buffer)[:n])
             self.size += n
+            self.last = bytes(buffer[n - 1 : n])
             if self._progress is not None:
                 self._progress.update(n)
         return n or 0
@@ -243,22 +302,28 @@ class _CsvFile:
         return self.path.name
 
     def rows(self) -> Iterator[list[str]]:
-        """The file's rows; decoding and CSV errors become ``LsoaError`` naming file and line."""
+        """The file's rows; decoding and CSV errors become ``LsoaError`` naming file and line,
+        and so does a last line without a line end (the file was cut short)."""
         try:
             yield from self._reader
-        except UnicodeDecodeError as exc:
-            raise LsoaError(
-                f"{self.name}: the file is not UTF-8 text (byte "
-                f"0x{exc.object[exc.start]:02x}, after line {self._reader.line_num}); save it "
-                "as 'CSV UTF-8' and try again"
-            ) from None
+        except UnicodeDecodeError:
+            # Decoded a megabyte at a time, ahead of the rows: read it again to say where.
+            raise LsoaError(str(decode_error_in(self.path, self.name))) from None
         except csv.Error as exc:
             raise LsoaError(f"{self.name}: line {self._reader.line_num}: {exc}") from None
+        if self._hashing.size and self._hashing.last not in (b"\n", b"\r"):
+            raise LsoaError(
+                f"{self.name}: line {self._reader.line_num}: the file ends in the middle of a "
+                "row (its last line has no line end): it looks cut short by an interrupted "
+                "download or copy; get the file again (if you made it yourself, end its last "
+                "line); the risk list is unchanged"
+            )
 
-    def source(self, rows: int) -> RiskSource:
-        """The file's record, once every row was read."""
+    def source(self, rows: int, date: tuple[str, str] | None = None) -> RiskSource:
+        """The file's record, once every row was read; ``date`` as ``(date, date_from)``, else
+        from its name or modification time (``date_of_file``)."""
         self._hashing.drain()
-        date, date_from = date_of_file(self.path, self._stat)
+        date, date_from = date or date_of_file(self.path, self._stat)
         return RiskSource(
             role=self.role,
             name=self.name,
@@ -322,6 +387,7 @@ def build_lsoa_risk_areas(
     keep_all_terminated: bool = False,
     skip_invalid: bool = False,
     progress: ProgressFactory | None = None,
+    imd_date_given: str | None = None,
 ) -> LsoaImportResult:
     """The live postcodes of England's most deprived LSOAs, from the published files.
 
@@ -331,8 +397,11 @@ def build_lsoa_risk_areas(
     the exact rule. ``local_authorities`` (codes, or names with an IMD file) and ``counties``
     (codes) narrow it to an area. Raises ``LsoaError`` (a ``ValidationError``) with a message
     for the admin: a missing column, mixed LSOA vintages, bad lines (``LsoaDataError``) unless
-    ``skip_invalid``, a filter that matches nothing.
+    ``skip_invalid``, a filter that matches nothing, a file cut short, an IMD file that does
+    not rank every English LSOA the directory's live postcodes are in. ``imd_date_given`` is
+    the IMD file's date (``--imd-date``; see ``imd_date``).
     """
+    given = check_given_date(imd_date_given)
     if (most_deprived is None) == (deciles is None):
         raise LsoaError("give one of --most-deprived (like 30%) or --deciles (like 1-3)")
     selection = (
@@ -348,7 +417,9 @@ def build_lsoa_risk_areas(
             choice = choose_lsoas(
                 imd_file.rows(), imd_file.name, selection, skip_invalid=skip_invalid
             )
-            imd_record = imd_file.source(choice.rows)
+            imd_record = imd_file.source(
+                choice.rows, imd_date(imd_file.path, choice.vintage, given)
+            )
     with _opened(postcodes, "postcodes", progress) as pc_file:
         chosen = choose_postcodes(
             pc_file.rows(),
@@ -400,8 +471,15 @@ def add_lsoa_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--county", action="append", default=[], metavar="CODE", help="only this county (oscty)"
     )
+    parser.add_argument(
+        "--imd-date",
+        metavar="DATE",
+        help="when the IMD file was published (2019-09-26, 2019-09 or 2019), for the record; "
+        "default: a date or edition in its name, else the edition its LSOAs imply",
+    )
     parser.add_argument("--dry-run", action="store_true", help="report the counts, save nothing")
     parser.add_argument("--skip-invalid", action="store_true", help="import despite bad lines")
+    add_guard_arguments(parser)
     parser.add_argument("--verbose", action="store_true", help="list every terminated postcode")
     parser.add_argument(
         "--progress",
@@ -424,6 +502,7 @@ def build_from_args(args: argparse.Namespace, err: TextIO) -> LsoaImportResult:
         keep_all_terminated=args.verbose,
         skip_invalid=args.skip_invalid,
         progress=terminal_progress(err) if show_bar else None,
+        imd_date_given=args.imd_date,
     )
 
 
@@ -450,6 +529,8 @@ def report_lines(result: LsoaImportResult, verbose: bool = False) -> list[str]:
         lines.append(f"terminated e.g.: {', '.join(shown)}{more}")
     if chosen.outside_england:
         lines.append(f"outside england: {chosen.outside_england}")
+    if chosen.no_lsoa:
+        lines.append(f"no lsoa: {chosen.no_lsoa}")
     if chosen.unranked:
         lines.append(f"unranked: {chosen.unranked}")
     if chosen.skipped:
@@ -463,3 +544,13 @@ def bad_line_messages(source: str, problems: Sequence[tuple[int, str]], count: i
     if count > len(problems):
         lines.append(f"{source}: ... and {count - len(problems)} more bad line(s)")
     return lines
+
+
+def empty_detail(result: LsoaImportResult) -> str:
+    """Why a built list is empty, for the refusal (``kiosk.domain.risk.check_change``): the rule
+    and what the files held, e.g. ``(IMD 2019 rank <= 0.001% (0 LSOAs); 5 rows read ...)``."""
+    chosen = result.postcodes
+    return (
+        f" ({result.rule}; {chosen.rows:,} postcode rows read, {chosen.lsoas:,} LSOA(s) "
+        f"selected, {chosen.terminated:,} terminated postcode(s))"
+    )

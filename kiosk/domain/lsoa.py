@@ -56,6 +56,18 @@ We refuse it: by header (an IMD file of 2011 LSOAs with a directory that only ha
 and by code sets (when the IMD file lists every LSOA of England, a live English postcode whose
 LSOA it does not list means the files disagree on the vintage).
 
+Incomplete files: a live English postcode (in the chosen area, if any) whose LSOA the IMD file
+does not list could never qualify, so the import is refused (``IncompleteImdError``) naming how
+many postcodes and LSOAs, a sample and the first line: an IMD file cut short at a row boundary
+reads as a valid shorter file and would otherwise give a short (or empty) list without a word.
+An IMD file cut down to a county is fine with ``--county`` or ``--local-authority`` for it. A
+file with no rows after its header is refused outright. A postcode with a blank LSOA code is
+counted as "no lsoa", not as outside England.
+
+``--most-deprived`` takes plain decimals only (``30``, ``30%``, ``2.5%``): not ``1e1`` or
+``1/3``, which ``Fraction`` would read as 10 and a third. A share that selects no LSOA (0.001% of
+32,844 is 0.33) gives an empty list, which the import refuses unless ``--allow-empty``.
+
 >>> share = Selection.most_deprived("30%")
 >>> share.max_rank(32_844)
 9853
@@ -77,6 +89,7 @@ __all__ = [
     "ENGLAND_LSOAS",
     "AreaFilter",
     "ImdLayout",
+    "IncompleteImdError",
     "LsoaChoice",
     "LsoaDataError",
     "LsoaError",
@@ -104,8 +117,12 @@ ENGLISH_LSOA = "E01"
 SAMPLE_SIZE = 10
 #: How many bad lines are kept with their message (all are counted).
 PROBLEM_LIMIT = 1_000
-#: Share of England's LSOAs an IMD file must list to count as complete for the code-set check.
+#: Share of England's LSOAs an IMD file must list to count as nearly complete (``complete``).
 COMPLETE_SHARE = Fraction(95, 100)
+#: A share as typed: digits, a decimal point and more digits if any, a per cent sign if any.
+_PLAIN_SHARE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*%?\s*")
+#: A decile or a range of them, as typed (ASCII digits only: int() also reads other scripts').
+_DECILE_PART = re.compile(r"([0-9]+)(?:-([0-9]+))?")
 #: A GSS code: a nation letter and eight digits (E07000196, E10000028, W06000001).
 _GSS_CODE = re.compile(r"^[ENSWLMK]\d{8}$")
 
@@ -158,6 +175,17 @@ class MissingColumnError(LsoaError):
 
 class VintageMismatchError(LsoaError):
     """The postcode directory and the IMD file use different LSOA vintages (2011 and 2021)."""
+
+
+class IncompleteImdError(LsoaError):
+    """The IMD file does not rank LSOAs that live English postcodes of the directory are in."""
+
+
+def _no_rows(source: str, header_line: int) -> LsoaError:
+    return LsoaError(
+        f"{source}: no rows after the header (line {header_line}): the file is empty or cut "
+        "short (an interrupted download or copy?); the risk list is unchanged"
+    )
 
 
 class LsoaDataError(RiskListError, LsoaError):
@@ -221,14 +249,15 @@ class Selection:
     @classmethod
     def most_deprived(cls, text: str) -> Selection:
         """``"30%"`` (or ``"30"``, ``"12.5%"``): the most deprived share of England's LSOAs."""
-        raw = str(text).strip().removesuffix("%").strip()
-        try:
-            percent = Fraction(raw)
-        except (ValueError, ZeroDivisionError):
+        # Only plain decimals: Fraction (and float) would also read "1e1" as 10 and "1/3" as a
+        # third of one per cent, which nobody typing a share means.
+        plain = _PLAIN_SHARE.fullmatch(str(text))
+        if plain is None:
             raise LsoaError(
-                f"--most-deprived {text!r} must be a percentage like 30% (the most deprived 30% "
-                "of England's LSOAs)"
-            ) from None
+                f"--most-deprived {text!r} must be a plain percentage like 30, 30% or 2.5% (the "
+                "most deprived share of England's LSOAs)"
+            )
+        percent = Fraction(plain[1])
         if not 0 < percent <= 100:
             raise LsoaError(f"--most-deprived {text!r} must be more than 0% and at most 100%")
         return cls(percent=percent)
@@ -238,13 +267,10 @@ class Selection:
         """``"1-3"``, ``"1,2,3"`` or ``"1-2,5"``: IMD deciles, 1 the most deprived tenth."""
         chosen: set[int] = set()
         for part in str(text).replace(" ", "").split(","):
-            low, sep, high = part.partition("-")
-            try:
-                first, last = int(low), int(high if sep else low)
-            except ValueError:
-                raise LsoaError(
-                    f"--deciles {text!r} must be deciles 1 to 10 like 1-3 or 1,2,3"
-                ) from None
+            found = _DECILE_PART.fullmatch(part)
+            if found is None:
+                raise LsoaError(f"--deciles {text!r} must be deciles 1 to 10 like 1-3 or 1,2,3")
+            first, last = int(found[1]), int(found[2] or found[1])
             if not 1 <= first <= last <= 10:
                 raise LsoaError(f"--deciles {text!r}: deciles go from 1 (most deprived) to 10")
             chosen.update(range(first, last + 1))
@@ -535,6 +561,8 @@ def choose_lsoas(
             elif decile in deciles:
                 selected[code] = lad
     problems.check(skip=skip_invalid)
+    if not count:
+        raise _no_rows(source, header_line)
     return LsoaChoice(
         source=source,
         layout=layout,
@@ -707,6 +735,9 @@ class PostcodeSelection:
     unranked: int
     skipped: int
     problems: tuple[tuple[int, str], ...]
+    #: Rows with a blank LSOA code (neither in England nor outside it: the directory does not
+    #: place them); never selected.
+    no_lsoa: int = 0
 
 
 def choose_postcodes(
@@ -765,14 +796,15 @@ def choose_postcodes(
     lad_i, county_i = layout.lad, layout.county
     pc_i, term_i, lsoa_i, imd_i = layout.postcode, layout.doterm, layout.lsoa, layout.imd
     width = layout.width
-    known = choice.known if choice is not None and choice.complete else None
+    known = choice.known if choice is not None else None
     canonical = _CANONICAL_POSTCODE.fullmatch
 
     postcodes: set[str] = set()
     hit_lsoas: set[str] = set()
     terminated: list[str] = []
-    terminated_count = outside = unranked = rows_read = unknown_rows = 0
+    terminated_count = outside = unranked = rows_read = unknown_rows = no_lsoa = 0
     unknown_codes: set[str] = set()
+    unknown_first = 0
     problems = _Problems(source)
 
     for number, row in enumerate(it, start=header_line + 1):
@@ -795,16 +827,24 @@ def choose_postcodes(
         lsoa = row[lsoa_i]
         if selected is not None:
             if lsoa not in selected:
-                if not lsoa.startswith(ENGLISH_LSOA):
-                    outside += 1
-                elif known is not None and lsoa not in known:
-                    unknown_rows += 1
-                    if len(unknown_codes) < SAMPLE_SIZE:
+                if lsoa.startswith(ENGLISH_LSOA):
+                    # Not selected because the IMD file does not rank it: a cut or partial
+                    # file (or another vintage) would silently leave these families out.
+                    if known is not None and lsoa not in known and not row[term_i].strip():
+                        unknown_rows += 1
                         unknown_codes.add(lsoa)
+                        unknown_first = unknown_first or number
+                elif not lsoa.strip():
+                    no_lsoa += 1
+                else:
+                    outside += 1
                 continue
         else:
             if not lsoa.startswith(ENGLISH_LSOA):
-                outside += 1
+                if lsoa.strip():
+                    outside += 1
+                else:
+                    no_lsoa += 1
                 continue
             text = row[imd_i]  # type: ignore[index]
             try:
@@ -838,13 +878,26 @@ def choose_postcodes(
             continue
         postcodes.add(postcode)
 
+    if not rows_read:
+        raise _no_rows(source, header_line)
     if unknown_rows and choice is not None:
-        raise VintageMismatchError(
-            f"{unknown_rows:,} postcode row(s) of {source} have English LSOA codes "
-            f"(column {layout.lsoa_header}) that {choice.source} does not list, though it lists "
-            f"every LSOA of England ({choice.vintage} LSOAs), e.g. "
-            f"{', '.join(sorted(unknown_codes))}: the files look like different LSOA vintages "
-            "(2011 and 2021). Use a postcode directory and an IMD file of the same vintage."
+        sample = ", ".join(sorted(unknown_codes)[:SAMPLE_SIZE])
+        if len(choice.known) >= choice.lsoas:  # every LSOA is there: the codes are another kind
+            raise VintageMismatchError(
+                f"{unknown_rows:,} postcode row(s) of {source} have English LSOA codes "
+                f"(column {layout.lsoa_header}) that {choice.source} does not list, though it "
+                f"lists every LSOA of England ({choice.vintage} LSOAs), e.g. {sample}: the "
+                "files look like different LSOA vintages (2011 and 2021). Use a postcode "
+                "directory and an IMD file of the same vintage."
+            )
+        raise IncompleteImdError(
+            f"{choice.source} does not rank the LSOAs of {unknown_rows:,} live English "
+            f"postcode(s) of {source} ({len(unknown_codes):,} LSOA(s), e.g. {sample}; first at "
+            f"line {unknown_first}): it lists {len(choice.known):,} of England's "
+            f"{choice.lsoas:,} LSOAs ({choice.vintage} LSOAs), so those families could never "
+            "qualify. Is the file cut short (or of another LSOA vintage than the directory)? "
+            "Use the complete IMD file, or narrow the import to the area the file covers with "
+            "--local-authority or --county; the risk list is unchanged."
         )
     for code, hits in matched.items():
         if not hits:
@@ -868,6 +921,7 @@ def choose_postcodes(
         terminated_postcodes=tuple(terminated),
         outside_england=outside,
         unranked=unranked,
+        no_lsoa=no_lsoa,
         skipped=problems.count,
         problems=tuple(problems.kept),
     )

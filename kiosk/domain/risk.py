@@ -22,6 +22,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from kiosk.domain.errors import ValidationError
 from kiosk.domain.families import THEMATIC_CRITERIA, Family
 from kiosk.domain.postcodes import PostcodeError, RiskArea, parse_postcode, parse_risk_area
 
@@ -67,7 +68,9 @@ class RiskSource:
     """A file a version was built from (e.g. the ONS Postcode Directory, the IMD file).
 
     ``date`` is the date in the file's name when it has one (``ONSPD_FEB_2025_UK.csv`` ->
-    ``2025-02``), else its modification date; ``date_from`` says which (``name`` or ``mtime``).
+    ``2025-02``), else, for an IMD file, the date given (``--imd-date``) or the edition its
+    LSOAs imply, and for a directory its modification date; ``date_from`` says which
+    (``name``, ``option``, ``edition`` or ``mtime``; see ``kiosk.lsoa_import.imd_date``).
     ``sha256`` was computed over the bytes actually read.
     """
 
@@ -276,3 +279,58 @@ class RiskChange:
 
 def compare(current: RiskList, areas: frozenset[RiskArea]) -> RiskChange:
     return RiskChange(areas - current.areas, current.areas - areas, areas & current.areas)
+
+
+class RiskListShrinkError(ValidationError):
+    """An import refused because it would leave the list empty or remove most of it."""
+
+
+def check_change(
+    change: RiskChange,
+    source: str,
+    *,
+    allow_empty: bool = False,
+    allow_shrink: bool = False,
+    detail: str = "",
+) -> None:
+    """Refuse an import that would empty the list, or remove more than half of it.
+
+    A truncated download, a header-only export or a typo in a rule all look like a valid file
+    with fewer lines, and once saved the short list is what every kiosk pulls at its next setup:
+    families stop qualifying with no word to anyone. So an empty result needs ``allow_empty``
+    and losing more than half of the current entries needs ``allow_shrink``: the admin says it
+    is meant. ``detail`` says why the list came out empty (e.g. the LSOA rule), for the message.
+    """
+    kept = len(change.added) + len(change.unchanged)
+    current = len(change.removed) + len(change.unchanged)
+    if kept == 0:
+        if allow_empty:
+            return
+        raise RiskListShrinkError(
+            f"{source}: the new risk list would be empty{detail}, so no family would qualify "
+            "by postcode; the risk list is unchanged. Check the file is complete; if an empty "
+            "list is meant, use --allow-empty"
+        )
+    removed = len(change.removed)
+    if removed * 2 > current and not allow_shrink:
+        raise RiskListShrinkError(
+            f"{source}: the import would remove {removed:,} of the {current:,} entries "
+            f"({removed / current:.0%}) and keep {len(change.unchanged):,} (adding "
+            f"{len(change.added):,}); the risk list is unchanged. Check the file is complete "
+            "(a cut download looks like a shorter list); if this is meant, use --allow-shrink"
+        )
+
+
+def add_guard_arguments(parser: Any) -> None:
+    """``--allow-empty`` and ``--allow-shrink`` (see ``check_change``) on an argparse parser: every
+    risk import of ``kiosk-admin`` and ``kiosk-central`` takes them."""
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="save the list even if it has no entries (no family qualifies by postcode)",
+    )
+    parser.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="save the list even if it removes more than half of the current entries",
+    )

@@ -44,6 +44,8 @@ def test_risk_import_reports_counts_and_versions(run, tmp_path):
     assert "version: v1-" in out
     f.write_text("WS7 1AA\nWS13\n")
     code, out, _ = run("risk", "import", str(f))
+    assert code == 1  # 2 of the 3 entries removed: refused unless the admin says so
+    code, out, _ = run("risk", "import", str(f), "--allow-shrink")
     assert "added: 1\nremoved: 2\nunchanged: 1\n" in out and "version: v2-" in out
     code, out, _ = run("risk", "history")
     assert [line.split("\t")[0][:3] for line in out.splitlines()] == ["v1-", "v2-"]

@@ -310,8 +310,9 @@ def test_codes_unknown_to_a_complete_imd_file_reveal_a_vintage_mix(tmp_path):
         build_lsoa_risk_areas(onspd, imd, most_deprived="30%")
 
 
-def test_a_partial_imd_file_is_not_expected_to_know_every_code(onspd, imd):
-    # LSOAS lists four LSOAs: codes it does not know are just not selected.
+def test_a_partial_imd_file_is_not_taken_for_a_vintage_mix(onspd, imd):
+    # LSOAS lists four LSOAs, every one the directory's English postcodes use (a file that
+    # leaves some out is refused: tests/risk_guard/test_lsoa_import.py).
     assert build_lsoa_risk_areas(onspd, imd, most_deprived="30%").choice.complete is False
 
 
@@ -360,7 +361,7 @@ def test_non_utf8_file_says_so(tmp_path, onspd):
     path.write_bytes(
         "LSOA code (2011),IMD rank,LAD name\nE01029600,1,Ynys M\xf4n\n".encode("cp1252")
     )
-    with pytest.raises(LsoaError, match=r"imd.csv: the file is not UTF-8 text \(byte 0xf4"):
+    with pytest.raises(LsoaError, match=r"imd.csv: line 2: the file is not UTF-8 text \(byte 0xf4"):
         build_lsoa_risk_areas(onspd, path, most_deprived="30%")
 
 
@@ -388,7 +389,8 @@ def test_sources_carry_name_size_rows_date_and_the_sha256_of_the_bytes(onspd, im
     assert pc_source.rows == len(POSTCODES)
     assert (pc_source.date, pc_source.date_from) == ("2023-02", "name")
     assert imd_source.sha256 == hashlib.sha256(imd.read_bytes()).hexdigest()
-    assert imd_source.date_from == "mtime" and imd_source.rows == len(LSOAS)
+    assert (imd_source.date, imd_source.date_from) == ("2019", "name")  # IMD2019, not mtime
+    assert imd_source.rows == len(LSOAS)
     assert result.source == f"{onspd.name} + {imd.name}"
 
 

@@ -1,0 +1,117 @@
+"""Files in and text out for the command lines (``kiosk-admin``, ``kiosk-central``).
+
+Two things every command line gets wrong the same way, done once:
+
+* **A file that is not UTF-8** is named with the line and character of its first bad byte, so
+  the admin can find it (Python's own message gives a byte offset in a buffer, which means
+  nothing to anyone): ``read_text`` for a whole small file, ``utf8_error_at`` for a big one
+  streamed in chunks.
+* **Output piped to a command that stops reading** (``kiosk-admin risk show | head``) ends the
+  command quietly with status 141, as ``cat`` or ``grep`` killed by SIGPIPE would, instead of a
+  ``BrokenPipeError`` traceback: ``quiet_broken_pipe`` wraps a console entry point, the way the
+  Python documentation recommends (stdout pointed at ``/dev/null`` so the interpreter's last
+  flush does not fail again).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import ParamSpec
+
+from kiosk.domain.errors import ValidationError
+
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "decode_error_in",
+    "quiet_broken_pipe",
+    "read_text",
+    "utf8_error_at",
+]
+
+#: The status a shell reports for a command killed by SIGPIPE (128 + 13).
+EXIT_BROKEN_PIPE = 141
+
+P = ParamSpec("P")
+
+
+def utf8_error_at(lines: Iterable[bytes]) -> tuple[int, int, int] | None:
+    """``(line, character, byte)`` of the first byte that is not UTF-8, or None.
+
+    ``lines`` are the file's bytes split after each ``\\n`` (iterating a binary file gives
+    them). Lines are counted as editors and ``csv`` count them: ``\\r\\n``, ``\\n`` or a lone
+    ``\\r`` ends one; ``character`` is 1 for the first character of its line.
+
+    >>> utf8_error_at([b"postcode\\r\\n", b"WS7 1AA,Ynys M\\xf4n\\r\\n"])
+    (2, 15, 244)
+    """
+    before = 0
+    for raw in lines:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            prefix = raw[: exc.start]  # holds no \\n: only the chunk's last byte can be one
+            start = prefix.rfind(b"\r") + 1
+            column = len(prefix[start:].decode("utf-8", errors="replace")) + 1
+            return before + 1 + prefix.count(b"\r"), column, raw[exc.start]
+        before += len(raw.splitlines())
+    return None
+
+
+def _decode_error(path: Path | str, lines: Iterable[bytes]) -> ValidationError:
+    found = utf8_error_at(lines)
+    where = f"line {found[0]}: " if found else ""
+    what = f" (byte 0x{found[2]:02x}, character {found[1]})" if found else ""
+    return ValidationError(
+        f"{path}: {where}the file is not UTF-8 text{what}; save it as 'CSV UTF-8' (or plain "
+        "UTF-8 text) and try again"
+    )
+
+
+def read_text(path: Path) -> str:
+    """The whole of a small text file, UTF-8 (a byte-order mark is dropped).
+
+    Raises ``ValidationError`` naming the file: what the system said when it cannot be read,
+    the line and character of the first bad byte when it is not UTF-8.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _decode_error(path, data.splitlines(keepends=True)) from None
+
+
+def decode_error_in(path: Path, shown: str) -> ValidationError:
+    """The ``ValidationError`` for a big file found not to be UTF-8 while streaming it: the file
+    is read again, line by line, to say where (only on this error path)."""
+    with open(path, "rb") as binary:
+        return _decode_error(shown, binary)
+
+
+def quiet_broken_pipe(main: Callable[P, int]) -> Callable[P, int]:
+    """``main`` returning ``EXIT_BROKEN_PIPE`` quietly when its reader went away.
+
+    Only the real stdout is redirected; output captured by tests (a ``StringIO``) cannot break.
+    """
+
+    @functools.wraps(main)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> int:
+        try:
+            done = main(*args, **kwargs)
+            sys.stdout.flush()  # a pipe closed after the last write breaks here
+            return done
+        except BrokenPipeError:
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError, AttributeError):  # stdout is not a real file
+                pass
+            return EXIT_BROKEN_PIPE
+
+    return wrapper
