@@ -30,6 +30,7 @@ from central import audit_cli, recovery_cli
 from central.db import GRANTS, ROLES, CentralDB, CentralError, default_database_url
 from central.privacy import cli as privacy_cli
 from central.reports import cli as reports_cli
+from kiosk.pipes import quiet_when_stdout_closes
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@quiet_when_stdout_closes
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     url = args.db or default_database_url()
