@@ -130,6 +130,10 @@ def _free_inodes(path: Path) -> tuple[int, int] | None:
     return None if st.f_files == 0 else (st.f_favail, st.f_files)
 
 
+def _mounted_read_only(path: Path) -> bool:
+    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+
+
 def _open_store(data: Path) -> Any:
     """Read-only: the doctor must run, and say so, on a full disk (it never writes)."""
     from kiosk.store import LocalStore
@@ -146,6 +150,7 @@ class Probes:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     disk_usage: Callable[[Path], Any] = shutil.disk_usage
     free_inodes: Callable[[Path], tuple[int, int] | None] = _free_inodes
+    mounted_read_only: Callable[[Path], bool] = _mounted_read_only
     whoami: Callable[[KioskConfig, str], Any] = _whoami
     unit_active: Callable[[str], bool | None] = _unit_active
     open_store: Callable[[Path], Any] = _open_store
@@ -162,30 +167,45 @@ def check_store(config: KioskConfig, probes: Probes) -> list[Finding]:
                 "run scripts/install-pi.sh, or fix [store] data in " + str(config.path),
             )
         ]
-    if not os.access(data, os.W_OK | os.X_OK):
-        return [
+    out: list[Finding] = []
+    # The store is opened read-only, so it is still checked when nothing can be written.
+    if probes.mounted_read_only(data):
+        out.append(
+            _fail(
+                f"data folder {data} is on a file system mounted read-only: check-ins cannot "
+                "be saved",
+                "the SD card may be failing (the kernel remounts it read-only after errors): "
+                "dmesg | grep -i error; back it up to a USB stick (kiosk-admin backup create "
+                "--to DIR), then replace the card",
+            )
+        )
+    elif not os.access(data, os.W_OK | os.X_OK):
+        out.append(
             _fail(
                 f"data folder {data} is not writable by this user",
                 "run kiosk-admin as the kiosk user: sudo -u kiosk kiosk-admin doctor",
             )
-        ]
+        )
     try:
         store = probes.open_store(data)
     except Exception as exc:  # any failure to open is what the admin needs to see
         return [
+            *out,
             _fail(
                 f"store in {data} cannot be read: {exc}",
                 "restore the newest backup: kiosk-admin backup list, then backup restore NAME",
-            )
+            ),
         ]
-    out: list[Finding] = []
     try:
         waiting = store.waiting_count()
         highest = store.highest_seq()
         problems = list(store.problems())
         health = assess(read_facts(store), probes.now())
     except Exception as exc:
-        return [_fail(f"store in {data} cannot be read: {exc}", "restore the newest backup")]
+        return [
+            *out,
+            _fail(f"store in {data} cannot be read: {exc}", "restore the newest backup"),
+        ]
     finally:
         store.close()
     out.append(_ok(f"store in {data} readable: seq up to {highest}, {waiting} waiting to be sent"))

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from kiosk.config import load_config
-from kiosk.doctor import Probes, check_disk, run_doctor
+from kiosk.doctor import Probes, check_disk, check_store, run_doctor
 from tests.readonly.full_disk import disk_full
 from tests.readonly.helpers import kiosk_with_config, snapshot
 
@@ -32,6 +32,7 @@ def probes(free: int, total: int | None = 32 * GB, inodes=(500_000, 1_000_000)) 
         disk_usage=lambda path: usage,
         free_inodes=lambda path: inodes,
         unit_active=lambda unit: None,
+        mounted_read_only=lambda path: False,
     )
 
 
@@ -86,6 +87,15 @@ def test_the_doctor_runs_every_check_and_fails_the_disk_when_nothing_can_be_writ
     assert snapshot(data, tmp_path / "backups") == before
 
 
+def test_a_data_folder_on_a_read_only_mount_fails_and_the_store_is_still_checked(config):
+    checks = probes(20 * GB)
+    checks.mounted_read_only = lambda path: path == config.store.data
+    findings = check_store(config, checks)
+    assert findings[0].level == "fail" and "mounted read-only" in findings[0].what
+    assert "SD card" in findings[0].todo
+    assert any(f.what.startswith("store in ") and "readable" in f.what for f in findings)
+
+
 def _mount_tiny_disk(where: Path) -> bool:
     if os.geteuid() != 0 or shutil.which("mount") is None:
         return False
@@ -130,5 +140,34 @@ def test_on_a_really_full_file_system_reading_commands_work_and_doctor_says_it_i
         assert f"ok: store in {data} readable" in proc.stdout, proc.stdout
         assert "fail: disk: 0.0 GB free for the data" in proc.stdout
         assert "the disk is full" in proc.stdout
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_on_a_real_read_only_mount_reading_commands_work_and_doctor_says_so(tmp_path):
+    """A tmpfs remounted read-only, as the kernel does to a failing SD card (needs root)."""
+    disk = tmp_path / "disk"
+    if not _mount_tiny_disk(disk):
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        data, config_file = kiosk_with_config(disk, "damaged")
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        for argv in (["status"], ["export", "attendance"], ["session", "list"]):
+            proc = subprocess.run(
+                [ADMIN, "--config", str(config_file), *argv],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert proc.returncode == 0, (argv, proc.stderr)
+        proc = subprocess.run(
+            [ADMIN, "--config", str(config_file), "doctor"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 1
+        assert f"fail: data folder {data} is on a file system mounted read-only" in proc.stdout
+        assert f"ok: store in {data} readable" in proc.stdout, proc.stdout
     finally:
         subprocess.run(["umount", str(disk)], check=False)
