@@ -31,7 +31,7 @@ from central import audit_cli, recovery_cli
 from central.db import GRANTS, ROLES, CentralDB, CentralError, default_database_url
 from central.privacy import cli as privacy_cli
 from central.reports import cli as reports_cli
-from kiosk.cli_io import quiet_broken_pipe
+from kiosk.pipes import quiet_when_stdout_closes
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@quiet_broken_pipe
+@quiet_when_stdout_closes
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     url = args.db or default_database_url()

@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from kiosk.cli_io import quiet_broken_pipe, read_text
+from kiosk.cli_io import read_text
 from kiosk.clock import clock_is_synchronised
 from kiosk.domain.desk import KIOSK_TZ, DoorDesk
 from kiosk.domain.errors import KioskError, RiskListError, ValidationError
@@ -43,6 +43,7 @@ from kiosk.domain.timetable import WEEKDAYS, make_slot
 from kiosk.export import write_attendance_csv
 from kiosk.health import assess, read_facts
 from kiosk.identity import check_id, is_enrolled, load_identity, save_identity
+from kiosk.pipes import quiet_when_stdout_closes
 
 DEFAULT_DATA = "/var/lib/doorstep"
 
@@ -91,16 +92,21 @@ def parse_day(text: str | None, flag: str) -> date | None:
 
 
 class Admin:
-    """The commands, over one store opened on the data folder."""
+    """The commands, over one store opened on the data folder.
 
-    def __init__(self, data: Path, out: TextIO, err: TextIO) -> None:
+    ``read_only``: the command only looks (:func:`reads_only`), so the store is opened for
+    reading and nothing in the data folder is created or changed: it works on a full disk.
+    """
+
+    def __init__(self, data: Path, out: TextIO, err: TextIO, read_only: bool = False) -> None:
         from kiosk.store import LocalStore
 
         self.data = data
         self.out = out
         self.err = err
-        data.mkdir(parents=True, exist_ok=True)
-        self.store = LocalStore(data)
+        if not read_only:
+            data.mkdir(parents=True, exist_ok=True)
+        self.store = LocalStore(data, read_only=read_only)
         self.identity = load_identity(data)
 
     def desk(self, explicit_time: bool = False) -> DoorDesk:
@@ -627,6 +633,29 @@ class Appliance:
         return 0
 
 
+#: The commands that only look: they open the store read-only and never write the data folder
+#: (so they work on a full disk or a read-only mount), and are not audited.
+READING_COMMANDS = frozenset(
+    {
+        Admin.risk_show,
+        Admin.risk_check,
+        Admin.risk_history,
+        Admin.family_list,
+        Admin.session_list,
+        Admin.export_attendance,
+        Admin.status,
+        Admin.rejected_list,
+        Admin.volunteer_list,
+        Admin.reader_test,
+    }
+)
+
+
+def reads_only(args: argparse.Namespace) -> bool:
+    """Whether the command only reads: a reading command, or an import's ``--dry-run``."""
+    return args.run in READING_COMMANDS or bool(getattr(args, "dry_run", False))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk-admin",
@@ -832,7 +861,7 @@ def _audit(data: Path, args: argparse.Namespace) -> None:
     record_admin_command(data, args)
 
 
-@quiet_broken_pipe
+@quiet_when_stdout_closes
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
@@ -847,9 +876,10 @@ def main(
                 _audit(appliance.data(), args)
             return done
         data = Path(args.data or os.environ.get("KIOSK_DATA") or _config_data(args.config))
-        admin = Admin(data, out, err)
+        read_only = reads_only(args)
+        admin = Admin(data, out, err, read_only=read_only)
         done = args.run(admin, args)
-        if done == 0:
+        if done == 0 and not read_only:
             _audit(data, args)
         return done
     except RiskListError as exc:

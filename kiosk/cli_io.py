@@ -1,41 +1,27 @@
 """Files in and text out for the command lines (``kiosk-admin``, ``kiosk-central``).
 
-Two things every command line gets wrong the same way, done once:
+A thing every command line gets wrong the same way, done once (the other, output piped to a
+command that stops reading, is :mod:`kiosk.pipes`):
 
 * **A file that is not UTF-8** is named with the line and character of its first bad byte, so
   the admin can find it (Python's own message gives a byte offset in a buffer, which means
   nothing to anyone): ``read_text`` for a whole small file, ``utf8_error_at`` for a big one
   streamed in chunks.
-* **Output piped to a command that stops reading** (``kiosk-admin risk show | head``) ends the
-  command quietly with status 141, as ``cat`` or ``grep`` killed by SIGPIPE would, instead of a
-  ``BrokenPipeError`` traceback: ``quiet_broken_pipe`` wraps a console entry point, the way the
-  Python documentation recommends (stdout pointed at ``/dev/null`` so the interpreter's last
-  flush does not fail again).
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import ParamSpec
 
 from kiosk.domain.errors import ValidationError
 
 __all__ = [
-    "EXIT_BROKEN_PIPE",
     "decode_error_in",
-    "quiet_broken_pipe",
     "read_text",
     "utf8_error_at",
 ]
 
-#: The status a shell reports for a command killed by SIGPIPE (128 + 13).
-EXIT_BROKEN_PIPE = 141
-
-P = ParamSpec("P")
 
 
 def utf8_error_at(lines: Iterable[bytes]) -> tuple[int, int, int] | None:
@@ -92,26 +78,3 @@ def decode_error_in(path: Path, shown: str) -> ValidationError:
     is read again, line by line, to say where (only on this error path)."""
     with open(path, "rb") as binary:
         return _decode_error(shown, binary)
-
-
-def quiet_broken_pipe(main: Callable[P, int]) -> Callable[P, int]:
-    """``main`` returning ``EXIT_BROKEN_PIPE`` quietly when its reader went away.
-
-    Only the real stdout is redirected; output captured by tests (a ``StringIO``) cannot break.
-    """
-
-    @functools.wraps(main)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> int:
-        try:
-            done = main(*args, **kwargs)
-            sys.stdout.flush()  # a pipe closed after the last write breaks here
-            return done
-        except BrokenPipeError:
-            try:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-            except (OSError, ValueError, AttributeError):  # stdout is not a real file
-                pass
-            return EXIT_BROKEN_PIPE
-
-    return wrapper

@@ -39,6 +39,13 @@ Level = Literal["ok", "warn", "fail"]
 DISK_FAIL_BYTES = 100 * 1024 * 1024
 #: Below this much, warn while there is still time.
 DISK_WARN_BYTES = 500 * 1024 * 1024
+#: ... and the same as a share of the file system (a big disk is "nearly full" sooner):
+#: fail under 2 % free, warn under 10 %.
+DISK_FAIL_FRACTION = 0.02
+DISK_WARN_FRACTION = 0.10
+#: Every write makes a new file (write to a temporary file, rename): with fewer free inodes
+#: than this, the store cannot write even with bytes to spare.
+INODES_FAIL = 1000
 #: The newest backup should be younger than this (the timer runs nightly).
 BACKUP_WARN = timedelta(days=2)
 #: A clock before this is certainly wrong (a Pi without RTC that never saw a network).
@@ -117,10 +124,21 @@ def _clock_synced() -> bool:
     return clock_is_synchronised()
 
 
+def _free_inodes(path: Path) -> tuple[int, int] | None:
+    """(free, total) inodes of the file system holding ``path``; None when it has no limit."""
+    st = os.statvfs(path)
+    return None if st.f_files == 0 else (st.f_favail, st.f_files)
+
+
+def _mounted_read_only(path: Path) -> bool:
+    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+
+
 def _open_store(data: Path) -> Any:
+    """Read-only: the doctor must run, and say so, on a full disk (it never writes)."""
     from kiosk.store import LocalStore
 
-    return LocalStore(data)
+    return LocalStore(data, read_only=True)
 
 
 @dataclass
@@ -131,6 +149,8 @@ class Probes:
     clock_synced: Callable[[], bool] = _clock_synced
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     disk_usage: Callable[[Path], Any] = shutil.disk_usage
+    free_inodes: Callable[[Path], tuple[int, int] | None] = _free_inodes
+    mounted_read_only: Callable[[Path], bool] = _mounted_read_only
     whoami: Callable[[KioskConfig, str], Any] = _whoami
     unit_active: Callable[[str], bool | None] = _unit_active
     open_store: Callable[[Path], Any] = _open_store
@@ -147,30 +167,45 @@ def check_store(config: KioskConfig, probes: Probes) -> list[Finding]:
                 "run scripts/install-pi.sh, or fix [store] data in " + str(config.path),
             )
         ]
-    if not os.access(data, os.W_OK | os.X_OK):
-        return [
+    out: list[Finding] = []
+    # The store is opened read-only, so it is still checked when nothing can be written.
+    if probes.mounted_read_only(data):
+        out.append(
+            _fail(
+                f"data folder {data} is on a file system mounted read-only: check-ins cannot "
+                "be saved",
+                "the SD card may be failing (the kernel remounts it read-only after errors): "
+                "dmesg | grep -i error; back it up to a USB stick (kiosk-admin backup create "
+                "--to DIR), then replace the card",
+            )
+        )
+    elif not os.access(data, os.W_OK | os.X_OK):
+        out.append(
             _fail(
                 f"data folder {data} is not writable by this user",
                 "run kiosk-admin as the kiosk user: sudo -u kiosk kiosk-admin doctor",
             )
-        ]
+        )
     try:
         store = probes.open_store(data)
     except Exception as exc:  # any failure to open is what the admin needs to see
         return [
+            *out,
             _fail(
                 f"store in {data} cannot be read: {exc}",
                 "restore the newest backup: kiosk-admin backup list, then backup restore NAME",
-            )
+            ),
         ]
-    out: list[Finding] = []
     try:
         waiting = store.waiting_count()
         highest = store.highest_seq()
         problems = list(store.problems())
         health = assess(read_facts(store), probes.now())
     except Exception as exc:
-        return [_fail(f"store in {data} cannot be read: {exc}", "restore the newest backup")]
+        return [
+            *out,
+            _fail(f"store in {data} cannot be read: {exc}", "restore the newest backup"),
+        ]
     finally:
         store.close()
     out.append(_ok(f"store in {data} readable: seq up to {highest}, {waiting} waiting to be sent"))
@@ -209,6 +244,12 @@ def check_identity(config: KioskConfig, probes: Probes) -> list[Finding]:
 
 
 def check_disk(config: KioskConfig, probes: Probes) -> list[Finding]:
+    """Free space (and inodes) for the data and the backups: fail when nearly full.
+
+    Fail under ``DISK_FAIL_BYTES`` or ``DISK_FAIL_FRACTION`` of the file system free, warn
+    under ``DISK_WARN_BYTES`` or ``DISK_WARN_FRACTION``. The line's first part stays
+    ``disk: N.N GB free for the data (FOLDER)``; the exact amount is in the advice.
+    """
     out = []
     seen: set[int] = set()  # file systems already reported
     for label, folder in (("data", config.store.data), ("backups", config.backup.folder)):
@@ -217,24 +258,59 @@ def check_disk(config: KioskConfig, probes: Probes) -> list[Finding]:
             continue
         seen.add(target.stat().st_dev)
         try:
-            free = probes.disk_usage(target).free
+            usage = probes.disk_usage(target)
         except OSError as exc:
             out.append(_warn(f"cannot tell the free space for {folder}: {exc}", "df -h"))
             continue
-        text = f"disk: {free / 1e9:.1f} GB free for the {label} ({folder})"
-        if free < DISK_FAIL_BYTES:
+        out.append(_disk_finding(label, folder, usage))
+        try:
+            inodes = probes.free_inodes(target)
+        except OSError:
+            inodes = None  # the byte count above is what matters most; df -i tells the rest
+        if inodes is not None and inodes[0] < INODES_FAIL:
             out.append(
                 _fail(
-                    text,
-                    "free space now: delete old backups (kiosk-admin backup list), "
-                    "sudo journalctl --vacuum-size=20M, sudo apt clean",
+                    f"disk: {inodes[0]} of {inodes[1]} inodes free for the {label} ({folder}): "
+                    "no room for new files, so check-ins cannot be saved",
+                    "df -i; remove many small files (old backups, sudo journalctl "
+                    "--vacuum-size=20M, sudo apt clean)",
                 )
             )
-        elif free < DISK_WARN_BYTES:
-            out.append(_warn(text, "free some space soon (old backups, journalctl --vacuum-size)"))
-        else:
-            out.append(_ok(text))
     return out
+
+
+_FREE_SPACE_NOW = (
+    "free space now: delete old backups (kiosk-admin backup list), "
+    "sudo journalctl --vacuum-size=20M, sudo apt clean"
+)
+
+
+def _disk_finding(label: str, folder: Path, usage: Any) -> Finding:
+    free = int(usage.free)
+    total = getattr(usage, "total", None)
+    share = free / total if total else None  # total unknown (a probe without it): bytes only
+    text = f"disk: {free / 1e9:.1f} GB free for the {label} ({folder})"
+    left = _amount(free) + (f" ({share:.1%} of {_amount(int(total))})" if share is not None else "")
+    if free < DISK_FAIL_BYTES or (share is not None and share < DISK_FAIL_FRACTION):
+        if free < 1024 * 1024:
+            return _fail(text, f"the disk is full: check-ins cannot be saved; {_FREE_SPACE_NOW}")
+        return _fail(
+            text,
+            f"only {left} left: the kiosk stops saving check-ins when it is full; "
+            + _FREE_SPACE_NOW,
+        )
+    if free < DISK_WARN_BYTES or (share is not None and share < DISK_WARN_FRACTION):
+        return _warn(
+            text, f"only {left} left: free some space soon (old backups, journalctl --vacuum-size)"
+        )
+    return _ok(text)
+
+
+def _amount(size: int) -> str:
+    """``12 MB``, ``1.5 GB``: as ``df -h`` would say it, in decimal units."""
+    if size >= 10**9:
+        return f"{size / 1e9:.1f} GB"
+    return f"{size / 1e6:.0f} MB"
 
 
 def check_clock(config: KioskConfig, probes: Probes) -> list[Finding]:

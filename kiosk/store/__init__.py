@@ -4,7 +4,7 @@ The only module that touches the data folder (DESIGN.md, Storage on the kiosk).
 """
 
 from kiosk.store.durable import AtomicJSONStorage
-from kiosk.store.errors import CorruptFileError, StoreBusyError, StoreError
+from kiosk.store.errors import CorruptFileError, StoreBusyError, StoreError, StoreReadOnlyError
 from kiosk.store.local import LocalStore
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "LocalStore",
     "StoreBusyError",
     "StoreError",
+    "StoreReadOnlyError",
 ]

@@ -27,12 +27,15 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinydb.storages import Storage
 
 from kiosk.domain.errors import KioskError
 from kiosk.store.errors import CorruptFileError, StoreError
+
+if TYPE_CHECKING:
+    from kiosk.store.overlay import Overlay
 
 #: Temporary files are named ``.<name>.<pid>.<random>.tmp`` next to the file they replace.
 TEMP_SUFFIX = ".tmp"
@@ -165,13 +168,24 @@ class AtomicJSONStorage(Storage):
     ``read()`` and ``write()`` are TinyDB's interface. ``peek()`` gives the store the parsed
     content without copying (callers must not change it), and ``generation`` changes whenever
     the content this object sees changes, so callers can key their own caches on it.
+
+    With an ``overlay`` (a read-only store's, ``kiosk.store.overlay``) nothing is ever written
+    to the disk: ``write`` and ``remove`` change the overlay, and reads see the overlay's
+    version of the file when it has one.
     """
 
-    def __init__(self, path: str | os.PathLike[str], create_dirs: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        create_dirs: bool = True,
+        overlay: Overlay | None = None,
+    ) -> None:
         super().__init__()
         self.path = os.fspath(path)
         self.folder = os.path.dirname(os.path.abspath(self.path))
-        if create_dirs:
+        self.overlay = overlay
+        self._overlay_seen: int | None = None  # the overlay version _data holds
+        if create_dirs and overlay is None:
             os.makedirs(self.folder, exist_ok=True)
         self._fd: int | None = None  # keeps the known version's inode from being reused
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of that version
@@ -193,7 +207,11 @@ class AtomicJSONStorage(Storage):
     def write(self, data: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace the file with ``data``, durably. Do not change ``data`` in place afterwards."""
         tables: Tables = {str(k): dict(v) for k, v in data.items()}
-        self._replace(self._serialise(tables))
+        if self.overlay is not None:
+            self._unpin()
+            self._overlay_seen = self.overlay.put(self.path, tables)
+        else:
+            self._replace(self._serialise(tables))
         self._data = tables
         self.generation += 1
 
@@ -201,6 +219,7 @@ class AtomicJSONStorage(Storage):
         """Forget the cached content and release the file handle; safe to call twice."""
         self._unpin()
         self._data = None
+        self._overlay_seen = None
         self._memo = {}
         self._joined = {}
 
@@ -210,6 +229,16 @@ class AtomicJSONStorage(Storage):
 
         Costs one ``stat`` when the file has not been replaced since it was last seen.
         """
+        if self.overlay is not None:
+            entry = self.overlay.get(self.path)
+            if entry is not None:
+                version, data = entry
+                if self._overlay_seen != version:
+                    self._unpin()
+                    self._data, self._overlay_seen = data, version
+                    self._memo, self._joined = {}, {}
+                    self.generation += 1
+                return self._data
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -223,11 +252,18 @@ class AtomicJSONStorage(Storage):
         return self._data
 
     def exists(self) -> bool:
+        entry = self.overlay.get(self.path) if self.overlay is not None else None
+        if entry is not None:
+            return entry[1] is not None
         return os.path.exists(self.path)
 
     def remove(self) -> None:
         """Delete the file durably (unlink, then fsync the folder)."""
         self.close()
+        if self.overlay is not None:
+            self.overlay.put(self.path, None)
+            self.generation += 1
+            return
         try:
             os.unlink(self.path)
         except FileNotFoundError:

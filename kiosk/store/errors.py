@@ -25,3 +25,7 @@ class CorruptFileError(StoreError):
 
 class StoreBusyError(StoreError, TimeoutError):
     """Another process held the data folder's lock for longer than the store waits."""
+
+
+class StoreReadOnlyError(StoreError):
+    """A change was asked of a store opened read-only (``LocalStore(..., read_only=True)``)."""

@@ -19,7 +19,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.domain.attendance import Attendance, attendance_from_event
 from kiosk.domain.errors import KioskError
@@ -27,6 +27,9 @@ from kiosk.domain.events import Event
 from kiosk.store.durable import AtomicJSONStorage
 from kiosk.store.errors import CorruptFileError
 from kiosk.store.layout import Layout
+
+if TYPE_CHECKING:
+    from kiosk.store.overlay import Overlay
 
 TABLE = "events"
 
@@ -50,8 +53,8 @@ def _event_from_doc(path: str, doc_id: str, doc: Mapping[str, Any]) -> tuple[int
 class JournalPart:
     """One part file of a day, with its events parsed and indexed."""
 
-    def __init__(self, path: os.PathLike[str] | str) -> None:
-        self.storage = AtomicJSONStorage(path)
+    def __init__(self, path: os.PathLike[str] | str, overlay: Overlay | None = None) -> None:
+        self.storage = AtomicJSONStorage(path, overlay=overlay)
         self.path = self.storage.path
         self.generation = -1
         self.table: dict[str, Any] = {}
@@ -125,10 +128,13 @@ class JournalPart:
 class DayJournal:
     """All the events filed under one kiosk-local day."""
 
-    def __init__(self, layout: Layout, day: date, per_part: int) -> None:
+    def __init__(
+        self, layout: Layout, day: date, per_part: int, overlay: Overlay | None = None
+    ) -> None:
         self.layout = layout
         self.day = day
         self.per_part = per_part
+        self.overlay = overlay
         self._stem = os.path.join(os.fspath(layout.events), day.isoformat())
         self.parts: list[JournalPart] = []
         #: Set by the store: the call during which this day was last brought up to date.
@@ -158,7 +164,7 @@ class DayJournal:
                 path = self._part_path(index)
                 if not os.path.exists(path):
                     break
-                part = JournalPart(path)
+                part = JournalPart(path, self.overlay)
                 self.parts.append(part)
             if not part.refresh():
                 for gone in self.parts[index:]:
@@ -273,7 +279,7 @@ class DayJournal:
         in_step = self._signature == tuple(p.generation for p in self.parts)
         last = self.parts[-1] if self.parts else None
         if last is None or len(last.table) >= self.per_part:
-            last = JournalPart(self._part_path(len(self.parts)))
+            last = JournalPart(self._part_path(len(self.parts)), self.overlay)
             last.refresh()
             self.parts.append(last)
             self._tail = {}

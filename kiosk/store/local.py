@@ -14,6 +14,9 @@ crash between the journal and the projections is repaired when the store is next
 A file that cannot be read is moved to ``quarantine/`` with a note saying what was wrong, the
 store carries on without it, and ``problems()`` reports it; nothing is deleted.
 
+Commands that only look open it with ``read_only=True``: they never write (a full disk, a
+read-only mount), and make the repairs above in memory only (``kiosk.store.overlay``).
+
     >>> store = LocalStore("/var/lib/doorstep")                         # doctest: +SKIP
     >>> desk = DoorDesk(store, DeviceIdentity("kiosk-1", "site-1"))      # doctest: +SKIP
     >>> desk.tap("04A23B1C", at=datetime.now(UTC)).kind                 # doctest: +SKIP
@@ -43,7 +46,7 @@ from kiosk.domain.postcodes import RiskArea
 from kiosk.domain.risk import RiskList, RiskSource
 from kiosk.domain.timetable import Timetable
 from kiosk.store.durable import AtomicJSONStorage, fsync_dir, is_temp_name, temp_target
-from kiosk.store.errors import CorruptFileError, StoreError
+from kiosk.store.errors import CorruptFileError, StoreError, StoreReadOnlyError
 from kiosk.store.history import LostSpan, SeqHistory, day_summary
 from kiosk.store.journal import DayJournal, JournalPart
 from kiosk.store.layout import (
@@ -59,6 +62,7 @@ from kiosk.store.layout import (
     parse_risk_name,
 )
 from kiosk.store.lock import FolderLock
+from kiosk.store.overlay import Overlay
 from kiosk.store.projections import (
     PROJECTED_TYPES,
     Projection,
@@ -84,6 +88,14 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def _names_in(folder: Path) -> list[str]:
+    """The names in ``folder``; none when a read-only store's folder was never created."""
+    try:
+        return os.listdir(folder)
+    except FileNotFoundError:
+        return []
 
 
 def _identity_of(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,6 +150,14 @@ class LocalStore:
 
     Implements ``kiosk.domain.ports.DoorStore``. Safe to use from several threads and, through
     the folder's lock, from several processes at once.
+
+    ``read_only=True`` is for commands that only look (``kiosk-admin status``, ``doctor``,
+    ``export``, the lists): nothing in the data folder is created, changed, moved or removed,
+    so they work on a full disk or a read-only mount. Repairs a writer would make on the way
+    (finishing a write cut short, setting an unreadable file aside) are made in memory only
+    (``kiosk.store.overlay``), so the answers are those the next writer will give, and
+    ``problems()`` says what is still to be done on disk. Methods that change the store raise
+    :class:`StoreReadOnlyError`.
     """
 
     def __init__(
@@ -148,6 +168,7 @@ class LocalStore:
         *,
         lock_timeout: float = LOCK_TIMEOUT_SECONDS,
         events_per_part: int = EVENTS_PER_PART,
+        read_only: bool = False,
     ) -> None:
         if isinstance(retention_days, bool) or not isinstance(retention_days, int):
             raise ValidationError(f"retention_days must be a whole number, not {retention_days!r}")
@@ -161,19 +182,26 @@ class LocalStore:
         self.retention_days = retention_days
         self.tz = tz
         self.events_per_part = events_per_part
-        for folder in self.layout.folders():
-            folder.mkdir(parents=True, exist_ok=True)
+        #: Opened for reading only: nothing is ever written (see the class's docstring).
+        self.read_only = read_only
+        self._overlay = Overlay() if read_only else None
+        ov = self._overlay
+        if not read_only:
+            for folder in self.layout.folders():
+                folder.mkdir(parents=True, exist_ok=True)
         self._mutex = threading.RLock()
         self._depth = 0
-        self._flock = FolderLock(self.layout.lock, lock_timeout, LOCK_POLL_SECONDS)
-        self._seq = AtomicJSONStorage(self.layout.seq)
-        self._sync = AtomicJSONStorage(self.layout.sync)
-        self._rejected = AtomicJSONStorage(self.layout.rejected)
-        self._timetable = AtomicJSONStorage(self.layout.timetable)
-        self._risk_current = AtomicJSONStorage(self.layout.risk_current)
-        self._history = AtomicJSONStorage(self.layout.history)
-        self._families = families_projection(self.layout.families)
-        self._cards = cards_projection(self.layout.cards)
+        self._flock = FolderLock(
+            self.layout.lock, lock_timeout, LOCK_POLL_SECONDS, read_only=read_only
+        )
+        self._seq = AtomicJSONStorage(self.layout.seq, overlay=ov)
+        self._sync = AtomicJSONStorage(self.layout.sync, overlay=ov)
+        self._rejected = AtomicJSONStorage(self.layout.rejected, overlay=ov)
+        self._timetable = AtomicJSONStorage(self.layout.timetable, overlay=ov)
+        self._risk_current = AtomicJSONStorage(self.layout.risk_current, overlay=ov)
+        self._history = AtomicJSONStorage(self.layout.history, overlay=ov)
+        self._families = families_projection(self.layout.families, ov)
+        self._cards = cards_projection(self.layout.cards, ov)
         self._journals: OrderedDict[date, DayJournal] = OrderedDict()
         self._seq_cache: tuple[int, SeqState] | None = None
         self._outbox_cache: tuple[int, OutboxState] | None = None
@@ -200,6 +228,7 @@ class LocalStore:
         returned. If this raises, the events may or may not have been stored; recording them
         again is safe.
         """
+        self._must_write("record")
         batch = list(events)
         for event in batch:
             if not isinstance(event, Event):
@@ -282,6 +311,7 @@ class LocalStore:
                 return Timetable()
 
     def save_timetable(self, timetable: Timetable) -> None:
+        self._must_write("save_timetable")
         slots = {str(i): slot.to_dict() for i, slot in enumerate(timetable.slots, start=1)}
         with self._locked():
             self._timetable.write({"slots": slots})
@@ -303,6 +333,7 @@ class LocalStore:
         from which files (``kiosk.lsoa_import``). ``number`` asks for the server's version
         number (a list pulled from the server), used when no version here has it or a later one.
         """
+        self._must_write("save_risk_list")
         with self._locked():
             known = self._used_risk_numbers()
             number_next = max([self._current_risk_number(), *known], default=0) + 1
@@ -315,7 +346,7 @@ class LocalStore:
                 rule=rule,
                 sources=tuple(sources),
             )
-            version = AtomicJSONStorage(self.layout.risk_version(number))
+            version = AtomicJSONStorage(self.layout.risk_version(number), overlay=self._overlay)
             version.write({"risk": {"1": risk.to_dict()}})
             version.close()
             self._risk_versions[number] = risk
@@ -386,6 +417,7 @@ class LocalStore:
 
         Durable when it returns. Unknown or already acknowledged ids are ignored.
         """
+        self._must_write("mark_sent")
         ids = [str(i) for i in event_ids]
         if not ids:
             return
@@ -414,6 +446,7 @@ class LocalStore:
 
         ``kind`` is ``conflict`` when the server holds a different copy of it (issue 16): it
         is then not for sending again but for comparing (:meth:`keep_server_copy`)."""
+        self._must_write("mark_rejected")
         with self._locked():
             outbox = self._outbox_state()
             seq = self._locate([event_id], outbox).get(event_id)
@@ -453,6 +486,7 @@ class LocalStore:
         """Events in conflict (the server holds another copy under the same id) that the admin
         compared and settled in the server's favour: the server holds an event by that id,
         so they are no longer kept aside here. Returns the ids settled."""
+        self._must_write("keep_server_copy")
         wanted = {str(i) for i in event_ids}
         with self._locked():
             table = dict(self._rejected_table())
@@ -488,6 +522,7 @@ class LocalStore:
         """Send again every kept event from ``seq`` on (the server lost them, e.g. restored
         from a backup); rejected events stay aside. Returns how many now wait.
         """
+        self._must_write("requeue_from")
         seq = max(1, seq)
         with self._locked():
             outbox = self._outbox_state()
@@ -533,6 +568,7 @@ class LocalStore:
         finishes the job, and calling it when nothing differs changes nothing. Returns what
         was done (also noted in the sync state as ``rehomed`` for ``kiosk-admin status``).
         """
+        self._must_write("rehome")
         wanted = {"device_id": identity.device_id, "site_id": identity.site_id}
         with self._locked():
             outbox = self._outbox_state()
@@ -589,6 +625,7 @@ class LocalStore:
         named): for after the cause was put right (a family registered on the server, a
         device enrolled at the right site). Events no longer kept here stay aside. Returns
         the ids put back."""
+        self._must_write("retry_rejected")
         wanted = None if event_ids is None else {str(i) for i in event_ids}
         with self._locked():
             table = self._rejected_table()
@@ -657,6 +694,7 @@ class LocalStore:
 
     def update_sync_state(self, **changes: Any) -> None:
         """Change some of the sync daemon's notes (datetimes are stored as ISO text)."""
+        self._must_write("update_sync_state")
         with self._locked():
             self._update_sync_notes(changes)
 
@@ -680,6 +718,7 @@ class LocalStore:
 
     def merge_seq_history(self, other: SeqHistory) -> None:
         """Add what another copy of this store knew of pruned seqs (a backup restore)."""
+        self._must_write("merge_seq_history")
         with self._locked():
             self._write_history(self._read_history().merged(other))
 
@@ -692,6 +731,7 @@ class LocalStore:
         (a new SD card, a restored backup), so they are never used again here and are not
         this store's to send. Noted in ``history.json``. Returns the highest seq in use.
         """
+        self._must_write("raise_seq_floor")
         with self._locked():
             highest = self._highest()
             if seq > highest:
@@ -715,6 +755,7 @@ class LocalStore:
         event, or pruned it. Seqs skipped between adopted events (pruned on the other copy)
         are not sent again.
         """
+        self._must_write("adopt_events")
         batch = sorted(
             {e.event_id: e for e in events if isinstance(e, Event) and e.seq}.values(),
             key=lambda e: e.seq or 0,
@@ -836,6 +877,7 @@ class LocalStore:
         Applying the same event again changes nothing; an event older than what a family or
         card already reflects is ignored.
         """
+        self._must_write("apply_remote")
         batch = [e for e in events if isinstance(e, Event) and e.type in PROJECTED_TYPES]
         if not batch:
             return 0
@@ -855,6 +897,7 @@ class LocalStore:
         store: record, cards, and the personal fields of every kept event about them (seqs,
         ids and attendances stay; see ``kiosk.store.erasure``). How many families were here.
         """
+        self._must_write("apply_erasures")
         from kiosk.store.erasure import erase_in_store
 
         if not notices:
@@ -867,6 +910,7 @@ class LocalStore:
         """Drop days older than the retention window whose events are all acknowledged (or
         rejected, which are kept in rejected.json). Returns how many events were dropped.
         """
+        self._must_write("prune")
         local_now = now.replace(tzinfo=self.tz) if now.tzinfo is None else now
         cutoff = local_now.astimezone(self.tz).date() - timedelta(days=self.retention_days)
         with self._locked():
@@ -980,9 +1024,22 @@ class LocalStore:
         if self._closed:
             raise StoreError(f"the store at {self.layout.root} is closed")
 
+    def _must_write(self, what: str) -> None:
+        """Refuse a change to a store opened read-only (it would only reach the overlay)."""
+        if self.read_only:
+            raise StoreReadOnlyError(
+                f"the store at {self.layout.root} was opened read-only, to look at it: "
+                f"{what} would change it (open it without read_only to change it)"
+            )
+
+    def _note(self, text: str) -> None:
+        if text not in self._notes:
+            self._notes.append(text)
+
     # == opening and repair ======================================================================
     def _open(self) -> None:
-        self._remove_temp_files()
+        if not self.read_only:  # a reader ignores them: they are never read
+            self._remove_temp_files()
         sync_ok = self._check(self._sync, self._outbox_state)
         seq_ok = self._check(self._seq, self._seq_state)
         self._check(self._rejected, self._rejected_table)
@@ -1051,6 +1108,12 @@ class LocalStore:
             return
         low, high = intent["from"], intent["to"]
         days = [date.fromisoformat(d) for d in intent["days"]]
+        if self.read_only:
+            self._note(
+                f"a write of seq {low} to {high} was cut short (a full disk or a power cut?) "
+                "and is not finished on disk: this command only reads; the kiosk app or "
+                "kiosk-sync finishes it the next time it uses the store, with room on the disk"
+            )
         found: dict[int, Event] = {}
         for day in days:
             for event in self._journal(day).events_between(low, high):
@@ -1189,7 +1252,7 @@ class LocalStore:
         with self._locked():
             path = Path(storage.path)
             storage.forget()
-            if path.exists():
+            if storage.exists():
                 dest = self._move_to_quarantine(path)
                 self._write_note(path, dest, reason, consequence)
             storage.forget()
@@ -1198,6 +1261,9 @@ class LocalStore:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         rel = self.layout.relative(path).replace("/", "--")
         dest = self.layout.quarantine / f"{stamp}--{rel}"
+        if self._overlay is not None:  # read-only: it reads as gone, and stays where it is
+            self._overlay.put(path, None)
+            return dest
         os.replace(path, dest)
         fsync_dir(path.parent)
         fsync_dir(self.layout.quarantine)
@@ -1205,6 +1271,13 @@ class LocalStore:
 
     def _write_note(self, path: Path, dest: Path, reason: str, consequence: str) -> None:
         """The plain-words note beside a quarantined file, which ``problems()`` reports."""
+        if self.read_only:
+            self._note(
+                f"{self.layout.relative(path)} could not be read: {reason}. It was not moved "
+                "(this command only reads): the kiosk app or kiosk-sync moves it to "
+                f"quarantine/ the next time it uses the store. {consequence}".strip()
+            )
+            return
         moved = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         text = (
             f"{self.layout.relative(path)} could not be read: {reason}. It was moved to "
@@ -1222,7 +1295,7 @@ class LocalStore:
     def _quarantine_part(self, path: Path, reason: str) -> None:
         """Move an unreadable day file aside, keeping seqs gap-free and the outbox counts true."""
         with self._locked():
-            probe = JournalPart(path)
+            probe = JournalPart(path, self._overlay)
             try:
                 probe.refresh()
                 return  # readable now (replaced meanwhile), or already moved by another process
@@ -1255,8 +1328,8 @@ class LocalStore:
                 ]
             )
             dest = self._move_to_quarantine(path)
-            if self.layout.part(day, index + 1).exists():
-                placeholder = AtomicJSONStorage(path)  # keep the part numbers contiguous
+            if self.layout.part(day, index + 1).exists():  # keep the part numbers contiguous
+                placeholder = AtomicJSONStorage(path, overlay=self._overlay)
                 placeholder.write({"events": {}})
                 placeholder.close()
             highest = max(bound, self._highest())
@@ -1284,7 +1357,7 @@ class LocalStore:
 
     def _quarantine_risk_version(self, number: int, reason: str, roll: bool = True) -> None:
         with self._locked():
-            storage = AtomicJSONStorage(self.layout.risk_version(number))
+            storage = AtomicJSONStorage(self.layout.risk_version(number), overlay=self._overlay)
             self._risk_versions.pop(number, None)
             self._quarantine(
                 storage,
@@ -1315,7 +1388,7 @@ class LocalStore:
         """
         journal = self._journals.get(day)
         if journal is None:
-            journal = DayJournal(self.layout, day, self.events_per_part)
+            journal = DayJournal(self.layout, day, self.events_per_part, self._overlay)
             self._journals[day] = journal
             while len(self._journals) > JOURNAL_CACHE:
                 _, old = self._journals.popitem(last=False)
@@ -1332,13 +1405,15 @@ class LocalStore:
             except CorruptFileError as exc:
                 self._quarantine_part(Path(exc.path), exc.reason)
                 if day not in self._journals:
-                    self._journals[day] = DayJournal(self.layout, day, self.events_per_part)
+                    self._journals[day] = DayJournal(
+                        self.layout, day, self.events_per_part, self._overlay
+                    )
                 journal = self._journals[day]
         raise StoreError(f"the events of {day} could not be read even after quarantine")
 
     def _part_files(self) -> list[tuple[date, Path]]:
         out = []
-        for name in os.listdir(self.layout.events):
+        for name in _names_in(self.layout.events):
             parsed = parse_part_name(name)
             if parsed is not None:
                 out.append((parsed[0], self.layout.events / name))
@@ -1540,8 +1615,11 @@ class LocalStore:
 
     def _risk_numbers(self) -> list[int]:
         """The versions on disk (readable or not), oldest first."""
-        numbers = [parse_risk_name(n) for n in os.listdir(self.layout.risk)]
-        return sorted(n for n in numbers if n is not None)
+        numbers = [parse_risk_name(n) for n in _names_in(self.layout.risk)]
+        found = sorted(n for n in numbers if n is not None)
+        if self._overlay is not None:  # read-only: those set aside are gone
+            found = [n for n in found if not self._overlay.hides(self.layout.risk_version(n))]
+        return found
 
     def _used_risk_numbers(self) -> list[int]:
         """Every version number ever given, quarantined ones included: never given twice."""
@@ -1571,7 +1649,7 @@ class LocalStore:
         if known is not None:
             return known
         path = self.layout.risk_version(number)
-        storage = AtomicJSONStorage(path, create_dirs=False)
+        storage = AtomicJSONStorage(path, create_dirs=False, overlay=self._overlay)
         try:
             data = storage.peek()
         finally:

@@ -5,6 +5,10 @@ It is filelock's native lock (``fcntl.flock`` on Unix), so it also excludes any 
 store's lifetime (``filelock.lock_descriptor``), which costs a couple of microseconds instead of
 the ~100 us of opening, locking and closing the file through ``FileLock`` on every call: it sits
 on the tap path. The kernel drops the lock when a process dies, so a kill never leaves it held.
+
+A read-only store (``kiosk-admin status`` on a full disk or a read-only mount) opens the lock
+file for reading only and never creates it: ``flock`` works the same on such a descriptor. With
+no lock file at all, no kiosk process has used the folder yet and there is nothing to wait for.
 """
 
 from __future__ import annotations
@@ -22,15 +26,28 @@ _unlock_descriptor = getattr(filelock, "unlock_descriptor", None)
 
 
 class FolderLock:
-    """An exclusive, non-reentrant lock on ``path``; waits up to ``timeout`` seconds."""
+    """An exclusive, non-reentrant lock on ``path``; waits up to ``timeout`` seconds.
 
-    def __init__(self, path: str | os.PathLike[str], timeout: float, poll: float) -> None:
+    ``read_only``: never create nor write the lock file (see the module's note).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        timeout: float,
+        poll: float,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self.path = os.fspath(path)
         self.timeout = timeout
         self.poll = poll
+        self.read_only = read_only
         self._fd: int | None = None
+        self._absent = False  # read-only, and there is no lock file to lock
         self._fallback: filelock.FileLock | None = None
-        if _lock_descriptor is None or _unlock_descriptor is None:  # pragma: no cover
+        no_descriptors = _lock_descriptor is None or _unlock_descriptor is None
+        if no_descriptors and not read_only:  # pragma: no cover
             self._fallback = filelock.FileLock(
                 self.path, timeout=timeout, thread_local=False, poll_interval=poll
             )
@@ -42,8 +59,16 @@ class FolderLock:
             except filelock.Timeout:
                 raise self._busy() from None
             return
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_CLOEXEC, 0o644)
+        if self._fd is None and not self._absent:
+            if self.read_only:
+                try:
+                    self._fd = os.open(self.path, os.O_RDONLY | _O_CLOEXEC)
+                except FileNotFoundError:
+                    self._absent = True
+            else:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_CLOEXEC, 0o644)
+        if self._fd is None or _lock_descriptor is None:  # no lock file to lock (read-only)
+            return
         if _lock_descriptor(self._fd, blocking=False):  # type: ignore[misc]
             return
         deadline = time.monotonic() + self.timeout
@@ -57,8 +82,8 @@ class FolderLock:
     def release(self) -> None:
         if self._fallback is not None:  # pragma: no cover - old filelock
             self._fallback.release()
-        elif self._fd is not None:
-            _unlock_descriptor(self._fd)  # type: ignore[misc]
+        elif self._fd is not None and _unlock_descriptor is not None:
+            _unlock_descriptor(self._fd)
 
     def close(self) -> None:
         if self._fd is not None:

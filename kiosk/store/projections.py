@@ -13,13 +13,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from kiosk.domain.errors import KioskError, ValidationError
 from kiosk.domain.events import Event
 from kiosk.domain.families import Card, Family
 from kiosk.store.durable import AtomicJSONStorage
 from kiosk.store.errors import CorruptFileError
+
+if TYPE_CHECKING:
+    from kiosk.store.overlay import Overlay
 
 T = TypeVar("T")
 
@@ -74,8 +77,9 @@ class Projection(Generic[T]):
         path: os.PathLike[str] | str,
         name: str,
         factory: Callable[[Mapping[str, Any]], T],
+        overlay: Overlay | None = None,
     ) -> None:
-        self.storage = AtomicJSONStorage(path)
+        self.storage = AtomicJSONStorage(path, overlay=overlay)
         self.path = self.storage.path
         self.name = name
         self._factory = factory
@@ -212,9 +216,13 @@ def _key_hint(event: Event) -> str:
         return ""
 
 
-def families_projection(path: os.PathLike[str] | str) -> Projection[Family]:
-    return Projection(path, FAMILIES, Family.from_dict)
+def families_projection(
+    path: os.PathLike[str] | str, overlay: Overlay | None = None
+) -> Projection[Family]:
+    return Projection(path, FAMILIES, Family.from_dict, overlay)
 
 
-def cards_projection(path: os.PathLike[str] | str) -> Projection[Card]:
-    return Projection(path, CARDS, Card.from_dict)
+def cards_projection(
+    path: os.PathLike[str] | str, overlay: Overlay | None = None
+) -> Projection[Card]:
+    return Projection(path, CARDS, Card.from_dict, overlay)

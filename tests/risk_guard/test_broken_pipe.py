@@ -14,7 +14,7 @@ import pytest
 
 from central import cli as central_cli
 from kiosk.admin import main as admin_main
-from kiosk.cli_io import EXIT_BROKEN_PIPE
+from kiosk.pipes import EXIT_STDOUT_CLOSED as EXIT_BROKEN_PIPE
 from tests.lsoa.helpers import Pc, write_onspd
 
 #: 8,000 valid full postcodes: about 140 kB of ``risk show`` and 230 kB of ``--verbose``.
