@@ -26,6 +26,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 
 from central import audit_cli, recovery_cli
 from central.db import GRANTS, ROLES, CentralDB, CentralError, default_database_url
@@ -88,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("org")
     device_add.add_argument("site")
     device_add.add_argument("device")
+    device_add.add_argument(
+        "--in-use-since",
+        metavar="YYYY-MM-DD",
+        type=date.fromisoformat,
+        help="the kiosk has been used at the door since this day, before its enrolment: its "
+        "events may be dated from 400 days before it (default: today)",
+    )
     device.add_parser("revoke", help="stop a kiosk's token from working").add_argument("device")
     device.add_parser("list", help="enrolled kiosks")
     undo = device.add_parser(
@@ -166,7 +174,9 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
             db.add_site(args.org, args.site)
             print(f"site {args.site} added to {args.org}", file=sys.stderr)
         case "device", "add":
-            token = db.add_device(args.org, args.site, args.device)
+            since = args.in_use_since
+            enrolled_at = datetime.combine(since, time(), UTC) if since else None
+            token = db.add_device(args.org, args.site, args.device, enrolled_at=enrolled_at)
             print(
                 f"device {args.device} enrolled at {args.org}/{args.site}; its token follows on "
                 "stdout and is not shown again: put it in the kiosk's token file",

@@ -1200,12 +1200,18 @@ class CentralDB:
 
     # -- ingest ------------------------------------------------------------------------------
     def ingest(
-        self, device: Device, raw_events: Sequence[Any], now: datetime | None = None
+        self,
+        device: Device,
+        raw_events: Sequence[Any],
+        now: datetime | None = None,
+        window: DateWindow | None = None,
     ) -> IngestResult:
         """Validate and apply a batch from ``device``; one answer per event, in order.
 
         Idempotent by ``event_id``: an event already held is answered ``duplicate`` and changes
-        nothing. All of the batch is applied in one transaction, or none of it.
+        nothing. All of the batch is applied in one transaction, or none of it. ``window``
+        replaces the dates a kiosk's events may carry (``central.claims``) for what the
+        server's admin types in (paper registers of any past term).
         """
         checked = [validate_event(raw, device.device_id, device.site_id) for raw in raw_events]
         now = now or utcnow()
@@ -1213,7 +1219,7 @@ class CentralDB:
             try:
                 with self.engine.begin() as conn:
                     self._lock(conn, "org:" + device.org_id)
-                    results = _Batch(conn, device, checked, now).apply()
+                    results = _Batch(conn, device, checked, now, window).apply()
                     holds = self._advance_holds(conn, device.device_id, now)
                 return IngestResult(results, holds)
             except IntegrityError:
@@ -1701,7 +1707,12 @@ class _Batch:
     """One batch being applied inside a transaction (see :meth:`CentralDB.ingest`)."""
 
     def __init__(
-        self, conn: Connection, device: Device, checked: Sequence[Checked], now: datetime
+        self,
+        conn: Connection,
+        device: Device,
+        checked: Sequence[Checked],
+        now: datetime,
+        window: DateWindow | None = None,
     ) -> None:
         self.conn = conn
         self.device = device
@@ -1715,7 +1726,7 @@ class _Batch:
         enrolled = conn.execute(
             select(devices.c.created_at).where(devices.c.device_id == device.device_id)
         ).scalar()
-        self.window = DateWindow.for_device(enrolled or now, now)
+        self.window = window or DateWindow.for_device(enrolled or now, now)
 
     def _reject(self, index: int, reason: str) -> None:
         self.results[index] = EventResult(

@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from central.claims import AHEAD_OF_SERVER, DateWindow
 from central.db import (
     AlreadyExists,
     CentralDB,
@@ -49,10 +50,11 @@ from central.db import (
     children,
     families,
     sites,
+    utcnow,
 )
 from central.reports._sql import reading
 from central.reports.decisions import PaperDecider, paper_decider
-from central.reports.period import REPORT_TZ, check_in_range
+from central.reports.period import EARLIEST, REPORT_TZ, check_in_range
 from kiosk.domain.families import Child, Family
 from sync.protocol import validate_event
 
@@ -265,7 +267,9 @@ def import_paper_register(
     ]
     if bad:
         raise PaperRegisterError(bad)
-    outcome = db.ingest(device, events)
+    # Typed in by the server's admin: any day the reports cover, up to the server's tomorrow.
+    window = DateWindow(EARLIEST, (utcnow() + AHEAD_OF_SERVER).date())
+    outcome = db.ingest(device, events, window=window)
     refused = [
         f"{filename}: line {row.line}: {res.reason}"
         for row, res in zip(rows, outcome.results, strict=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import subprocess
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -56,7 +56,9 @@ def test_summer_term_sheets_add_up_to_364_qualifying_child_sessions_and_1092_pou
     from kiosk.store import LocalStore
 
     rng = random.Random(2016)
-    kiosk = enrol(db, "lichfield", "hub-1", "kiosk-1")
+    kiosk = enrol(
+        db, "lichfield", "hub-1", "kiosk-1", in_use_since=datetime(2016, 1, 1, tzinfo=UTC)
+    )
     store = LocalStore(tmp_path / "kiosk")
     desk = DoorDesk(store, DeviceIdentity(kiosk.device, kiosk.site))
     timetable = Timetable()

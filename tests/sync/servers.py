@@ -91,12 +91,16 @@ class Enrolled:
     token: str
 
 
-def enrol(db: CentralDB, org: str, site: str, device: str) -> Enrolled:
+def enrol(
+    db: CentralDB, org: str, site: str, device: str, in_use_since: datetime | None = None
+) -> Enrolled:
+    """Enrol ``device``; ``in_use_since`` for kiosks replaying an old term (the server checks
+    events' dates against it, ``central.claims``)."""
     with contextlib.suppress(Exception):
         db.add_org(org)
     with contextlib.suppress(Exception):
         db.add_site(org, site)
-    return Enrolled(org, site, device, db.add_device(org, site, device))
+    return Enrolled(org, site, device, db.add_device(org, site, device, enrolled_at=in_use_since))
 
 
 # -- the server ------------------------------------------------------------------------------
