@@ -95,6 +95,16 @@ def _recovery_lines(store: SyncStore, state: dict[str, Any]) -> list[tuple[str, 
                 f"continue above it){' since ' + note['at'] if note.get('at') else ''}",
             )
         )
+    refused = state.get("seq_floor_refused")
+    if isinstance(refused, dict):
+        lines.append(
+            (
+                "seq_floor_refused",
+                f"the server says it knows seq up to {refused.get('seq')} of this device, far "
+                f"past this store's {refused.get('was')} (at {refused.get('at')}): not followed; "
+                "on the server, 'kiosk-central gaps DEVICE' then 'device undo-gap DEVICE ID'",
+            )
+        )
     reset = state.get("roster_reset")
     if isinstance(reset, dict):
         lines.append(("roster_reset", f"{reset.get('at')}: {reset.get('why')}"))
