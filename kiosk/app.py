@@ -1,12 +1,14 @@
 """``kiosk``: start the touchscreen app, for real at the door or as a demo on any computer.
 
-    kiosk --demo                                   # sample families, press 1-9 to tap a card
+    kiosk --demo                                   # sample families, press 1-6 to tap a card
     kiosk --config /etc/doorstep/kiosk.toml --fullscreen
 
 Demo mode makes a temporary data folder with sample families, their cards, a session on now and
-a volunteer "Demo" with PIN 1234, and a fake card reader that the number keys tap. It runs on a
-laptop, a desktop, or a machine with no screen at all (SDL falls back to an offscreen window;
-under Xvfb it uses the virtual display).
+a volunteer "Demo" with PIN 1234, and a fake card reader that the number keys tap (1-6 the
+families' cards, 0 a new card no family has: the unknown-card and give-a-card flows). The
+temporary folder is removed when the app closes; ``--data DIR`` keeps the demo in ``DIR``. It
+runs on a laptop, a desktop, or a machine with no screen at all (SDL falls back to an offscreen
+window; under Xvfb it uses the virtual display).
 
 The settings come from the appliance's configuration file (``--config FILE``, else
 ``$KIOSK_CONFIG``, else ``/etc/doorstep/kiosk.toml`` when it is installed; see
@@ -28,6 +30,7 @@ import argparse
 import functools
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -73,11 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kiosk",
         description="The Doorstep check-in kiosk: families tap a card, volunteers help.",
     )
+    from kiosk.demo import DEMO_VOLUNTEER, demo_keys_text
+
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="try it out: sample families in a temporary folder, keys 1-9 tap their cards, "
-        "volunteer PIN 1234",
+        help=f"try it out: sample families in a temporary folder (removed at the end; --data "
+        f"keeps one), {demo_keys_text()}, volunteer PIN {DEMO_VOLUNTEER[1]}",
     )
     parser.add_argument(
         "--config",
@@ -220,18 +225,24 @@ def build_app(args: argparse.Namespace, config: KioskConfig | None = None) -> An
 
     demo_cards: list[Any] = []
     if args.demo:
-        from kiosk.demo import seed_demo
+        from kiosk.demo import DEMO_VOLUNTEER, seed_demo
         from kiosk.domain.events import DeviceIdentity
 
         data = Path(args.data or tempfile.mkdtemp(prefix="doorstep-demo-"))
+        if not args.data:
+            args.remove_when_done = data
         store = _open_store(data)
         # The demo's name until the folder is enrolled; an enrolment is picked up at once.
         desk = DoorDesk(store, IdentityFile(data, DeviceIdentity("demo-kiosk", "demo-site")))
         demo_cards = seed_demo(store, desk, datetime.now(UTC))
-        print(f"Demo data folder: {data}")
+        kept = "kept" if args.data else "removed when the demo closes; --data DIR keeps one"
+        print(f"Demo data folder: {data} ({kept})")
         for card in demo_cards:
-            print(f"  press {card.key} to tap {card.greeting_name}'s card")
-        print("  volunteer PIN: 1234 (press Volunteer on the screen)")
+            if getattr(card, "new_card", False):
+                print(f"  press {card.key} to tap a new card (no family has it yet)")
+            else:
+                print(f"  press {card.key} to tap {card.greeting_name}'s card")
+        print(f"  volunteer PIN: {DEMO_VOLUNTEER[1]} (press Volunteer on the screen)")
     else:
         data = Path(
             args.data
@@ -316,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = build_app(args, config)
     except (KioskError, OSError) as exc:
         print(f"kiosk: cannot start: {exc}", file=sys.stderr)
+        _remove_demo_folder(None, getattr(args, "remove_when_done", None))
         return 1
     tell_systemd(app, Notifier())
     if args.quit_after:
@@ -329,8 +341,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             app.stop()
 
         Clock.schedule_once(finish, args.quit_after)
-    app.run()
+    try:
+        app.run()
+    finally:
+        _remove_demo_folder(app, getattr(args, "remove_when_done", None))
     return 0
+
+
+def _remove_demo_folder(app: Any, folder: Path | None) -> None:
+    """The demo's temporary folder, removed once the app has closed (nothing in it is kept)."""
+    if folder is None:
+        return
+    store = getattr(app, "store", None)
+    close = getattr(store, "close", None)
+    if callable(close):
+        close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

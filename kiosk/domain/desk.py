@@ -338,6 +338,18 @@ class DoorDesk:
             raise ValidationError(
                 "thematic criteria can only be recorded with the family's consent"
             )
+        return self.record_registration(family, at, card_uid=card_uid, volunteer=volunteer)
+
+    def record_registration(
+        self,
+        family: Family,
+        at: datetime,
+        card_uid: str | None = None,
+        volunteer: str | None = None,
+    ) -> Family:
+        """Save a family record made (and checked) by :func:`~kiosk.domain.families.new_family`,
+        with its card if given, in one durable write. ``register_family`` does both; the demo
+        calls this for its sample families, whose ids are the same on every demo kiosk."""
         events = [
             self._event(
                 "member.registered", at, {"family": family.to_dict(), "volunteer": volunteer}

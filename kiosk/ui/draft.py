@@ -12,6 +12,7 @@ on screen, then forgets it; it is also forgotten once the family is saved, or on
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from kiosk.domain.errors import ValidationError
@@ -21,6 +22,8 @@ from kiosk.i18n import _, ngettext
 
 MAX_CHILDREN = 8
 MAX_ADULTS = 6
+#: The neutral codes the consent step shows for the thematic criteria (issue 17 item 9).
+CRITERIA_LETTERS = "ABCDEFGH"
 
 
 class DraftProblem(ValidationError):
@@ -42,6 +45,8 @@ class RegistrationDraft:
     typed: dict[str, str] = field(default_factory=dict)
     #: The step last shown (a screen name).
     step: str = "reg_name"
+    #: Which letter stands for which criterion in this registration (``criteria_letters``).
+    letters: dict[str, str] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         """Nothing typed or chosen yet: there is nothing to carry on with."""
@@ -97,6 +102,19 @@ class RegistrationDraft:
         self.consent = consent
         if not consent:
             self.criteria.clear()
+
+    def criteria_letters(self) -> dict[str, str]:
+        """Criterion code -> the letter the screen shows for it, shuffled once per family.
+
+        The volunteer reads the meanings out (or lets the family read them) before consent;
+        once the family agrees, only letters are on screen to tick. Shuffled for each
+        registration, so that someone in the queue who has seen it before cannot tell from a
+        tick over a shoulder which criterion a family has (the stigma rule).
+        """
+        if set(self.letters) != set(THEMATIC_CRITERIA):
+            codes = random.SystemRandom().sample(THEMATIC_CRITERIA, len(THEMATIC_CRITERIA))
+            self.letters = {code: CRITERIA_LETTERS[i] for i, code in enumerate(codes)}
+        return dict(self.letters)
 
     def toggle_criterion(self, code: str) -> bool:
         if code not in THEMATIC_CRITERIA:

@@ -31,9 +31,11 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import i18n
+from kiosk.demo import next_new_card
 from kiosk.domain.desk import DoorDesk, Outcome, Register
 from kiosk.domain.errors import KioskError, ValidationError
 from kiosk.domain.families import Family
+from kiosk.domain.picker import FamilyChoice, family_choices
 from kiosk.domain.timetable import SessionOccurrence
 from kiosk.domain.uids import normalise_uid
 from kiosk.domain.volunteers import LockedOut
@@ -103,6 +105,8 @@ class DemoCard:
     key: str
     uid: str
     greeting_name: str
+    #: Taps a new card, one no family has yet (``kiosk.demo.next_new_card``), not ``uid``.
+    new_card: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,10 @@ class KioskApp(Speaks, App):
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         self.monotonic = monotonic
         self.timings = timings or UiTimings()
-        self.demo_cards = {c.key: DemoCard(c.key, c.uid, c.greeting_name) for c in demo_cards}
+        self.demo_cards = {
+            c.key: DemoCard(c.key, c.uid, c.greeting_name, getattr(c, "new_card", False))
+            for c in demo_cards
+        }
         self.reader_loop_factory = reader_loop_factory
         self.reader_loop: Any = None
         self.worker: Worker | None = None
@@ -301,7 +308,11 @@ class KioskApp(Speaks, App):
 
     def _update_door_notice(self) -> None:
         if self.demo_cards:
-            names = ", ".join(f"{c.key} {c.greeting_name}" for c in self.demo_cards.values())
+            # A no-break space keeps each key with its name when the hint wraps.
+            names = ", ".join(
+                f"{c.key}\u00a0{words.demo_new_card() if c.new_card else c.greeting_name}"
+                for c in self.demo_cards.values()
+            )
             self.demo_hint = words.demo_hint(names)
         self.door_notice = words.reader_down() if not self.reader_ok else self.demo_hint
 
@@ -572,13 +583,14 @@ class KioskApp(Speaks, App):
         self._go(name)
 
     # -- volunteer mode: the work ------------------------------------------------------------
-    def find_families(self, text: str, show: Callable[[list[Family]], None]) -> None:
-        def find() -> list[Family]:
-            if text.strip():
-                return self.desk.find_families(text, limit=60)
-            return sorted(self.store.families(), key=lambda f: f.greeting_name.casefold())
-
-        self._submit(find, on_done=show, on_error=self._volunteer_error)
+    def find_families(self, text: str, show: Callable[[list[FamilyChoice]], None]) -> None:
+        """The picker's rows (name, postcode district, children, already in) off the UI thread."""
+        at = self.now()
+        self._submit(
+            lambda: family_choices(self.desk, text, at),
+            on_done=show,
+            on_error=self._volunteer_error,
+        )
 
     def open_family_picker(self, purpose: str) -> None:
         self.screen("family_picker").prepare(purpose)
@@ -864,9 +876,16 @@ class KioskApp(Speaks, App):
         card = self.demo_cards.get(codepoint or "")
         if card is None:
             return False
+        if card.new_card:
+            # Which card of the pile is new is the store's to say: asked off the UI thread.
+            self._submit(lambda: next_new_card(self.store), on_done=self._demo_tap)
+        else:
+            self._demo_tap(card.uid)
+        return True
+
+    def _demo_tap(self, uid: str) -> None:
         tap = getattr(self.reader, "tap", None)
         if callable(tap):
-            tap(card.uid)  # through the fake reader and the reader loop, like a real card
+            tap(uid)  # through the fake reader and the reader loop, like a real card
         else:
-            self.card_read_in_background(card.uid)
-        return True
+            self.card_read_in_background(uid)

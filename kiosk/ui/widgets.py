@@ -196,4 +196,9 @@ class Notice(Label):
     error = BooleanProperty(False)
 
 
+class FittingNotice(ShrinkToFit, Notice):
+    """A notice whose type shrinks until it fits its line (the door's demo hint names every
+    sample family's key)."""
+
+
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

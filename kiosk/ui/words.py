@@ -141,6 +141,12 @@ def children_not_saved_body(greeting_name: str) -> str:
     )
 
 
+def demo_new_card() -> str:
+    # Translators: in the demo's hint "press keys 1 Sarah, 2 Aisha, ... 0 a new card": key 0
+    # taps a card that no family has yet.
+    return _("a new card")
+
+
 def demo_hint(cards: str) -> str:
     return _("Demo: press keys {cards} to tap a card. Volunteer PIN 1234.").format(
         cards=isolate(cards)
@@ -214,3 +220,11 @@ def problem(exc: BaseException, otherwise: str) -> str:
 
 def grown_ups(n: int) -> str:
     return ngettext("{n} grown-up", "{n} grown-ups", n).format(n=n)
+
+
+# -- the family picker -----------------------------------------------------------------------
+def already_in_mark() -> str:
+    """On a family's row in the picker: signed in to the session on now."""
+    # Translators: a mark on a family's row in the volunteer's list: they are signed in to the
+    # session that is on now. Keep it short (a few words).
+    return _("Already in")

@@ -9,10 +9,12 @@ from kivy.lang import Builder
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.utils import escape_markup as escape
+from kivy.utils import get_hex_from_color
 
 from kiosk.domain.families import Family
+from kiosk.domain.picker import FamilyChoice
 from kiosk.i18n import _, isolate
-from kiosk.ui import words
+from kiosk.ui import theme, words
 from kiosk.ui.keyboard import BACKSPACE, ENTER, SHIFT, SPACE
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.timers import Countdown
@@ -20,7 +22,38 @@ from kiosk.ui.widgets import ChoiceChip, KioskButton
 
 
 class FamilyButton(KioskButton):
+    """A family in the picker: greeting name, postcode district, children, "already in"."""
+
     family = ObjectProperty(None)
+    district = StringProperty("")
+    already_in = BooleanProperty(False)
+
+    def on_style(self, instance, style: str) -> None:
+        super().on_style(instance, style)
+        self.on_already_in(instance, self.already_in)
+
+    def on_already_in(self, _instance, inside: bool) -> None:
+        # Signed in already: a soft teal row as well as the words (never colour alone).
+        if inside:
+            self.bg = theme.PRIMARY_SOFT
+        else:
+            KioskButton.on_style(self, self, self.style)
+
+
+def family_row_text(choice: FamilyChoice) -> str:
+    """Two lines of markup: "Aisha  WS11  ✓ Already in" over "Zara".
+
+    Only the postcode district: the full postcode would tell the queue where a family lives.
+    """
+    soft, good = get_hex_from_color(theme.INK_SOFT), get_hex_from_color(theme.GOOD)
+    first = f"[b]{escape(isolate(choice.family.greeting_name))}[/b]"
+    if choice.district:
+        first += f"   [color={soft}]{escape(isolate(choice.district))}[/color]"
+    if choice.already_in:
+        tick = f"[font={theme.SYMBOL_FONT}]{theme.TICK}[/font]"
+        first += f"   [color={good}]{tick} {escape(words.already_in_mark())}[/color]"
+    kids = escape(words.kids_or_none(list(choice.children)))
+    return f"{first}\n[size={int(sp(theme.FONT_SMALL - 2))}]{kids}[/size]"
 
 
 class FamilyPickerScreen(KioskScreen):
@@ -46,21 +79,22 @@ class FamilyPickerScreen(KioskScreen):
     def search(self) -> None:
         self.app.find_families(self.query, self.show_results)
 
-    def show_results(self, families: list[Family]) -> None:
+    def show_results(self, choices: list[FamilyChoice]) -> None:
         grid = self.ids.results
         grid.clear_widgets()
-        for family in families:
-            kids = words.kids_or_none([c.first_name for c in family.children])
+        for choice in choices:
             button = FamilyButton(
-                family=family,
+                family=choice.family,
+                district=choice.district,
+                already_in=choice.already_in,
                 style="key",
                 markup=True,
-                text=f"{escape(family.greeting_name)}\n[size={int(sp(18))}]{escape(kids)}[/size]",
+                text=family_row_text(choice),
                 height=dp(84),
             )
             button.bind(on_release=lambda b: self.picked(b.family))
             grid.add_widget(button)
-        if families:
+        if choices:
             self.message = ""
         elif self.query:
             self.message = _(

@@ -18,6 +18,8 @@ from kivy.properties import (
     OptionProperty,
     StringProperty,
 )
+from kivy.uix.label import Label
+from kivy.utils import escape_markup as escape
 
 from kiosk.domain.errors import ValidationError
 from kiosk.domain.families import HEARD_FROM, THEMATIC_CRITERIA
@@ -26,6 +28,13 @@ from kiosk.ui import theme, words
 from kiosk.ui.draft import DraftProblem, RegistrationDraft
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import ChoiceChip, KioskButton
+
+
+class CriterionLine(Label):
+    """One option of the consent step, before consent: "A   Young parent" at full contrast."""
+
+    value = StringProperty("")
+
 
 #: The steps in order (screen names).
 STEPS = ("reg_name", "reg_postcode", "reg_children", "reg_about", "reg_consent", "reg_card")
@@ -255,42 +264,78 @@ class RegAboutScreen(RegStepScreen):
 
 
 class RegConsentScreen(RegStepScreen):
-    """Extra-support criteria, recorded only when the family agrees."""
+    """Extra-support criteria, asked discreetly and recorded only when the family agrees.
+
+    Before consent the options are listed at full contrast, each with a letter, for the volunteer
+    to read out quietly (or to let the family read): "may we record any of these? You can
+    answer with the letter." Once the family agrees, the list goes and only the letters are on
+    screen to tick, in an order shuffled for each registration (``RegistrationDraft.
+    criteria_letters``): someone in the queue glancing at the screen sees "B ticked", which
+    says nothing about the family. "Show the list again" brings the meanings back, with the
+    ticks out of sight.
+    """
 
     consent = BooleanProperty(False)
+    #: The list of meanings on screen after consent (the letters' ticks are hidden meanwhile).
+    list_again = BooleanProperty(False)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._built = False
 
     def load(self) -> None:
+        letters = self.draft.criteria_letters()
         grid = self.ids.criteria
         if not self._built:
             for code in THEMATIC_CRITERIA:
-                chip = ChoiceChip(value=code, toggles=False)
+                chip = ChoiceChip(value=code, toggles=False, font_size=sp(theme.FONT_TITLE))
                 chip.bind(on_release=self.criterion_pressed)
                 grid.add_widget(chip)
             self._built = True
-        for chip in grid.children:
-            chip.text = words.criterion(chip.value)
+        # The chips in letter order (A first, reading order), whatever each one stands for.
+        chips = sorted(grid.children, key=lambda c: letters[c.value])
+        grid.clear_widgets()
+        for chip in chips:
+            chip.text = letters[chip.value]
+            grid.add_widget(chip)
+        box = self.ids.meanings
+        box.clear_widgets()
+        for code in sorted(THEMATIC_CRITERIA, key=letters.__getitem__):
+            box.add_widget(
+                CriterionLine(
+                    value=code,
+                    text=f"[b]{letters[code]}[/b]    {escape(words.criterion(code))}",
+                )
+            )
         self.consent = self.draft.consent
+        self.list_again = False
         self._show()
-        self.question = _(
-            "Ask the family: may we record any of these? They help us get funding for "
-            "sessions. Skip this if they would rather not."
-        )
         super().load()
 
     def _show(self) -> None:
         self.ids.consent.selected = self.draft.consent
         for chip in self.ids.criteria.children:
-            chip.disabled = not self.draft.consent
             chip.selected = chip.value in self.draft.criteria
+        if self.draft.consent:
+            self.question = _(
+                "Tick the letters the family chose. Only the letters are on the screen, so "
+                "nobody nearby can tell what they mean."
+            )
+        else:
+            self.question = _(
+                "Ask the family quietly, or let them read this: may we record any of these? "
+                "It helps us get funding. They can answer with the letter, or skip it."
+            )
 
     def consent_pressed(self) -> None:
         self.draft.set_consent(not self.draft.consent)
         self.consent = self.draft.consent
+        self.list_again = False
         self._show()
+        self.say(self.question)
+
+    def toggle_list(self) -> None:
+        self.list_again = not self.list_again
 
     def criterion_pressed(self, chip: ChoiceChip) -> None:
         try:
@@ -301,6 +346,9 @@ class RegConsentScreen(RegStepScreen):
 
     def criterion_chip(self, code: str) -> ChoiceChip:
         return next(c for c in self.ids.criteria.children if c.value == code)
+
+    def letter_of(self, code: str) -> str:
+        return self.draft.criteria_letters()[code]
 
 
 class RegCardScreen(RegStepScreen):
