@@ -23,7 +23,6 @@ __all__ = [
 ]
 
 
-
 def utf8_error_at(lines: Iterable[bytes]) -> tuple[int, int, int] | None:
     """``(line, character, byte)`` of the first byte that is not UTF-8, or None.
 
