@@ -94,6 +94,8 @@ class UiTimings:
     #: long enough to come back to the family at the door, short enough that a name and postcode
     #: do not linger in memory once they have gone.
     registration_draft: float = 15 * 60.0
+    #: A letter held down this long opens its accented letters (Ł under L), as on a phone.
+    long_press: float = 0.5
 
 
 @dataclass(frozen=True)

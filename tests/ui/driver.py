@@ -34,6 +34,7 @@ from kiosk.store.volunteers import VolunteerBook
 from kiosk.ui.fit import overflow
 from kiosk.ui.keyboard import SPACE, DigitPad, OnScreenKeyboard
 from kiosk.ui.kioskapp import KioskApp, UiTimings
+from kiosk.ui.letters import base_letter
 from kiosk.ui.snapshot import save_png
 from tests.ui.fakes import FakeStore
 
@@ -250,6 +251,17 @@ class Kiosk:
         if settle:
             self.settle()
 
+    def hold(self, widget: Widget, seconds: float) -> None:
+        """A finger on ``widget`` for ``seconds`` of kiosk time (the fake clock), then lifted."""
+        assert shown(widget), f"{widget!r} ({getattr(widget, 'text', '')!r}) is not visible"
+        x, y = widget.to_window(*widget.center)
+        finger = Finger(x, y)
+        finger.down()
+        self.pump()  # the touch lands before the time passes
+        self.advance(seconds)
+        finger.up()
+        self.settle()
+
     def press_text(self, text: str) -> None:
         self.press(self.button(text))
 
@@ -260,12 +272,24 @@ class Kiosk:
         return boards[0]
 
     def type(self, text: str) -> None:
-        """Type on the on-screen keyboard, key by key, as a finger would."""
+        """Type on the on-screen keyboard, key by key, as a finger would: an accented letter by
+        holding its plain letter down and tapping it in the row that opens."""
         board = self.keyboard()
         for ch in text:
+            base = base_letter(ch)
+            if base is not None:
+                self.type_accented(ch, base)
+                continue
             key = SPACE if ch == " " else ch.upper()
             self.press(board.key_button(key), settle=False)
         self.settle()
+
+    def type_accented(self, letter: str, base: str) -> None:
+        board = self.keyboard()
+        self.hold(board.key_button(base), self.app.timings.long_press)
+        assert board.picker is not None, f"holding {base} did not open its accents"
+        self.press(board.picker.key_button(letter), settle=False)
+        assert board.picker is None, "the accents stayed open after a letter was chosen"
 
     def press_key(self, key: str) -> None:
         self.press(self.keyboard().key_button(key))
