@@ -271,13 +271,12 @@ class OnScreenKeyboard(BoxLayout):
             picker.parent.remove_widget(picker)
 
     def _screen(self) -> Widget:
-        """The screen this keyboard is on (the pop-up goes over it, and leaves with it)."""
+        """The screen this keyboard is on (the pop-up goes over it, and leaves with it), or the
+        window for a keyboard on no screen."""
         widget = self.parent
         while widget is not None and not isinstance(widget, Screen):
             widget = widget.parent
-        if widget is None:
-            raise RuntimeError("the keyboard is not on a screen: accents have nowhere to open")
-        return widget
+        return widget if widget is not None else self.get_root_window()
 
     def on_key(self, key: str) -> None:
         pass
