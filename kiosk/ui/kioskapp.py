@@ -303,8 +303,8 @@ class KioskApp(Speaks, App):
 
     def _update_door_notice(self) -> None:
         if self.demo_cards:
-            names = ", ".join(f"{c.key} {c.greeting_name}" for c in self.demo_cards.values())
-            self.demo_hint = words.demo_hint(names)
+            cards = [(c.key, c.greeting_name) for c in self.demo_cards.values()]
+            self.demo_hint = words.demo_hint(cards)
         self.door_notice = words.reader_down() if not self.reader_ok else self.demo_hint
 
     # -- languages ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ through the window, so a button that is hidden, covered or too small to hit fail
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -44,6 +45,9 @@ SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 #: A Monday morning; the demo seed puts "Stay and Play" on from 09:00 to 12:00.
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 15, tzinfo=KIOSK_TZ)
 TOUCH_MIN_PX = 64
+#: The smallest type on screen, secondary text included: read at arm's length (issue 17).
+TEXT_MIN_PX = 20
+_MARKUP_SIZE = re.compile(r"\[size=(\d+(?:\.\d+)?)\]")
 
 
 def make_store(folder: Path) -> Any:
@@ -197,6 +201,18 @@ class Kiosk:
             reason = overflow(label)
             if reason is not None:
                 found.append(f"{self.screen}: {label.text!r}: {reason}")
+        return found
+
+    def small_text(self) -> list[str]:
+        """Each label on screen drawn smaller than ``TEXT_MIN_PX`` (its own size, or a
+        ``[size=]`` in its markup), and how small (none: everything can be read)."""
+        found = []
+        for label in self.labels():
+            sizes = [label.font_size]
+            if label.markup:
+                sizes += [float(size) for size in _MARKUP_SIZE.findall(label.text)]
+            if min(sizes) < TEXT_MIN_PX - 0.01:
+                found.append(f"{self.screen}: {label.text!r} is {min(sizes):.1f}px")
         return found
 
     def buttons(self) -> list[Any]:

@@ -268,7 +268,7 @@ def test_a_broken_reader_is_shown_in_plain_words_at_the_door(tmp_path, kivy_wind
 def test_demo_keys_tap_the_sample_cards(tmp_path, kivy_window):
     kiosk = make_kiosk(tmp_path, demo=True, timings=UiTimings())
     try:
-        assert any(t.startswith("Demo: press keys 1 Sarah") for t in kiosk.texts())
+        assert any(t.startswith("Demo: press keys 1\u00a0Sarah") for t in kiosk.texts())
         kiosk.shot("09-demo-tap")
         kivy_window.dispatch("on_key_down", 50, 0, "2", [])
         kiosk.wait_until(lambda: kiosk.app.taps_answered == 1, what="the demo tap")

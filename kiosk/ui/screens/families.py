@@ -12,7 +12,7 @@ from kivy.utils import escape_markup as escape
 
 from kiosk.domain.families import Family
 from kiosk.i18n import _, isolate
-from kiosk.ui import words
+from kiosk.ui import theme, words
 from kiosk.ui.keyboard import BACKSPACE, ENTER, SHIFT, SPACE
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.timers import Countdown
@@ -55,7 +55,7 @@ class FamilyPickerScreen(KioskScreen):
                 family=family,
                 style="key",
                 markup=True,
-                text=f"{escape(family.greeting_name)}\n[size={int(sp(18))}]{escape(kids)}[/size]",
+                text=f"{escape(family.greeting_name)}\n[size={int(sp(theme.FONT_SMALL))}]{escape(kids)}[/size]",
                 height=dp(84),
             )
             button.bind(on_release=lambda b: self.picked(b.family))
