@@ -23,6 +23,7 @@ from __future__ import annotations
 import gettext
 import logging
 import threading
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -124,9 +125,21 @@ def isolate(value: object) -> str:
     take them into its own left-to-right run ("Stay and Play، 09:00" would read as one piece);
     a right-to-left mark (U+200F) on each side keeps the name to itself. Left to right, nothing
     is added, so English, Polish and Romanian words stay exactly as they are.
+
+    A left-to-right value that starts or ends with a digit or punctuation ("1 Sarah, 2 Aisha")
+    also gets a left-to-right mark (U+200E) inside each such end: after a right-to-left mark a
+    leading digit would otherwise be put to the right of the name that follows it. (The
+    renderer's bidi algorithm predates Unicode's isolates, so marks do their work.)
     """
     text = str(value)
-    return f"\u200f{text}\u200f" if _current[0].rtl and text else text
+    if not (_current[0].rtl and text):
+        return text
+    if not any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
+        if unicodedata.bidirectional(text[0]) != "L":
+            text = "\u200e" + text
+        if unicodedata.bidirectional(text[-1]) != "L":
+            text += "\u200e"
+    return f"\u200f{text}\u200f"
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention

@@ -20,6 +20,8 @@ from kivy.metrics import sp
 from kivy.properties import NumericProperty
 from kivy.uix.label import Label
 
+from kiosk.ui import theme
+
 #: A pixel of slack: Kivy rounds sizes to whole pixels.
 SLACK = 1
 #: What the layout of a text needs depends only on the label's options and room: the same
@@ -47,12 +49,14 @@ def room(label: Label) -> tuple[float, float]:
     return (tw if tw is not None else label.width), (th if th is not None else label.height)
 
 
-def overflow(label: Label, font_size: float | None = None) -> str | None:
+def overflow(
+    label: Label, font_size: float | None = None, max_lines: int | None = None
+) -> str | None:
     """Why ``label``'s text does not fit (at ``font_size``, default its own), or None if it does.
 
     Text that wraps (``text_size`` has a width) must fit in height, without a word broken across
-    lines and within ``max_lines``; text that does not wrap, or is ``shorten``\\ed, must fit on
-    one line: an ellipsis is a word cut off.
+    lines and within ``max_lines`` (default the label's own); text that does not wrap, or is
+    ``shorten``\\ed, must fit on one line: an ellipsis is a word cut off.
     """
     if not label.text or label._label is None:
         return None
@@ -69,7 +73,7 @@ def overflow(label: Label, font_size: float | None = None) -> str | None:
         label.markup,
         tuple(label.padding),
         label.line_height,
-        label.max_lines,
+        label.max_lines if max_lines is None else max_lines,
         label.shorten,
         label.base_direction,
         label.font_kerning,
@@ -77,11 +81,13 @@ def overflow(label: Label, font_size: float | None = None) -> str | None:
     if key not in _MEASURED:
         if len(_MEASURED) > _MEASURED_MAX:
             _MEASURED.clear()
-        _MEASURED[key] = _overflow(label, font_size, width, height)
+        _MEASURED[key] = _overflow(label, font_size, width, height, max_lines)
     return _MEASURED[key]
 
 
-def _overflow(label: Label, font_size: float | None, width: float, height: float) -> str | None:
+def _overflow(
+    label: Label, font_size: float | None, width: float, height: float, max_lines: int | None
+) -> str | None:
     wraps = label.text_size[0] is not None and not label.shorten
     probe = _probe(label, font_size, width if wraps else None)
     need_w, need_h = probe.render()
@@ -92,8 +98,9 @@ def _overflow(label: Label, font_size: float | None, width: float, height: float
                 word_w = probe.get_extents(word)[0]
                 if word_w > width + SLACK:
                     return f"the word {word!r} needs {word_w}px across, the label has {width:.0f}"
-        if label.max_lines and lines > label.max_lines:
-            return f"the text needs {lines} lines, the label shows {label.max_lines}"
+        most = label.max_lines if max_lines is None else max_lines
+        if most and lines > most:
+            return f"the text needs {lines} lines, the label shows {most}"
     elif need_w > width + SLACK:
         cut = "is shortened" if label.shorten else "is cut off"
         return f"the text {cut}: it needs {need_w}px across, the label has {width:.0f}"
@@ -108,10 +115,16 @@ class ShrinkToFit:
     Whatever sets ``font_size`` (a .kv rule, code) sets the largest size; the fitting itself
     only ever changes the size actually used, and starts from the largest each time the text,
     the box or the largest size changes.
+
+    With ``one_line_down_to`` set, a text that would wrap is first made smaller, down to that
+    size, to keep it to one line ("Priya, obecność jest już zapisana" in one line rather than
+    two lines filling the welcome's band); only a text too long for that wraps.
     """
 
-    min_font_size = NumericProperty(sp(16))
+    #: Nothing is smaller: secondary text too must be read at arm's length (issue 17).
+    min_font_size = NumericProperty(sp(theme.FONT_SMALL))
     fit_step = NumericProperty(sp(2))
+    one_line_down_to = NumericProperty(0)
 
     def __init__(self, **kwargs):
         self._fitting = False
@@ -119,7 +132,15 @@ class ShrinkToFit:
         self._fit_trigger = Clock.create_trigger(self._fit, -1)
         super().__init__(**kwargs)
         self._wanted_font_size = self.font_size
-        for name in ("text", "size", "text_size", "min_font_size", "bold", "markup"):
+        for name in (
+            "text",
+            "size",
+            "text_size",
+            "min_font_size",
+            "one_line_down_to",
+            "bold",
+            "markup",
+        ):
             self.fbind(name, self._fit_trigger)
         self.fbind("font_size", self._font_size_set)
         self._fit_trigger()
@@ -133,14 +154,29 @@ class ShrinkToFit:
         if self.parent is None or not self.text or self.width <= 1 or self.height <= 1:
             return
         wanted = self._wanted_font_size or self.font_size
-        size = wanted
-        while size > self.min_font_size and overflow(self, size) is not None:
-            size = max(size - self.fit_step, self.min_font_size)
+        size = self._one_line_size(wanted)
+        if size is None:
+            size = wanted
+            while size > self.min_font_size and overflow(self, size) is not None:
+                size = max(size - self.fit_step, self.min_font_size)
         self._fitting = True
         try:
             self.font_size = size
         finally:
             self._fitting = False
+
+    def _one_line_size(self, wanted: float) -> float | None:
+        """The largest size from ``wanted`` down to ``one_line_down_to`` at which the text fits
+        on one line, or None (no such size, or no one-line rule)."""
+        if not self.one_line_down_to:
+            return None
+        size = wanted
+        while True:
+            if overflow(self, size, max_lines=1) is None:
+                return size
+            if size <= self.one_line_down_to:
+                return None
+            size = max(size - self.fit_step, self.one_line_down_to)
 
 
 class FitLabel(ShrinkToFit, Label):

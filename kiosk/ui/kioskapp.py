@@ -96,6 +96,8 @@ class UiTimings:
     #: long enough to come back to the family at the door, short enough that a name and postcode
     #: do not linger in memory once they have gone.
     registration_draft: float = 15 * 60.0
+    #: A letter held down this long opens its accented letters (Ł under L), as on a phone.
+    long_press: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -308,12 +310,11 @@ class KioskApp(Speaks, App):
 
     def _update_door_notice(self) -> None:
         if self.demo_cards:
-            # A no-break space keeps each key with its name when the hint wraps.
-            names = ", ".join(
-                f"{c.key}\u00a0{words.demo_new_card() if c.new_card else c.greeting_name}"
+            cards = [
+                (c.key, words.demo_new_card() if c.new_card else c.greeting_name)
                 for c in self.demo_cards.values()
-            )
-            self.demo_hint = words.demo_hint(names)
+            ]
+            self.demo_hint = words.demo_hint(cards)
         self.door_notice = words.reader_down() if not self.reader_ok else self.demo_hint
 
     # -- languages ---------------------------------------------------------------------------

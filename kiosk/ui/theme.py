@@ -53,7 +53,7 @@ FONT_HUGE = 58  # "Welcome, Sarah!"
 FONT_TITLE = 38
 FONT_LARGE = 30
 FONT_BODY = 24
-FONT_SMALL = 20
+FONT_SMALL = 20  # the smallest type anywhere, secondary text too (read at arm's length)
 FONT_KEY = 28
 
 #: Kivy ships DejaVuSans: it has the symbols Roboto lacks (tick, backspace, arrows).

@@ -147,10 +147,12 @@ def demo_new_card() -> str:
     return _("a new card")
 
 
-def demo_hint(cards: str) -> str:
-    return _("Demo: press keys {cards} to tap a card. Volunteer PIN 1234.").format(
-        cards=isolate(cards)
-    )
+def demo_hint(cards: Sequence[tuple[str, str]]) -> str:
+    """Which key taps whose card: "1 Sarah, 2 Aisha and 3 Tom", a list like any other (in
+    Urdu its items run right to left, each one kept to itself: ``join_names``), with a no-break
+    space so that a key never ends a line without its name."""
+    keys = join_names([f"{key}\u00a0{name}" for key, name in cards])
+    return _("Demo: press keys {cards} to tap a card. Volunteer PIN 1234.").format(cards=keys)
 
 
 # -- putting words together ---------------------------------------------------------------------

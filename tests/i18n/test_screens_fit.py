@@ -2,7 +2,8 @@
 
 For each language a family chooses it on the tap screen and a volunteer works in it; on each
 screen every label's text is laid out again with no height limit and compared with its box
-(``kiosk.ui.fit.overflow``), and the screen is saved as ``artifacts/screenshots/<lang>/*.png``.
+(``kiosk.ui.fit.overflow``), no text is smaller than 20 px (secondary text included: it is read
+at arm's length), and the screen is saved as ``artifacts/screenshots/<lang>/*.png``.
 The welcome screens are the README's ``docs/screenshots/welcome-<lang>.png``.
 """
 
@@ -30,6 +31,7 @@ class Tour:
     def check(self, name: str) -> None:
         self.kiosk.settle()
         self.problems += self.kiosk.clipped()
+        self.problems += self.kiosk.small_text()
         self.kiosk.shot(f"{self.code}/{name}")
         self.seen.append(self.kiosk.screen)
 

@@ -9,6 +9,7 @@ through the window, so a button that is hidden, covered or too small to hit fail
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -34,6 +35,7 @@ from kiosk.store.volunteers import VolunteerBook
 from kiosk.ui.fit import overflow
 from kiosk.ui.keyboard import SPACE, DigitPad, OnScreenKeyboard
 from kiosk.ui.kioskapp import KioskApp, UiTimings
+from kiosk.ui.letters import base_letter
 from kiosk.ui.snapshot import save_png
 from tests.ui.fakes import FakeStore
 
@@ -43,6 +45,9 @@ SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 #: A Monday morning; the demo seed puts "Stay and Play" on from 09:00 to 12:00.
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 15, tzinfo=KIOSK_TZ)
 TOUCH_MIN_PX = 64
+#: The smallest type on screen, secondary text included: read at arm's length (issue 17).
+TEXT_MIN_PX = 20
+_MARKUP_SIZE = re.compile(r"\[size=(\d+(?:\.\d+)?)\]")
 
 
 def make_store(folder: Path) -> Any:
@@ -198,6 +203,18 @@ class Kiosk:
                 found.append(f"{self.screen}: {label.text!r}: {reason}")
         return found
 
+    def small_text(self) -> list[str]:
+        """Each label on screen drawn smaller than ``TEXT_MIN_PX`` (its own size, or a
+        ``[size=]`` in its markup), and how small (none: everything can be read)."""
+        found = []
+        for label in self.labels():
+            sizes = [label.font_size]
+            if label.markup:
+                sizes += [float(size) for size in _MARKUP_SIZE.findall(label.text)]
+            if min(sizes) < TEXT_MIN_PX - 0.01:
+                found.append(f"{self.screen}: {label.text!r} is {min(sizes):.1f}px")
+        return found
+
     def buttons(self) -> list[Any]:
         return [
             w
@@ -250,6 +267,17 @@ class Kiosk:
         if settle:
             self.settle()
 
+    def hold(self, widget: Widget, seconds: float) -> None:
+        """A finger on ``widget`` for ``seconds`` of kiosk time (the fake clock), then lifted."""
+        assert shown(widget), f"{widget!r} ({getattr(widget, 'text', '')!r}) is not visible"
+        x, y = widget.to_window(*widget.center)
+        finger = Finger(x, y)
+        finger.down()
+        self.pump()  # the touch lands before the time passes
+        self.advance(seconds)
+        finger.up()
+        self.settle()
+
     def press_text(self, text: str) -> None:
         self.press(self.button(text))
 
@@ -260,12 +288,24 @@ class Kiosk:
         return boards[0]
 
     def type(self, text: str) -> None:
-        """Type on the on-screen keyboard, key by key, as a finger would."""
+        """Type on the on-screen keyboard, key by key, as a finger would: an accented letter by
+        holding its plain letter down and tapping it in the row that opens."""
         board = self.keyboard()
         for ch in text:
+            base = base_letter(ch)
+            if base is not None:
+                self.type_accented(ch, base)
+                continue
             key = SPACE if ch == " " else ch.upper()
             self.press(board.key_button(key), settle=False)
         self.settle()
+
+    def type_accented(self, letter: str, base: str) -> None:
+        board = self.keyboard()
+        self.hold(board.key_button(base), self.app.timings.long_press)
+        assert board.picker is not None, f"holding {base} did not open its accents"
+        self.press(board.picker.key_button(letter), settle=False)
+        assert board.picker is None, "the accents stayed open after a letter was chosen"
 
     def press_key(self, key: str) -> None:
         self.press(self.keyboard().key_button(key))

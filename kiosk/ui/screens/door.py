@@ -21,7 +21,7 @@ from kivy.properties import (
 )
 
 from kiosk.domain.desk import Outcome
-from kiosk.ui import words
+from kiosk.ui import theme, words
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.timers import Countdown
 from kiosk.ui.widgets import ChoiceChip
@@ -36,10 +36,35 @@ class TapScreen(KioskScreen):
     door_screen = BooleanProperty(True)
 
 
+#: How the children's tiles are laid out, by how many there are: (most children, columns).
+#: Up to three share a row of big tiles; up to six take two rows of three, up to eight two rows
+#: of four (the tiles as tall as the room allows, never under ``theme.TOUCH_MIN``). More than
+#: eight scroll, four to a row.
+TILE_COLUMNS = ((3, 3), (6, 3), (8, 4))
+#: The big tiles of a family of up to three.
+TILE_SIZE = (236, 88)
+#: A finger "on the screen" longer than this is a lost touch-up (it happens on the Pi's
+#: screen, kivy/kivy#3801): the countdown runs again rather than keep the screen up for ever.
+FINGER_HOLD_LIMIT = 60.0
+
+
+def tile_columns(n: int) -> int:
+    return next((cols for most, cols in TILE_COLUMNS if n <= most), TILE_COLUMNS[-1][1])
+
+
 class WelcomeScreen(KioskScreen):
-    """``Welcome, Sarah!`` with each child as a big toggle, all ticked; confirms by itself."""
+    """``Welcome, Sarah!`` with each child as a big toggle, all ticked; confirms by itself.
+
+    Every child of a family of up to eight is shown whole (``TILE_COLUMNS``): from four, the
+    teal band is a little lower and the tiles smaller. The countdown waits while a finger is on
+    the screen, and starts again from the top when it lifts or a child is (un)ticked.
+    """
 
     door_screen = BooleanProperty(True)
+    #: Four children or more: a lower band, so that two rows of tiles fit.
+    compact = BooleanProperty(False)
+    band_height = NumericProperty(dp(150))
+    tile_spacing = NumericProperty(dp(14))
     mode = OptionProperty("welcome", options=["welcome", "already_in"])
     title = StringProperty("")
     hint = StringProperty("")
@@ -50,6 +75,13 @@ class WelcomeScreen(KioskScreen):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.countdown: Countdown | None = None
+        #: The fingers on the screen now, and when each came down (the app's clock).
+        self._fingers: dict[int, float] = {}
+        self.bind(compact=self._arrange)
+
+    def on_kv_post(self, base_widget) -> None:
+        super().on_kv_post(base_widget)
+        self.ids.scroll.bind(size=self._arrange)
 
     def show(self, outcome: Outcome, countdown: Countdown) -> None:
         self.outcome = outcome
@@ -59,18 +91,23 @@ class WelcomeScreen(KioskScreen):
         present = {c.child_id for c in outcome.children_present}
         box = self.ids.children
         box.clear_widgets()
+        n = len(outcome.all_children)
+        self.compact = n > TILE_COLUMNS[0][0]
+        self.band_height = dp(124) if self.compact else dp(150)
+        self.tile_spacing = dp(10) if self.compact else dp(14)
         for child in outcome.all_children:
             chip = ChoiceChip(
                 text=child.first_name,
                 value=child.child_id,
                 selected=child.child_id in present,
                 size_hint=(None, None),
-                width=dp(236),
-                height=dp(88),
             )
             chip.bind(selected=self._chip_changed)
             self._set_note(chip)
             box.add_widget(chip)
+        self._arrange()
+        self._fingers.clear()
+        self.ids.scroll.scroll_y = 1
         self.countdown = countdown
         countdown.restart()
         self.time_left = 1.0
@@ -89,9 +126,47 @@ class WelcomeScreen(KioskScreen):
         for chip in self.chips:
             self._set_note(chip)
 
-    @staticmethod
-    def _set_note(chip: ChoiceChip) -> None:
-        chip.note = words.child_note(chip.selected)
+    def _set_note(self, chip: ChoiceChip) -> None:
+        # Four to a row leaves no room for "Not here today": the tick says it.
+        four_wide = tile_columns(len(self.chips)) > 3
+        chip.note = "" if four_wide else words.child_note(chip.selected)
+
+    def _arrange(self, *_args) -> None:
+        """Size the tiles so that up to eight children all show whole (see ``TILE_COLUMNS``)."""
+        chips = self.chips
+        if not chips:
+            return
+        if not self.compact:
+            for chip in chips:
+                chip.size = (dp(TILE_SIZE[0]), dp(TILE_SIZE[1]))
+            return
+        scroll, gap = self.ids.scroll, self.tile_spacing
+        cols = tile_columns(len(chips))
+        rows = min(2, -(-len(chips) // cols))
+        width = (scroll.width - dp(10) - gap * (cols - 1)) / cols  # room for the scroll bar
+        height = max(dp(theme.TOUCH_MIN), min(dp(TILE_SIZE[1]), (scroll.height - gap) / rows))
+        for chip in chips:
+            chip.size = (int(width), int(height))
+            if cols > 3:
+                chip.padding, chip.spacing = (dp(8), dp(6)), dp(6)
+            self._set_note(chip)
+
+    # -- a finger on the screen holds the countdown ----------------------------------------
+    def on_touch_down(self, touch) -> bool:
+        self._fingers[touch.uid] = self.app.monotonic()
+        self._hold_countdown()
+        return super().on_touch_down(touch)
+
+    def on_touch_up(self, touch) -> bool:
+        if touch.uid in self._fingers:
+            del self._fingers[touch.uid]
+            self._hold_countdown()
+        return super().on_touch_up(touch)
+
+    def _hold_countdown(self) -> None:
+        if self.countdown is not None and self.outcome is not None:
+            self.countdown.restart()
+            self.time_left = 1.0
 
     def _chip_changed(self, chip: ChoiceChip, _selected: bool) -> None:
         self._set_note(chip)
@@ -114,9 +189,16 @@ class WelcomeScreen(KioskScreen):
     def tick(self) -> None:
         if self.countdown is None:
             return
+        now = self.app.monotonic()
+        if any(now - since < FINGER_HOLD_LIMIT for since in self._fingers.values()):
+            self._hold_countdown()  # someone is reading or choosing: wait for them
+            return
         self.time_left = self.countdown.fraction_left()
         if self.countdown.expired():
             self.app.finish_welcome()
+
+    def on_leave(self, *args) -> None:
+        self._fingers.clear()
 
     def done_pressed(self) -> None:
         self.app.finish_welcome()

@@ -53,7 +53,7 @@ def family_row_text(choice: FamilyChoice) -> str:
         tick = f"[font={theme.SYMBOL_FONT}]{theme.TICK}[/font]"
         first += f"   [color={good}]{tick} {escape(words.already_in_mark())}[/color]"
     kids = escape(words.kids_or_none(list(choice.children)))
-    return f"{first}\n[size={int(sp(theme.FONT_SMALL - 2))}]{kids}[/size]"
+    return f"{first}\n[size={int(sp(theme.FONT_SMALL))}]{kids}[/size]"
 
 
 class FamilyPickerScreen(KioskScreen):

@@ -15,7 +15,7 @@ from kivy.utils import escape_markup as escape
 
 from kiosk.domain.desk import Register
 from kiosk.i18n import _, isolate
-from kiosk.ui import words
+from kiosk.ui import theme, words
 from kiosk.ui.screens.base import KioskScreen
 
 
@@ -65,7 +65,7 @@ class TodayRegisterScreen(KioskScreen):
             box.add_widget(
                 RegisterLineLabel(
                     text=f"[b]{escape(isolate(line.greeting_name))}[/b]   {escape(kids)}\n"
-                    f"[size={int(sp(16))}][color=46536A]{escape(how)}[/color][/size]",
+                    f"[size={int(sp(theme.FONT_SMALL))}][color=46536A]{escape(how)}[/color][/size]",
                     height=dp(62),
                 )
             )
