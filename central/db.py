@@ -460,6 +460,23 @@ login_failures = Table(
     Index("ix_login_failures_address_at", "address", "at"),
 )
 
+#: Dashboard sign-ins (``central.web.auth.Sessions``). Only the SHA-256 of each session id (the
+#: cookie's value) is kept, so a copy of the database opens no session. A row goes at logout,
+#: when its user is disabled or given a new password, and once expired; ``password_check`` (a
+#: hash of the password hash it was opened with) also ends it if the password changes any other
+#: way.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_name", String(_ID), ForeignKey("users.name"), nullable=False),
+    Column("password_check", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_web_sessions_user_name", "user_name"),
+    Index("ix_web_sessions_expires_at", "expires_at"),
+)
+
 _APPEND_ONLY_SQLITE = tuple(
     f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
     "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
@@ -685,6 +702,11 @@ def _kiosk_health(conn: Connection) -> None:
     device_status.create(conn, checkfirst=True)
 
 
+def _web_sessions(conn: Connection) -> None:
+    """Migration 9 (issue 16): dashboard sessions kept by the server, so logout ends them."""
+    web_sessions.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(2, "organisation rates", _organisation_rates),
@@ -694,6 +716,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "audit log, grants and login throttling", _audit_and_access),
     Migration(7, "risk lists: rule and source files", _risk_provenance),
     Migration(8, "kiosk health: each kiosk's latest status report", _kiosk_health),
+    Migration(9, "dashboard sessions kept by the server", _web_sessions),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -1046,7 +1069,23 @@ class CentralDB:
             conn.execute(
                 update(users).where(users.c.name == name).values(disabled_at=now or utcnow())
             )
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_name == name))
         return True
+
+    def reset_password(self, name: str) -> str:
+        """Give ``name`` a new generated password (returned, only its hash is stored) and end
+        every dashboard session they have open."""
+        password = secrets.token_urlsafe(15)
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                update(users)
+                .where(users.c.name == name)
+                .values(password_hash=hash_password(password))
+            )
+            if found.rowcount == 0:
+                raise NotFound(f"no user {name!r}: see 'kiosk-central user list'")
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_name == name))
+        return password
 
     def list_users(self) -> list[dict[str, Any]]:
         """Every user with their role, organisation, whether disabled, and their grants."""
