@@ -71,6 +71,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import DDL
 from sqlalchemy.types import TypeDecorator
 
+from central.files import private_sqlite
 from central.health import DeviceFacts, ReportedStatus, WriteOff
 from kiosk.domain.erasure import (
     ERASED_PREFIX,
@@ -742,12 +743,14 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, a busy timeout and ``BEGIN IMMEDIATE``."""
+    """An engine for ``url``; SQLite files get WAL, a busy timeout and ``BEGIN IMMEDIATE``, and
+    are made private (``central.files``: 0600, a new folder 0700)."""
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise CentralError("use a SQLite file (sqlite:///path/to/central.sqlite3)")
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # 0600 before SQLite creates it: its -wal and -shm take the file's mode (issue 16).
+        private_sqlite(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
