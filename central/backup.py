@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,7 +33,10 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from central.db import LATEST_VERSION, CentralDB, CentralError, normalise_url
-from central.files import private_dir, private_file
+from central.files import SQLITE_SIDE_FILES, private_dir, private_file
+from central.sqlite_check import foreign_wal, leftover_wal
+
+_STAMPED = re.compile(r"\.pre-restore-\d{8}T\d{6}Z")
 
 #: How many ``pre-restore-*`` copies of the database a restore leaves (the newest ones).
 KEEP_PREVIOUS = 3
@@ -125,6 +129,24 @@ def _copy(source: Path, target: Path) -> None:
     _fsync(target)
 
 
+def _keep_previous(target: Path, previous: Path) -> None:
+    """Keep the database as it was at ``previous``: a consistent copy, WAL included; but a
+    database that does not go with the -wal beside it (a file copied over it by hand after an
+    unclean stop) or cannot be read is moved aside as it is, its -wal as ``previous-wal``, so
+    nothing is mixed or lost."""
+    if not (leftover_wal(target) and foreign_wal(target)):
+        try:
+            _copy(target, previous)
+            return
+        except sqlite3.DatabaseError:
+            previous.unlink(missing_ok=True)
+    os.replace(target, previous)
+    wal = Path(f"{target}-wal")
+    if wal.exists():
+        os.replace(wal, Path(f"{previous}-wal"))
+    Path(f"{target}-shm").unlink(missing_ok=True)
+
+
 def backup_database(url: str, dest: Path, force: bool = False) -> DatabaseSummary:
     """Back the SQLite database of ``url`` up into ``dest`` while the server may be running."""
     source = sqlite_path(url)
@@ -158,7 +180,8 @@ class RestoreResult:
 def pre_restore_copies(target: Path) -> list[Path]:
     """The ``<name>.pre-restore-<time>`` copies beside ``target``, oldest first (the time in
     the name is UTC, ``%Y%m%dT%H%M%SZ``, so names sort in time order)."""
-    return sorted(target.parent.glob(f"{glob.escape(target.name)}.pre-restore-*"))
+    found = target.parent.glob(f"{glob.escape(target.name)}.pre-restore-*")
+    return sorted(p for p in found if _STAMPED.fullmatch(p.name[len(target.name) :]))
 
 
 def prune_pre_restore(target: Path, keep: int) -> list[Path]:
@@ -166,7 +189,8 @@ def prune_pre_restore(target: Path, keep: int) -> list[Path]:
     copies = pre_restore_copies(target)
     removed = copies[: max(0, len(copies) - keep)]
     for old in removed:
-        old.unlink(missing_ok=True)
+        for name in (str(old), *(f"{old}{suffix}" for suffix in SQLITE_SIDE_FILES)):
+            Path(name).unlink(missing_ok=True)
     return removed
 
 
@@ -196,8 +220,8 @@ def restore_database(
         _copy(backup, incoming)
         if target.exists():
             previous = target.with_name(f"{target.name}.pre-restore-{stamp}")
-            _copy(target, previous)  # consistent, WAL included
-        for suffix in ("-wal", "-shm", "-journal"):
+            _keep_previous(target, previous)
+        for suffix in SQLITE_SIDE_FILES:
             Path(f"{target}{suffix}").unlink(missing_ok=True)
         os.replace(incoming, target)
         fsync_dir(target.parent)

@@ -33,6 +33,7 @@ from central import audit_cli, recovery_cli
 from central.db import GRANTS, ROLES, CentralDB, CentralError, default_database_url
 from central.privacy import cli as privacy_cli
 from central.reports import cli as reports_cli
+from central.sqlite_check import preflight
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
@@ -140,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"kiosk-central: {exc}", file=sys.stderr)
             return 1
     try:
+        # Before anything opens a SQLite file: a damaged one, or one copied by hand over the
+        # database beside the old -wal, is refused, and not made worse (issue 16).
+        preflight(url, full=args.command == "serve")
         db = CentralDB.open(url)
     except CentralError as exc:
         print(f"kiosk-central: {exc}", file=sys.stderr)
@@ -262,7 +266,10 @@ def _serve(args: argparse.Namespace, db: CentralDB) -> int:
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise CentralError("give both --ssl-certfile and --ssl-keyfile, or neither")
     uvicorn.run(
-        create_app(db),
+        # Closing the database at shutdown lets SQLite copy its -wal into the file and remove
+        # it, so a server stopped normally leaves one whole file (uvicorn ends the process on
+        # SIGTERM after shutdown, before main's own close).
+        create_app(db, on_shutdown=db.close),
         host=args.host,
         port=args.port,
         log_level=args.log_level,
