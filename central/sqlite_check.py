@@ -94,7 +94,27 @@ def preflight(url: str, full: bool = True) -> None:
 def leftover_wal(path: Path) -> bool:
     """Is there a -wal with something in it that no process has open (an unclean stop)?"""
     wal = Path(f"{path}-wal")
-    return wal.exists() and wal.stat().st_size > 0 and not _in_use(path)
+    if not wal.exists() or wal.stat().st_size == 0:
+        return False
+    return not (_open_here(path) or _in_use(path))
+
+
+def _open_here(path: Path) -> bool:
+    """Has this process the database open already (a test, a library caller)? Then it is in
+    use, and its files must not be opened and closed behind SQLite's back here: closing any
+    descriptor of a file drops every POSIX lock this process holds on it, SQLite's too."""
+    names = {os.path.realpath(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")}
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return False  # no /proc: the command line opens nothing before checking
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") in names:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 class HealthCheck:

@@ -228,3 +228,19 @@ def test_healthz_reports_a_database_damaged_under_the_running_server(files, tmp_
         assert r.json()["status"] == "error"
         assert "is damaged (quick_check: " in r.json()["detail"]
         assert "kiosk-central restore" in r.json()["detail"]
+
+
+def test_a_database_this_process_has_open_is_in_use_not_left_over(files):
+    """The check never opens and closes the files of a database its own process is using
+    (closing any descriptor of a file drops the process's POSIX locks on it, SQLite's too)."""
+    from central.db import CentralDB
+    from central.sqlite_check import leftover_wal, preflight
+
+    db = CentralDB.open(files.url)
+    try:
+        db.add_org("lichfield")
+        assert files.wal.stat().st_size > 0
+        assert not leftover_wal(files.db)
+        preflight(files.url)  # quick_check only; passes
+    finally:
+        db.close()
