@@ -10,7 +10,8 @@
 - ``POST /api/v1/gaps``: seqs the kiosk can never send, written off (issue 9).
 - ``POST /api/v1/status``: how the kiosk is after a pass (waiting, refused and why, clock,
   software), kept as its latest for the dashboard's kiosk health panel (``central.health``).
-- ``GET /healthz``: the database answers and its schema version.
+- ``GET /healthz``: the database answers and its schema version; a SQLite database must also
+  pass ``PRAGMA quick_check`` (``central.sqlite_check``), else 503 saying what is wrong.
 
 Whole-request errors: 401 (no or unknown token), 403 (revoked device), 413 (body over
 ``MAX_BODY_BYTES`` or more than ``MAX_BATCH_EVENTS`` events), 422 (not ``{"events": [...]}``),
@@ -18,8 +19,11 @@ Whole-request errors: 401 (no or unknown token), 403 (revoked device), 413 (body
 """
 
 # No "from __future__ import annotations": FastAPI reads these annotations at run time.
+import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -30,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central.db import CentralDB, Device, WriteOffRefused
+from central.sqlite_check import HealthCheck
 from sync.protocol import (
     DEVICE_PATH,
     EVENTS_PATH,
@@ -183,14 +188,28 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 
 def create_app(
-    db: CentralDB, max_body_bytes: int = MAX_BODY_BYTES, max_batch_events: int = MAX_BATCH_EVENTS
+    db: CentralDB,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    max_batch_events: int = MAX_BATCH_EVENTS,
+    on_shutdown: Callable[[], None] | None = None,
 ) -> FastAPI:
-    """The API over ``db``. The caller owns ``db`` (and closes it)."""
+    """The API over ``db``. The caller owns ``db`` (and closes it, e.g. with ``on_shutdown``,
+    called when the server shuts down)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if on_shutdown is not None:
+                on_shutdown()
+
     app = FastAPI(
         title="Doorstep central server",
         version="1",
         description="Receives kiosk events, serves the roster. See DESIGN.md, Sync.",
         openapi_url="/openapi.json",
+        lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
@@ -362,13 +381,19 @@ def create_app(
         received = db.record_status(device, report)
         return StatusAnswer(received_at=received.isoformat().replace("+00:00", "Z"))
 
-    @app.get(HEALTH_PATH, summary="Is the server up and its database reachable?")
+    file_check = HealthCheck(Path(db.engine.url.database or "")) if db.dialect == "sqlite" else None
+
+    @app.get(HEALTH_PATH, summary="Is the server up and its database reachable and whole?")
     def healthz() -> JSONResponse:
         try:
             version = db.schema_version()
+            problem = file_check() if file_check is not None else None
         except Exception as exc:  # the database is down: say so, do not crash
             log.error("health check failed: %s", exc)
             return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
+        if problem:
+            log.error("health check failed: %s", problem)
+            return JSONResponse({"status": "error", "detail": problem}, status_code=503)
         return JSONResponse({"status": "ok", "schema_version": version})
 
     _install_dashboard(app, db)

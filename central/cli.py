@@ -2,6 +2,7 @@
 
     kiosk-central serve                                # SQLite in ~/.local/share/doorstep-central
     kiosk-central --db postgresql://u@db/doorstep serve --host 0.0.0.0 --port 8700
+    kiosk-central serve --forwarded-allow-ips 127.0.0.1      # behind a reverse proxy on this host
     kiosk-central org add lichfield
     kiosk-central site add lichfield library
     kiosk-central device add lichfield library kiosk-1 > kiosk-1.token   # token shown once
@@ -11,6 +12,7 @@
     kiosk-central user add alice --role staff --org lichfield            # password shown once
     kiosk-central user grant carol names      # a commissioner sees family names (revoke: undo)
     kiosk-central user disable alice; kiosk-central user list
+    kiosk-central user reset-password alice    # a new password, shown once; ends her sessions
     kiosk-central audit show --since 2026-11-01; kiosk-central audit verify
     kiosk-central session add lichfield library --name "Stay and Play" --weekday mon \
         --start 09:30 --end 11:30                                      # kiosks pull it
@@ -23,6 +25,7 @@ Every command creates or migrates the database first. Errors go to stderr with e
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
@@ -32,6 +35,7 @@ from central import audit_cli, recovery_cli
 from central.db import GRANTS, ROLES, CentralDB, CentralError, default_database_url
 from central.privacy import cli as privacy_cli
 from central.reports import cli as reports_cli
+from central.sqlite_check import preflight
 from kiosk.pipes import quiet_when_stdout_closes
 
 DEFAULT_HOST = "127.0.0.1"
@@ -64,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
     serve.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        type=_forwarded_ips,
+        help="the reverse proxies (comma-separated addresses or networks, e.g. 127.0.0.1 or "
+        "10.0.0.0/24) whose X-Forwarded-For and X-Forwarded-Proto are believed: the client "
+        "address (login limits, audit log) and scheme come from them. Default: none, every "
+        "request is taken as from the address that connected",
+    )
 
     sub.add_parser("migrate", help="create or upgrade the database schema, then exit")
 
@@ -118,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--role", required=True, choices=ROLES)
     user_add.add_argument("--org", help="the user's organisation (required for staff)")
     user.add_parser("disable", help="stop a user signing in").add_argument("name")
+    user.add_parser(
+        "reset-password",
+        help="give a user a new generated password (printed once); ends their sessions",
+    ).add_argument("name")
     user.add_parser("list", help="users, roles, organisations and grants")
     for verb, text in (("grant", "give a user a right"), ("revoke", "take a right away")):
         p = user.add_parser(verb, help=f"{text} (names: a commissioner sees family names)")
@@ -141,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"kiosk-central: {exc}", file=sys.stderr)
             return 1
     try:
+        # Before anything opens a SQLite file: a damaged one, or one copied by hand over the
+        # database beside the old -wal, is refused, and not made worse (issue 16).
+        preflight(url, full=args.command == "serve")
         db = CentralDB.open(url)
     except CentralError as exc:
         print(f"kiosk-central: {exc}", file=sys.stderr)
@@ -209,6 +229,13 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
                 f"user {args.name} {'disabled' if changed else 'was already disabled'}",
                 file=sys.stderr,
             )
+        case "user", "reset-password":
+            password = db.reset_password(args.name)
+            print(
+                f"user {args.name}: new password (shown once); their sessions are ended:",
+                file=sys.stderr,
+            )
+            print(password)
         case "user", "list":
             for u in db.list_users():
                 state = "disabled" if u["disabled"] else "active"
@@ -265,15 +292,44 @@ def _serve(args: argparse.Namespace, db: CentralDB) -> int:
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise CentralError("give both --ssl-certfile and --ssl-keyfile, or neither")
     uvicorn.run(
-        create_app(db),
+        # Closing the database at shutdown lets SQLite copy its -wal into the file and remove
+        # it, so a server stopped normally leaves one whole file (uvicorn ends the process on
+        # SIGTERM after shutdown, before main's own close).
+        create_app(db, on_shutdown=db.close),
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
         access_log=args.log_level == "debug",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only the
+        # proxies named on the command line are believed, none by default.
+        proxy_headers=bool(args.forwarded_allow_ips),
+        forwarded_allow_ips=args.forwarded_allow_ips or "",
     )
     return 0
+
+
+def _forwarded_ips(value: str) -> str:
+    """``--forwarded-allow-ips``: addresses and networks (or ``*``), checked, comma-joined."""
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("give at least one address, e.g. 127.0.0.1")
+    if items == ["*"]:
+        return "*"
+    checked = []
+    for item in items:
+        try:  # written as uvicorn reads them (it quietly ignores what it cannot)
+            if "/" in item:
+                checked.append(str(ipaddress.ip_network(item, strict=False)))
+            else:
+                checked.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/24); "
+                "'*' alone trusts every client"
+            ) from None
+    return ",".join(checked)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ from central.claims import (
     implausible_date,
     write_off_refusal,
 )
+from central.files import private_sqlite
 from central.health import DeviceFacts, ReportedStatus, WriteOff
 from kiosk.domain.erasure import (
     ERASED_PREFIX,
@@ -496,6 +497,23 @@ login_failures = Table(
     Index("ix_login_failures_address_at", "address", "at"),
 )
 
+#: Dashboard sign-ins (``central.web.auth.Sessions``). Only the SHA-256 of each session id (the
+#: cookie's value) is kept, so a copy of the database opens no session. A row goes at logout,
+#: when its user is disabled or given a new password, and once expired; ``password_check`` (a
+#: hash of the password hash it was opened with) also ends it if the password changes any other
+#: way.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_name", String(_ID), ForeignKey("users.name"), nullable=False),
+    Column("password_check", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_web_sessions_user_name", "user_name"),
+    Index("ix_web_sessions_expires_at", "expires_at"),
+)
+
 _APPEND_ONLY_SQLITE = tuple(
     f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
     "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
@@ -737,6 +755,11 @@ def _believe_nothing(conn: Connection) -> None:
     event_conflicts.create(conn, checkfirst=True)
 
 
+def _web_sessions(conn: Connection) -> None:
+    """Migration 10 (issue 16): dashboard sessions kept by the server, so logout ends them."""
+    web_sessions.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(2, "organisation rates", _organisation_rates),
@@ -747,6 +770,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "risk lists: rule and source files", _risk_provenance),
     Migration(8, "kiosk health: each kiosk's latest status report", _kiosk_health),
     Migration(9, "refusal quotas and conflicting copies of events", _believe_nothing),
+    Migration(10, "dashboard sessions kept by the server", _web_sessions),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -772,12 +796,14 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, a busy timeout and ``BEGIN IMMEDIATE``."""
+    """An engine for ``url``; SQLite files get WAL, a busy timeout and ``BEGIN IMMEDIATE``, and
+    are made private (``central.files``: 0600, a new folder 0700)."""
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise CentralError("use a SQLite file (sqlite:///path/to/central.sqlite3)")
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # 0600 before SQLite creates it: its -wal and -shm take the file's mode (issue 16).
+        private_sqlite(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -1123,7 +1149,23 @@ class CentralDB:
             conn.execute(
                 update(users).where(users.c.name == name).values(disabled_at=now or utcnow())
             )
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_name == name))
         return True
+
+    def reset_password(self, name: str) -> str:
+        """Give ``name`` a new generated password (returned, only its hash is stored) and end
+        every dashboard session they have open."""
+        password = secrets.token_urlsafe(15)
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                update(users)
+                .where(users.c.name == name)
+                .values(password_hash=hash_password(password))
+            )
+            if found.rowcount == 0:
+                raise NotFound(f"no user {name!r}: see 'kiosk-central user list'")
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_name == name))
+        return password
 
     def list_users(self) -> list[dict[str, Any]]:
         """Every user with their role, organisation, whether disabled, and their grants."""

@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from central.backup import KEEP_PREVIOUS
 from central.db import CentralDB, CentralError
 from kiosk.domain.risk import add_guard_arguments
 
@@ -79,6 +80,14 @@ def add_commands(sub: Any) -> None:
         "restore", help="put a backup in place of the SQLite database (stop the server first)"
     )
     p.add_argument("file")
+    p.add_argument(
+        "--keep-previous",
+        type=int,
+        default=KEEP_PREVIOUS,
+        metavar="N",
+        help="pre-restore copies of the database to keep, newest first; older ones are "
+        f"deleted (default {KEEP_PREVIOUS})",
+    )
     sub.add_parser(
         "mark-restored",
         help="after restoring the database by other means (pg_restore, PITR): kiosks pull "
@@ -97,9 +106,11 @@ def run_without_db(args: argparse.Namespace, url: str) -> int:
     """``restore``: the live database is replaced, so it is not opened first."""
     from central.backup import restore_database
 
-    result = restore_database(url, Path(args.file))
+    result = restore_database(url, Path(args.file), keep_previous=args.keep_previous)
     if result.previous is not None:
         print(f"before: the database as it was is kept as {result.previous}", file=sys.stderr)
+    for old in result.removed:
+        print(f"removed the older copy {old} (keeping {args.keep_previous})", file=sys.stderr)
     print(f"restored: {args.file} ({result.restored.describe()})")
     print(f"epoch: {result.epoch} (kiosks pull the roster again)")
     print(

@@ -1,23 +1,26 @@
-"""Who is asking: a signed session cookie from the login form, or HTTP Basic credentials.
+"""Who is asking: a session cookie from the login form, or HTTP Basic credentials.
 
 - The login form (``POST /dashboard/login``) checks the name and password against the users
-  table (``kiosk-central user add``) and sets ``doorstep_session``: the name, an expiry and a
-  fingerprint of the stored password hash, signed with HMAC-SHA256. Changing a password or
-  disabling a user ends their sessions. The cookie is ``HttpOnly``, ``SameSite=Lax`` and
-  ``Secure`` over HTTPS.
+  table (``kiosk-central user add``) and sets ``doorstep_session`` to a random session id (256
+  bits). The server keeps the session (:class:`Sessions`, the ``web_sessions`` table): only the
+  SHA-256 of the id, the user, and when it expires (8 hours after signing in). Logging out
+  deletes it, so the cookie stops working at once; so do ``kiosk-central user disable`` and
+  ``user reset-password``, and any other change of the user's password hash. The cookie is
+  ``HttpOnly``, ``SameSite=Lax`` and ``Secure`` over HTTPS. Sessions live in the database, so
+  every server process shares them and they outlast a restart.
 - ``Authorization: Basic`` is accepted on every page and download (scripts: ``curl -u``).
 - ``GET /dashboard/login/basic`` asks the browser for Basic credentials (401 challenge) and
   turns them into the session cookie, so a browser given ``https://name:pw@host/...`` (or a
   headless one taking a screenshot) reaches the pages with a plain GET.
 
-The signing key is ``$KIOSK_CENTRAL_SECRET`` when set (use it when several server processes
-share the load), else a random key per server process (sessions end when it restarts).
-
 Login throttling (:class:`LoginThrottle`): after 5 failed logins for one name, or 20 from one
 client address, within 15 minutes, further attempts (form or Basic) are refused with 429 and
 ``Retry-After`` *before* the password is checked, so guessing stops even when a guess is right.
-Failures are kept in the ``login_failures`` table, so every server process sees them. Every
-success (at the form), failure and refusal goes to the audit log (``central.audit``).
+The client address is the connection's, or the one a trusted reverse proxy gives in
+``X-Forwarded-For`` (only with ``kiosk-central serve --forwarded-allow-ips``), so a client
+cannot pick its own. Failures are kept in the ``login_failures`` table, so every server process
+sees them. Every success (at the form), failure and refusal goes to the audit log
+(``central.audit``).
 """
 
 from __future__ import annotations
@@ -26,11 +29,8 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import math
-import os
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,12 +38,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select
 
 from central import audit
-from central.db import CentralDB, login_failures, users, utcnow
+from central.db import CentralDB, login_failures, users, utcnow, web_sessions
 from central.reports._sql import reading
 
 COOKIE = "doorstep_session"
 SESSION_SECONDS = 8 * 3600
-SECRET_ENV = "KIOSK_CENTRAL_SECRET"
 #: Failed logins allowed per name, and per client address, within THROTTLE_WINDOW.
 NAME_LIMIT = 5
 ADDRESS_LIMIT = 20
@@ -70,53 +69,67 @@ class User:
         return self.is_commissioner or self.org_id == org_id
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Sessions:
-    """Issues and checks signed session cookies."""
+    """Opens, checks and ends dashboard sessions, kept in the ``web_sessions`` table.
 
-    def __init__(self, secret: bytes | None = None) -> None:
-        env = os.environ.get(SECRET_ENV)
-        self.secret = secret or (env.encode("utf-8") if env else secrets.token_bytes(32))
+    The cookie holds a random id; the table holds its SHA-256, so neither a copy of the
+    database nor its backups open a session. ``clock`` gives the time (tests move it).
+    """
 
-    def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self.secret, payload.encode("ascii"), hashlib.sha256).digest())
+    def __init__(
+        self,
+        db: CentralDB,
+        clock: Callable[[], datetime] = utcnow,
+        lifetime: timedelta = timedelta(seconds=SESSION_SECONDS),
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.lifetime = lifetime
 
-    def _fingerprint(self, password_hash: str) -> str:
-        return _b64(hmac.new(self.secret, password_hash.encode(), hashlib.sha256).digest()[:12])
+    def issue(self, name: str, password_hash: str) -> str:
+        """A new session for ``name``: the cookie value (shown only to the browser)."""
+        session_id = secrets.token_urlsafe(32)
+        now = self.clock()
+        s = web_sessions
+        with self.db.engine.begin() as conn:
+            conn.execute(delete(s).where(s.c.expires_at <= now))
+            conn.execute(
+                insert(s).values(
+                    id_hash=_digest(session_id),
+                    user_name=name,
+                    password_check=_digest(password_hash),
+                    created_at=now,
+                    expires_at=now + self.lifetime,
+                )
+            )
+        return session_id
 
-    def issue(self, name: str, password_hash: str, now: float | None = None) -> str:
-        body = {
-            "u": name,
-            "exp": int((now or time.time()) + SESSION_SECONDS),
-            "p": self._fingerprint(password_hash),
-        }
-        payload = _b64(json.dumps(body, separators=(",", ":")).encode("utf-8"))
-        return f"{payload}.{self._sign(payload)}"
-
-    def check(self, db: CentralDB, cookie: str, now: float | None = None) -> User | None:
-        """The user a cookie belongs to, if it is ours, unexpired, and still matches them."""
-        payload, _, signature = cookie.partition(".")
-        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+    def check(self, cookie: str) -> User | None:
+        """The user a cookie belongs to, if its session is open, unexpired, and the user is
+        still enabled with the password they signed in with."""
+        s, u = web_sessions, users
+        with reading(self.db) as conn:
+            row = conn.execute(
+                select(u.c.name, u.c.role, u.c.org_id, u.c.password_hash, s.c.password_check)
+                .select_from(s.join(u, u.c.name == s.c.user_name))
+                .where(
+                    s.c.id_hash == _digest(cookie),
+                    s.c.expires_at > self.clock(),
+                    u.c.disabled_at.is_(None),
+                )
+            ).first()
+        if row is None or not hmac.compare_digest(row.password_check, _digest(row.password_hash)):
             return None
-        try:
-            body = json.loads(_unb64(payload))
-        except (ValueError, binascii.Error):
-            return None
-        if not isinstance(body, dict) or int(body.get("exp", 0)) < (now or time.time()):
-            return None
-        row = user_row(db, str(body.get("u", "")))
-        if row is None or not hmac.compare_digest(
-            str(body.get("p", "")), self._fingerprint(row.password_hash)
-        ):
-            return None
-        return User(row.name, row.role, row.org_id, db.user_grants(row.name))
+        return User(row.name, row.role, row.org_id, self.db.user_grants(row.name))
+
+    def end(self, cookie: str) -> None:
+        """Log out: the session is deleted, so the cookie opens nothing any more."""
+        with self.db.engine.begin() as conn:
+            conn.execute(delete(web_sessions).where(web_sessions.c.id_hash == _digest(cookie)))
 
 
 def user_row(db: CentralDB, name: str) -> object | None:

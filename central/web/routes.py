@@ -15,6 +15,12 @@ unless granted them (``kiosk-central user grant NAME names``): names are for the
 organisation's own staff. Every page shown and file downloaded, every refusal and every login
 goes to the audit log (``central.audit``), with whether names were shown. Logins are throttled
 (``central.web.auth.LoginThrottle``: 429 with ``Retry-After``).
+
+Every POST (or other unsafe method) under /dashboard must come from the dashboard's own pages:
+one whose ``Origin`` (or, without one, ``Referer``) names another site is refused with 403
+before anything is done (:func:`same_origin`), so another site cannot sign a browser in to an
+account of its choosing (login CSRF) or out. A request with neither header is not from a
+browser form and is let through (cookies are ``SameSite=Lax`` as well).
 """
 
 # No "from __future__ import annotations": FastAPI reads these annotations at run time.
@@ -100,7 +106,57 @@ def _too_many(exc: Throttled) -> PageError:
 
 
 def _address(request: Request) -> str:
+    """The client's address for the login limits: the connection's, unless it came through a
+    proxy trusted with ``serve --forwarded-allow-ips`` (uvicorn then puts the address the proxy
+    saw here, never one a client wrote in ``X-Forwarded-For`` itself)."""
     return request.client.host if request.client else "unknown"
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """``url``'s origin (scheme, host, port), or None if it has none (``null``, garbage)."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def _shown(origin: tuple[str, str, int] | None, fallback: str) -> str:
+    if origin is None:
+        return repr(fallback[:100])
+    scheme, host, port = origin
+    return f"{scheme}://{host}" + ("" if _DEFAULT_PORTS[scheme] == port else f":{port}")
+
+
+def same_origin(request: Request) -> None:
+    """Refuse (403) an unsafe request sent from a page of another site (CSRF, login CSRF)."""
+    if request.method in _SAFE_METHODS:
+        return
+    sent = request.headers.get("origin")
+    header = "Origin"
+    if sent is None:
+        sent, header = request.headers.get("referer"), "Referer"
+    if sent is None:
+        return  # not sent by a browser's form: nothing another site could have made it do
+    ours = _origin(str(request.base_url))
+    theirs = _origin(sent)
+    if theirs is None or theirs != ours:
+        raise PageError(
+            403,
+            "Sent from another site",
+            f"This form was sent from {_shown(theirs, sent)} ({header}), not from this server "
+            f"({_shown(ours, str(request.base_url))}), so it was refused: open the dashboard "
+            "at its own address and try again. (Behind a reverse proxy, start the server with "
+            "--forwarded-allow-ips and have the proxy pass on Host and X-Forwarded-Proto.)",
+        )
 
 
 def without_names(regs: Sequence[SessionRegister]) -> list[SessionRegister]:
@@ -158,7 +214,7 @@ def _month_nav(period: Period) -> dict[str, str]:
 def dashboard_router(
     db: CentralDB, sessions: Sessions, throttle: LoginThrottle | None = None
 ) -> APIRouter:
-    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(same_origin)])
     throttle = throttle or LoginThrottle(db)
 
     def log(user: User, action: str, subject: str, **detail: object) -> None:
@@ -178,7 +234,7 @@ def dashboard_router(
                 )
             return user
         cookie = request.cookies.get(COOKIE)
-        user = sessions.check(db, cookie) if cookie else None
+        user = sessions.check(cookie) if cookie else None
         if user is None:
             raise LoginRequired(
                 request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -277,9 +333,11 @@ def dashboard_router(
     @router.post("/logout")
     def logout(request: Request) -> Response:
         cookie = request.cookies.get(COOKIE)
-        user = sessions.check(db, cookie) if cookie else None
+        user = sessions.check(cookie) if cookie else None
         if user is not None:
             log(user, "logout", user.name)
+        if cookie:
+            sessions.end(cookie)
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         response.delete_cookie(COOKIE, path=PREFIX)
         return response
@@ -507,12 +565,15 @@ def install(
 ) -> None:
     """Add the dashboard (pages, static files, error pages) to the server's ``app``.
 
-    The login throttle is kept as ``app.state.login_throttle`` (tests move its clock).
+    The login throttle and the sessions are kept as ``app.state.login_throttle`` and
+    ``app.state.sessions`` (tests move their clocks).
     """
     throttle = throttle or LoginThrottle(db)
+    sessions = sessions or Sessions(db)
     app.state.login_throttle = throttle
+    app.state.sessions = sessions
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="dashboard-static")
-    app.include_router(dashboard_router(db, sessions or Sessions(), throttle))
+    app.include_router(dashboard_router(db, sessions, throttle))
 
     async def to_login(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)

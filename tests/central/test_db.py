@@ -23,6 +23,7 @@ from central.db import (
     devices,
     events,
     families,
+    rejections,
     schema_version,
     token_hash,
     users,
@@ -317,3 +318,32 @@ def test_the_roster_serves_member_and_card_events_from_the_other_kiosks_page_by_
     assert seen == expected
     assert db.roster(device, cursor).events == []
     assert all(e["device_id"] == "kiosk-2" for e in db.roster(device, 0).events)
+
+
+def test_migration_9_gives_an_older_database_refusal_digests_and_conflicts(db_url, db):
+    """A version 8 database (before issue 16) gains the digest, the quota count and the
+    conflicts table, keeping its refusals; running the step again is safe."""
+    [step] = [m for m in MIGRATIONS if m.version == 9]
+    assert step.apply.__name__ == "_believe_nothing"
+    db.add_org("lichfield")
+    db.add_site("lichfield", "library")
+    db.add_device("lichfield", "library", "kiosk-1")
+    db.ingest(db.devices()[0], [{"junk": True}])
+    with db.engine.begin() as conn:  # back to what a version 8 server made
+        for table in ("web_sessions", "event_conflicts"):
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        conn.execute(text("DROP INDEX ix_rejections_device_digest"))
+        conn.execute(text("ALTER TABLE rejections DROP COLUMN digest"))
+        conn.execute(text("ALTER TABLE devices DROP COLUMN unkept_rejections"))
+        conn.execute(text("DELETE FROM schema_version WHERE version >= 9"))
+    again = CentralDB.open(db_url)
+    try:
+        assert again.schema_version() == LATEST_VERSION
+        assert again.count(rejections) == 1
+        answer = again.ingest(again.devices()[0], [{"junk": True}, {"other junk": 1}])
+        assert [r.status for r in answer.results] == ["rejected", "rejected"]
+        assert again.count(rejections) == 3  # the old row has no digest: kept; the new once
+        with again.engine.begin() as conn:
+            step.apply(conn)
+    finally:
+        again.close()

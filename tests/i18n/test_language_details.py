@@ -75,7 +75,8 @@ def test_the_urdu_demo_hint_lists_its_keys_in_order(kivy_window, tmp_path):
         # of each line to its left, then on to the next line.
         drawn = [PAIR.findall(visual_line(line, rtl=True))[::-1] for line in lines]
         # The families' keys (key 0, "a new card", is in Urdu words, not a Latin name).
-        expected = [(c.key, c.greeting_name) for c in kiosk.app.demo_cards.values() if not c.new_card]
+        cards = kiosk.app.demo_cards.values()
+        expected = [(c.key, c.greeting_name) for c in cards if not c.new_card]
         assert [pair for line in drawn for pair in line] == expected, drawn
         for line in lines:  # no key at the end of a line with its name on the next
             assert not re.search(r"\d\s*$", line.replace("\u200e", "").replace("\u200f", ""))

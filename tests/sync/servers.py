@@ -181,7 +181,9 @@ class CentralServer:
         log_path: Path,
         port: int | None = None,
         ssl: TLSFiles | None = None,
+        extra: tuple[str, ...] = (),
     ) -> None:
+        self.extra = extra  # more ``serve`` options, e.g. ("--forwarded-allow-ips", "127.0.0.1")
         self.db_url = db_url
         self.port = port or free_port()
         self.log_path = log_path
@@ -206,6 +208,7 @@ class CentralServer:
             str(self.port),
             "--log-level",
             "warning",
+            *self.extra,
         ]
         if self.ssl:
             args += ["--ssl-certfile", str(self.ssl.cert), "--ssl-keyfile", str(self.ssl.key)]
