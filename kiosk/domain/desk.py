@@ -402,6 +402,22 @@ class DoorDesk:
         )
         return replace(card, active=False)
 
+    def undo_card_assignment(
+        self, uid: str, family_id: str, at: datetime, volunteer: str | None = None
+    ) -> Card:
+        """Take back a card just given to the wrong family (``card.revoked``).
+
+        The card is the last unknown card again, so it can be given to the right family at once.
+        Refused if the card is no longer that family's (nothing to undo).
+        """
+        uid = normalise_uid(uid)
+        card = self.store.card(uid)
+        if card is None or not card.active or card.family_id != family_id:
+            raise NotFoundError(f"card {uid} is not family {family_id}'s: there is nothing to undo")
+        revoked = self.revoke_card(uid, at, volunteer)
+        self.last_unknown_card = uid
+        return revoked
+
     # -- sessions ---------------------------------------------------------------------------
     def start_one_off_session(
         self, name: str, at: datetime, length: timedelta = timedelta(hours=2)

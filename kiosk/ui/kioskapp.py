@@ -89,6 +89,8 @@ class UiTimings:
     #: While the PIN pad is locked, the lock is read again this often, so an admin's
     #: ``kiosk-admin volunteer unlock`` (or the lock running out) shows without a touch.
     pin_lock_recheck: float = 2.0
+    #: "Undo" stays under "The card is now ...'s" this long (a card given to the wrong family).
+    card_undo: float = 15.0
     #: The session, reader and connection status is refreshed this often.
     status_refresh: float = 20.0
     #: A tap not answered after this long shows "Just a moment" (a slow or busy SD card).
@@ -701,6 +703,8 @@ class KioskApp(Speaks, App):
             )
 
     def assign_card(self, family: Family) -> None:
+        """A family picked for the card just tapped: ask first (one tap is easily the wrong
+        family), then give it, with an "Undo" for a few seconds."""
         uid = self.last_unknown_card
         if not uid:
             self.volunteer_message(
@@ -709,6 +713,20 @@ class KioskApp(Speaks, App):
                 error=True,
             )
             return
+        name = isolate(family.greeting_name)
+        self.volunteer_message(
+            _("Give this card to {name}?").format(name=name),
+            _("Check with the family that they are {name}. The card will sign them in.").format(
+                name=name
+            ),
+            action_text=_("Yes, give it to {name}").format(name=name),
+            action=lambda: self._give_card(uid, family),
+            action_is_main=True,
+            done_text=_("Cancel"),
+            done=lambda: self.open_family_picker("assign_card"),
+        )
+
+    def _give_card(self, uid: str, family: Family) -> None:
         volunteer, at = self.volunteer_name, self.now()
 
         def done(_card: Any) -> None:
@@ -717,10 +735,33 @@ class KioskApp(Speaks, App):
             self.volunteer_message(
                 _("The card is now {name}'s").format(name=name),
                 _("{name} can tap it on the reader now to sign in.").format(name=name),
+                action_text=_("Undo"),
+                action=lambda: self._take_card_back(uid, family),
+                action_for=self.timings.card_undo,
             )
 
         self._submit(
             lambda: self.desk.assign_card(uid, family.family_id, at, volunteer),
+            on_done=done,
+            on_error=self._volunteer_error,
+        )
+
+    def _take_card_back(self, uid: str, family: Family) -> None:
+        """Undo a card just given: the card belongs to nobody again and can be given at once."""
+        volunteer, at = self.volunteer_name, self.now()
+
+        def done(_card: Any) -> None:
+            self.last_unknown_card = self.desk.last_unknown_card or ""
+            self.volunteer_message(
+                _("Undone: the card is not {name}'s").format(name=isolate(family.greeting_name)),
+                _("The card belongs to no family again. Give it to the right family now."),
+                action_text=_("Give it to a family"),
+                action=lambda: self.open_family_picker("assign_card"),
+                action_is_main=True,
+            )
+
+        self._submit(
+            lambda: self.desk.undo_card_assignment(uid, family.family_id, at, volunteer),
             on_done=done,
             on_error=self._volunteer_error,
         )

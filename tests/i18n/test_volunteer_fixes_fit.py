@@ -35,3 +35,27 @@ def test_the_pin_screens_warnings_fit(code, kivy_window, tmp_path):
     finally:
         kiosk.close()
     assert not tour.problems, "\n".join(tour.problems)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_giving_a_card_with_its_confirm_and_undo_fits(code, kivy_window, tmp_path):
+    kiosk = make_kiosk(tmp_path)
+    tour = Tour(kiosk, code)
+    try:
+        kiosk.tap("04C0FFEE")
+        kiosk.press(kiosk.current().ids.ok)
+        tour.choose_language()
+        kiosk.press(kiosk.current().ids.volunteer)
+        kiosk.enter_pin("2468")
+        kiosk.press(kiosk.current().ids.assign_card)
+        kiosk.press(kiosk.current().family_buttons[0])
+        assert kiosk.current().ids.action.text
+        tour.check("43-give-card-confirm")
+        kiosk.press(kiosk.current().ids.action)
+        tour.check("44-give-card-given")
+        kiosk.press(kiosk.current().ids.action)  # Undo
+        assert kiosk.app.last_unknown_card == "04C0FFEE"
+        tour.check("45-give-card-undone")
+    finally:
+        kiosk.close()
+    assert not tour.problems, "\n".join(tour.problems)
