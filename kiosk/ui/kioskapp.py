@@ -31,7 +31,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import i18n
-from kiosk.domain.desk import DoorDesk, Outcome, Register
+from kiosk.domain.desk import DoorDesk, Outcome, Register, RegisterLine
 from kiosk.domain.errors import KioskError, ValidationError
 from kiosk.domain.families import Family
 from kiosk.domain.timetable import SessionOccurrence
@@ -837,12 +837,79 @@ class KioskApp(Speaks, App):
             action_is_main=session_on,
         )
 
-    def load_register(self, show: Callable[[Register | None], None]) -> None:
+    def load_register(
+        self, show: Callable[[Register | None, bool], None], session_key: str | None = None
+    ) -> None:
+        """Read the register of a session of today (the default one without ``session_key``)
+        and whether a session is on now; ``show`` gets both on the UI thread."""
         at = self.now()
-        self._submit(lambda: self.desk.register(at), on_done=show, on_error=self._volunteer_error)
+
+        def read() -> tuple[Register | None, bool]:
+            return self.desk.register(at, session_key), self.desk.session_now(at) is not None
+
+        self._submit(read, on_done=lambda got: show(*got), on_error=self._volunteer_error)
 
     def open_today(self) -> None:
+        """Today's register, on its default session (the one on now, or the latest)."""
+        self.screen("today").reset()
         self.volunteer_go("today")
+
+    def _back_to_register(self, session_key: str, notice: str = "") -> None:
+        today = self.screen("today")
+        today.session_key = session_key
+        today.notice(notice)
+        if self.current is today:
+            today.reload()
+        else:
+            self.volunteer_go("today")
+
+    def _amend_register(
+        self, register: Register, line: RegisterLine, change: Callable[..., Any], notice: str
+    ) -> None:
+        volunteer, at, key = self.volunteer_name, self.now(), register.session.key
+        self._submit(
+            lambda: change(key, line.attendance_id, at, volunteer),
+            on_done=lambda _att: self._back_to_register(key, notice),
+            on_error=self._volunteer_error,
+        )
+
+    def sign_out(self, register: Register, line: RegisterLine) -> None:
+        """The family has gone home: the time is recorded on their attendance."""
+        name = isolate(line.greeting_name)
+        self._amend_register(
+            register, line, self.desk.sign_out, _("{name} is signed out.").format(name=name)
+        )
+
+    def undo_sign_out(self, register: Register, line: RegisterLine) -> None:
+        name = isolate(line.greeting_name)
+        self._amend_register(
+            register,
+            line,
+            self.desk.undo_sign_out,
+            _("{name} is signed in again.").format(name=name),
+        )
+
+    def ask_undo_sign_in(self, register: Register, line: RegisterLine) -> None:
+        """Taking a family off the register is asked first: one tap is easily the wrong line."""
+        name, session = isolate(line.greeting_name), isolate(register.session.name)
+        key = register.session.key
+        self.volunteer_message(
+            _("Take {name} off the register?").format(name=name),
+            _(
+                "Only if they were signed in by mistake: nothing is then counted for "
+                "{name}'s family at {session}."
+            ).format(name=name, session=session),
+            action_text=_("Yes, take them off"),
+            action=lambda: self._amend_register(
+                register,
+                line,
+                self.desk.undo_sign_in,
+                _("{name} is off the register.").format(name=name),
+            ),
+            action_is_main=True,
+            done_text=_("Cancel"),
+            done=lambda: self._back_to_register(key),
+        )
 
     def start_session(self, name: str, hours: int) -> None:
         at = self.now()

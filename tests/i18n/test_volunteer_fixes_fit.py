@@ -59,3 +59,38 @@ def test_giving_a_card_with_its_confirm_and_undo_fits(code, kivy_window, tmp_pat
     finally:
         kiosk.close()
     assert not tour.problems, "\n".join(tour.problems)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_the_register_of_any_session_with_its_undo_buttons_fits(code, kivy_window, tmp_path):
+    from datetime import time
+
+    from kiosk.domain.timetable import SessionSlot
+
+    kiosk = make_kiosk(tmp_path)
+    tour = Tour(kiosk, code)
+    try:
+        day = kiosk.clock.now().date()
+        slot = SessionSlot("messy", "Messy Play", time(13, 30), time(15, 0), on_date=day)
+        kiosk.store.save_timetable(kiosk.store.timetable().add(slot))
+        for name in ("Priya", "Tom"):
+            kiosk.tap(kiosk.card_of(name))
+            kiosk.press(kiosk.current().ids.done)
+        kiosk.clock.advance(2 * 3600)  # 12:15: between the sessions
+        tour.choose_language()
+        kiosk.press(kiosk.current().ids.volunteer)
+        kiosk.enter_pin("2468")
+        kiosk.press(kiosk.current().ids.today)
+        assert kiosk.current().choosing
+        tour.check("46-register-between-sessions")
+        tom = kiosk.current().row_of("Tom")
+        kiosk.press(tom.children[1])  # sign out (the row's children run last to first)
+        tour.check("47-register-signed-out")
+        kiosk.press(kiosk.current().row_of("Priya").children[0])  # undo sign-in
+        tour.check("48-register-undo-asked")
+        kiosk.press(kiosk.current().ids.action)
+        assert [r.line.greeting_name for r in kiosk.current().rows] == ["Tom"]
+        tour.check("49-register-undone")
+    finally:
+        kiosk.close()
+    assert not tour.problems, "\n".join(tour.problems)
