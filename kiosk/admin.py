@@ -468,6 +468,23 @@ class Admin:
             self.say(name)
         return 0
 
+    def volunteer_unlock(self, args: argparse.Namespace) -> int:
+        """Lift the lock after too many wrong PINs, without waiting for it to run out."""
+        from kiosk.store.volunteers import VolunteerBook
+
+        was = VolunteerBook(self.data).unlock()
+        if was.locked_until is not None:
+            until = was.locked_until.astimezone().strftime("%Y-%m-%d %H:%M")
+            self.say(f"volunteer mode unlocked (the lock was set until {until}): PINs work again")
+        elif was.failures:
+            self.say(
+                f"volunteer mode was not locked; its {was.failures} wrong PIN(s) in a row "
+                "are forgotten"
+            )
+        else:
+            self.say("volunteer mode was not locked: nothing to do")
+        return 0
+
     def volunteer_remove(self, args: argparse.Namespace) -> int:
         from kiosk.store.volunteers import VolunteerBook
 
@@ -795,6 +812,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = volunteer.add_parser("remove")
     p.add_argument("name")
     p.set_defaults(run=Admin.volunteer_remove)
+    volunteer.add_parser(
+        "unlock", help="lift the lock after too many wrong PINs (works while the kiosk runs)"
+    ).set_defaults(run=Admin.volunteer_unlock)
 
     reader = group("reader", "the card reader")
     p = reader.add_parser("test", help="wait for a tap and print the card's UID")

@@ -338,6 +338,7 @@ _ADMIN: dict[tuple[str, str | None], tuple[str, tuple[str, ...]]] = {
     ("rejected", "retry"): ("events.retry_rejected", ("event_ids", "all")),
     ("volunteer", "add"): ("volunteer.add", ("name",)),
     ("volunteer", "remove"): ("volunteer.remove", ("name",)),
+    ("volunteer", "unlock"): ("volunteer.unlock", ()),
     ("backup", "restore"): ("backup.restore", ("name", "force")),
 }
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from kiosk.domain.attendance import Attendance, amendment_data, attendance_data
+from kiosk.domain.attendance import Attendance, amended, amendment_data, attendance_data
 from kiosk.domain.errors import NotFoundError, TimetableError, ValidationError
 from kiosk.domain.events import DeviceIdentity, Event
 from kiosk.domain.families import Card, Child, Family, clean_name, new_family
@@ -78,14 +78,23 @@ class RegisterLine:
     adults: int
     method: str
     at: datetime
+    attendance_id: str = ""
+    #: When a volunteer signed them out (they still count: they came).
+    signed_out_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Register:
-    """Who is in at a session, with counts of adults and children."""
+    """Who is in at a session, with counts of adults and children.
+
+    ``sessions`` are all of that day's sessions, for the volunteer to choose another; ``live``
+    says whether ``session`` is the one on now. Sign-ins undone as mistakes are not lines.
+    """
 
     session: SessionOccurrence
     lines: tuple[RegisterLine, ...]
+    sessions: tuple[SessionOccurrence, ...] = ()
+    live: bool = True
 
     @property
     def families(self) -> int:
@@ -180,6 +189,22 @@ class DoorDesk:
             return base
         chosen = self.resolve_children(family, children)
         existing = self.attendance_of(family.family_id, session)
+        if existing is not None and (existing.undone or existing.signed_out_at is not None):
+            # Undone by mistake, or signed out and come back: the same attendance, back in
+            # (one attendance per family per session), with the children who are here.
+            ids = (
+                [c.child_id for c in chosen]
+                if existing.undone or children is not None
+                else list(existing.children)
+            )
+            self._amend(existing, at, amendment_data(existing, ids, volunteer, signed_out_at=None))
+            return replace(
+                base,
+                kind="welcome",
+                session=session,
+                attendance_id=existing.attendance_id,
+                children_present=tuple(c for c in family.children if c.child_id in ids),
+            )
         if existing is not None:
             return replace(
                 base,
@@ -244,13 +269,38 @@ class DoorDesk:
             (a for a in self.store.attendances_in(session.key) if a.family_id == family_id), None
         )
 
-    def register(self, at: datetime) -> Register | None:
-        """Today's register for the session on at ``at`` (None when none is on)."""
-        session = self.session_now(at)
+    def todays_sessions(self, at: datetime) -> list[SessionOccurrence]:
+        """The sessions of the kiosk's local day at ``at``, earliest first."""
+        return self.sessions_on(self.local(at).date())
+
+    def register_session(
+        self, at: datetime, session_key: str | None = None
+    ) -> SessionOccurrence | None:
+        """The session today's register shows: ``session_key`` if it is one of today's, else
+        the one on now, else the latest that has started, else the first still to come."""
+        today = self.todays_sessions(at)
+        if session_key is not None:
+            chosen = next((s for s in today if s.key == session_key), None)
+            if chosen is not None:
+                return chosen
+        now = self.session_now(at)
+        if now is not None:
+            return now
+        clock = self.local(at).time()
+        started = [s for s in today if s.start <= clock]
+        if started:
+            return max(started, key=lambda s: (s.start, s.end))
+        return today[0] if today else None
+
+    def register(self, at: datetime, session_key: str | None = None) -> Register | None:
+        """The register of a session of today (see ``register_session``); None with none."""
+        session = self.register_session(at, session_key)
         if session is None:
             return None
         lines = []
         for att in sorted(self.store.attendances_in(session.key), key=lambda a: a.at):
+            if att.undone:
+                continue
             family = self.store.family(att.family_id)
             kids = tuple(
                 c.first_name
@@ -265,9 +315,66 @@ class DoorDesk:
                     att.adults,
                     att.method,
                     att.at,
+                    att.attendance_id,
+                    att.signed_out_at,
                 )
             )
-        return Register(session, tuple(lines))
+        now = self.session_now(at)
+        return Register(
+            session,
+            tuple(lines),
+            tuple(self.todays_sessions(at)),
+            live=now is not None and now.key == session.key,
+        )
+
+    def _attendance(self, session_key: str, attendance_id: str) -> Attendance:
+        found = next(
+            (a for a in self.store.attendances_in(session_key) if a.attendance_id == attendance_id),
+            None,
+        )
+        if found is None:
+            raise NotFoundError(f"no attendance {attendance_id} at session {session_key}")
+        return found
+
+    def _amend(self, att: Attendance, at: datetime, data: dict) -> Attendance:
+        self.store.record([self._event("attendance.amended", at, data)])
+        return amended(att, data)
+
+    def undo_sign_in(
+        self, session_key: str, attendance_id: str, at: datetime, volunteer: str | None = None
+    ) -> Attendance:
+        """A family signed in by mistake: nobody came. An ``attendance.amended`` with no children
+        and ``undone`` (so nothing is counted, here or on the server's invoice)."""
+        att = self._attendance(session_key, attendance_id)
+        if att.undone:
+            return att
+        return self._amend(att, at, amendment_data(att, [], volunteer, undone=True))
+
+    def sign_out(
+        self, session_key: str, attendance_id: str, at: datetime, volunteer: str | None = None
+    ) -> Attendance:
+        """The family has left: the time goes on the attendance (``signed_out_at``), never
+        after the session's end (signing out the morning's families in the afternoon)."""
+        att = self._attendance(session_key, attendance_id)
+        if att.undone:
+            raise ValidationError("that sign-in was undone: there is nobody to sign out")
+        session = att.session
+        end = datetime.combine(session.day, session.end, tzinfo=self.tz)
+        when = min(self.local(at), end)
+        return self._amend(
+            att, at, amendment_data(att, att.children, volunteer, signed_out_at=when)
+        )
+
+    def undo_sign_out(
+        self, session_key: str, attendance_id: str, at: datetime, volunteer: str | None = None
+    ) -> Attendance:
+        """A family signed out by mistake: back in."""
+        att = self._attendance(session_key, attendance_id)
+        if att.signed_out_at is None:
+            return att
+        return self._amend(
+            att, at, amendment_data(att, att.children, volunteer, signed_out_at=None)
+        )
 
     # -- families and cards -----------------------------------------------------------------
     def require_family(self, family_id: str) -> Family:
@@ -413,6 +520,22 @@ class DoorDesk:
             ]
         )
         return replace(card, active=False)
+
+    def undo_card_assignment(
+        self, uid: str, family_id: str, at: datetime, volunteer: str | None = None
+    ) -> Card:
+        """Take back a card just given to the wrong family (``card.revoked``).
+
+        The card is the last unknown card again, so it can be given to the right family at once.
+        Refused if the card is no longer that family's (nothing to undo).
+        """
+        uid = normalise_uid(uid)
+        card = self.store.card(uid)
+        if card is None or not card.active or card.family_id != family_id:
+            raise NotFoundError(f"card {uid} is not family {family_id}'s: there is nothing to undo")
+        revoked = self.revoke_card(uid, at, volunteer)
+        self.last_unknown_card = uid
+        return revoked
 
     # -- sessions ---------------------------------------------------------------------------
     def start_one_off_session(

@@ -17,11 +17,10 @@ from __future__ import annotations
 import bisect
 import os
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from kiosk.domain.attendance import Attendance, attendance_from_event
+from kiosk.domain.attendance import Attendance, amended, attendance_from_event
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Event
 from kiosk.store.durable import AtomicJSONStorage
@@ -219,7 +218,7 @@ class DayJournal:
                 target = self._attendances.get(event.data["attendance_id"])
                 if target is None:
                     return
-                att = replace(target, children=tuple(event.data["children"]))
+                att = amended(target, event.data)
             else:
                 return
         except (KeyError, TypeError, ValueError, KioskError) as exc:

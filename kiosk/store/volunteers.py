@@ -199,3 +199,15 @@ class VolunteerBook:
 
     def tries_left(self) -> int:
         return self.lockout().tries_left(self.policy)
+
+    def unlock(self) -> LockoutState:
+        """Lift the PIN lock and forget the wrong PINs (``kiosk-admin volunteer unlock``).
+
+        Returns the state as it was. The running app reads the file at every PIN and while it
+        shows the lock, so this takes effect at once, without a restart.
+        """
+        with self._locked():
+            volunteers, lockout = self._read()
+            if lockout != LockoutState():
+                self._write(volunteers, LockoutState())
+        return lockout

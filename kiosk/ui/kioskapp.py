@@ -32,7 +32,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import i18n
 from kiosk.demo import next_new_card
-from kiosk.domain.desk import DoorDesk, Outcome, Register
+from kiosk.domain.desk import DoorDesk, Outcome, Register, RegisterLine
 from kiosk.domain.errors import KioskError, ValidationError
 from kiosk.domain.families import Family
 from kiosk.domain.picker import FamilyChoice, family_choices
@@ -85,6 +85,14 @@ class UiTimings:
     door_message: float = 12.0
     #: Volunteer mode locks itself after this long without a touch.
     volunteer_idle: float = 120.0
+    #: The PIN screen forgets the digits typed and goes back to the door after this long
+    #: without a touch (a volunteer called away half-way through their PIN).
+    pin_idle: float = 30.0
+    #: While the PIN pad is locked, the lock is read again this often, so an admin's
+    #: ``kiosk-admin volunteer unlock`` (or the lock running out) shows without a touch.
+    pin_lock_recheck: float = 2.0
+    #: "Undo" stays under "The card is now ...'s" this long (a card given to the wrong family).
+    card_undo: float = 15.0
     #: The session, reader and connection status is refreshed this often.
     status_refresh: float = 20.0
     #: A tap not answered after this long shows "Just a moment" (a slow or busy SD card).
@@ -118,6 +126,16 @@ class StatusSnapshot:
     session: SessionOccurrence | None
     health: Health
     last_unknown_card: str
+
+
+@dataclass(frozen=True)
+class PinAnswer:
+    """What the volunteer book said to a PIN: whose it is, or how many tries are left, or the
+    lock (a refused PIN is an answer, not a failure: no traceback in the log)."""
+
+    name: str | None
+    tries_left: int = 0
+    locked: LockedOut | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +260,11 @@ class KioskApp(Speaks, App):
     def open_settings(self, *largs: Any) -> bool:
         """No Kivy settings panel on a kiosk (F1 would open it)."""
         return False
+
+    @property
+    def last_touch(self) -> float:
+        """When the screen was last touched (on the app's monotonic clock)."""
+        return self._last_touch
 
     def screen(self, name: str) -> Any:
         assert self.sm is not None
@@ -509,16 +532,43 @@ class KioskApp(Speaks, App):
 
     def check_pin(self, pin: str, then: str) -> None:
         at = self.now()
+
+        def check() -> PinAnswer:
+            try:
+                name = self.volunteers.check(pin, at)
+            except LockedOut as locked:
+                log.warning(
+                    "a volunteer PIN was refused: volunteer mode is locked until %s",
+                    locked.until.isoformat(timespec="seconds"),
+                )
+                return PinAnswer(None, locked=locked)
+            if name is not None:
+                return PinAnswer(name)
+            tries = self.volunteers.tries_left()
+            log.info("a wrong volunteer PIN was refused (%d tries left before the lock)", tries)
+            return PinAnswer(None, tries_left=tries)
+
         self._submit(
-            lambda: self.volunteers.check(pin, at),
-            on_done=lambda name: self._pin_checked(name, then),
+            check,
+            on_done=lambda answer: self._pin_checked(answer, then),
             on_error=self._pin_failed,
         )
 
-    def _pin_checked(self, name: str | None, then: str) -> None:
+    def _pin_checked(self, answer: PinAnswer, then: str) -> None:
         pin_screen: PinScreen = self.screen("pin")
+        if answer.locked is not None:
+            pin_screen.result(self._locked_words(answer.locked), error=True, locked=True)
+            return
+        name = answer.name
         if not name:
-            pin_screen.result(_("That PIN isn't right. Please try again."), error=True)
+            pin_screen.result(
+                ngettext(
+                    "That PIN isn't right. {n} try left before volunteer mode locks.",
+                    "That PIN isn't right. {n} tries left before volunteer mode locks.",
+                    answer.tries_left,
+                ).format(n=answer.tries_left),
+                error=True,
+            )
             return
         pin_screen.result("", error=False)
         self.volunteer_name = name
@@ -529,26 +579,45 @@ class KioskApp(Speaks, App):
         self._last_touch = self.monotonic()
         self._after_unlock(then)
 
+    def _locked_words(self, exc: LockedOut) -> str:
+        minutes = math.ceil(exc.remaining(self.now()).total_seconds() / 60)
+        if minutes <= 0:
+            message = _(
+                "Too many wrong PINs, so volunteer mode is locked for a while. "
+                "Please try again in a moment."
+            )
+        else:
+            message = ngettext(
+                "Too many wrong PINs, so volunteer mode is locked for a while. "
+                "Please try again in {n} minute.",
+                "Too many wrong PINs, so volunteer mode is locked for a while. "
+                "Please try again in {n} minutes.",
+                minutes,
+            ).format(n=minutes)
+        return _("{locked} The kiosk's admin can unlock it sooner.").format(locked=message)
+
     def _pin_failed(self, exc: BaseException) -> None:
         pin_screen: PinScreen = self.screen("pin")
         if isinstance(exc, LockedOut):
-            minutes = math.ceil(exc.remaining(self.now()).total_seconds() / 60)
-            if minutes <= 0:
-                message = _(
-                    "Too many wrong PINs, so volunteer mode is locked for a while. "
-                    "Please try again in a moment."
-                )
-            else:
-                message = ngettext(
-                    "Too many wrong PINs, so volunteer mode is locked for a while. "
-                    "Please try again in {n} minute.",
-                    "Too many wrong PINs, so volunteer mode is locked for a while. "
-                    "Please try again in {n} minutes.",
-                    minutes,
-                ).format(n=minutes)
-        else:
-            message = _("The PIN could not be checked. Please try again, or restart the kiosk.")
+            pin_screen.result(self._locked_words(exc), error=True, locked=True)
+            return
+        message = _("The PIN could not be checked. Please try again, or restart the kiosk.")
         pin_screen.result(message, error=True)
+
+    def recheck_pin_lock(self) -> None:
+        """(The PIN screen, while locked.) Read the lock again: an admin may have lifted it
+        (``kiosk-admin volunteer unlock``) or it may have run out."""
+        at = self.now()
+
+        def still_locked() -> bool:
+            return self.volunteers.lockout().is_locked(at)
+
+        def show(locked: bool) -> None:
+            if not locked:
+                log.info("volunteer mode's PIN lock has been lifted")
+                self.screen("pin").unlocked()
+
+        self._submit(still_locked, on_done=show, on_error=lambda exc: None)
 
     def _after_unlock(self, then: str) -> None:
         if then == "assign_card" and self.last_unknown_card:
@@ -647,6 +716,8 @@ class KioskApp(Speaks, App):
             )
 
     def assign_card(self, family: Family) -> None:
+        """A family picked for the card just tapped: ask first (one tap is easily the wrong
+        family), then give it, with an "Undo" for a few seconds."""
         uid = self.last_unknown_card
         if not uid:
             self.volunteer_message(
@@ -655,6 +726,20 @@ class KioskApp(Speaks, App):
                 error=True,
             )
             return
+        name = isolate(family.greeting_name)
+        self.volunteer_message(
+            _("Give this card to {name}?").format(name=name),
+            _("Check with the family that they are {name}. The card will sign them in.").format(
+                name=name
+            ),
+            action_text=_("Yes, give it to {name}").format(name=name),
+            action=lambda: self._give_card(uid, family),
+            action_is_main=True,
+            done_text=_("Cancel"),
+            done=lambda: self.open_family_picker("assign_card"),
+        )
+
+    def _give_card(self, uid: str, family: Family) -> None:
         volunteer, at = self.volunteer_name, self.now()
 
         def done(_card: Any) -> None:
@@ -663,10 +748,33 @@ class KioskApp(Speaks, App):
             self.volunteer_message(
                 _("The card is now {name}'s").format(name=name),
                 _("{name} can tap it on the reader now to sign in.").format(name=name),
+                action_text=_("Undo"),
+                action=lambda: self._take_card_back(uid, family),
+                action_for=self.timings.card_undo,
             )
 
         self._submit(
             lambda: self.desk.assign_card(uid, family.family_id, at, volunteer),
+            on_done=done,
+            on_error=self._volunteer_error,
+        )
+
+    def _take_card_back(self, uid: str, family: Family) -> None:
+        """Undo a card just given: the card belongs to nobody again and can be given at once."""
+        volunteer, at = self.volunteer_name, self.now()
+
+        def done(_card: Any) -> None:
+            self.last_unknown_card = self.desk.last_unknown_card or ""
+            self.volunteer_message(
+                _("Undone: the card is not {name}'s").format(name=isolate(family.greeting_name)),
+                _("The card belongs to no family again. Give it to the right family now."),
+                action_text=_("Give it to a family"),
+                action=lambda: self.open_family_picker("assign_card"),
+                action_is_main=True,
+            )
+
+        self._submit(
+            lambda: self.desk.undo_card_assignment(uid, family.family_id, at, volunteer),
             on_done=done,
             on_error=self._volunteer_error,
         )
@@ -742,12 +850,79 @@ class KioskApp(Speaks, App):
             action_is_main=session_on,
         )
 
-    def load_register(self, show: Callable[[Register | None], None]) -> None:
+    def load_register(
+        self, show: Callable[[Register | None, bool], None], session_key: str | None = None
+    ) -> None:
+        """Read the register of a session of today (the default one without ``session_key``)
+        and whether a session is on now; ``show`` gets both on the UI thread."""
         at = self.now()
-        self._submit(lambda: self.desk.register(at), on_done=show, on_error=self._volunteer_error)
+
+        def read() -> tuple[Register | None, bool]:
+            return self.desk.register(at, session_key), self.desk.session_now(at) is not None
+
+        self._submit(read, on_done=lambda got: show(*got), on_error=self._volunteer_error)
 
     def open_today(self) -> None:
+        """Today's register, on its default session (the one on now, or the latest)."""
+        self.screen("today").reset()
         self.volunteer_go("today")
+
+    def _back_to_register(self, session_key: str, notice: str = "") -> None:
+        today = self.screen("today")
+        today.session_key = session_key
+        today.notice(notice)
+        if self.current is today:
+            today.reload()
+        else:
+            self.volunteer_go("today")
+
+    def _amend_register(
+        self, register: Register, line: RegisterLine, change: Callable[..., Any], notice: str
+    ) -> None:
+        volunteer, at, key = self.volunteer_name, self.now(), register.session.key
+        self._submit(
+            lambda: change(key, line.attendance_id, at, volunteer),
+            on_done=lambda _att: self._back_to_register(key, notice),
+            on_error=self._volunteer_error,
+        )
+
+    def sign_out(self, register: Register, line: RegisterLine) -> None:
+        """The family has gone home: the time is recorded on their attendance."""
+        name = isolate(line.greeting_name)
+        self._amend_register(
+            register, line, self.desk.sign_out, _("{name} is signed out.").format(name=name)
+        )
+
+    def undo_sign_out(self, register: Register, line: RegisterLine) -> None:
+        name = isolate(line.greeting_name)
+        self._amend_register(
+            register,
+            line,
+            self.desk.undo_sign_out,
+            _("{name} is signed in again.").format(name=name),
+        )
+
+    def ask_undo_sign_in(self, register: Register, line: RegisterLine) -> None:
+        """Taking a family off the register is asked first: one tap is easily the wrong line."""
+        name, session = isolate(line.greeting_name), isolate(register.session.name)
+        key = register.session.key
+        self.volunteer_message(
+            _("Take {name} off the register?").format(name=name),
+            _(
+                "Only if they were signed in by mistake: nothing is then counted for "
+                "{name}'s family at {session}."
+            ).format(name=name, session=session),
+            action_text=_("Yes, take them off"),
+            action=lambda: self._amend_register(
+                register,
+                line,
+                self.desk.undo_sign_in,
+                _("{name} is off the register.").format(name=name),
+            ),
+            action_is_main=True,
+            done_text=_("Cancel"),
+            done=lambda: self._back_to_register(key),
+        )
 
     def start_session(self, name: str, hours: int) -> None:
         at = self.now()

@@ -42,7 +42,7 @@ def test_the_right_pin_opens_volunteer_mode_with_the_status_at_a_glance(kiosk):
 def test_a_wrong_pin_is_refused_in_plain_words(kiosk):
     kiosk.unlock("9999")
     assert kiosk.screen == "pin"
-    assert "That PIN isn't right. Please try again." in kiosk.texts()
+    assert "That PIN isn't right. 4 tries left before volunteer mode locks." in kiosk.texts()
     assert kiosk.app.volunteer_name == ""
     kiosk.shot("12-pin-wrong")
 
@@ -66,7 +66,8 @@ def test_five_wrong_pins_lock_volunteer_mode_for_five_minutes(kiosk):
     assert "Too many wrong PINs" in kiosk.current().message
 
     kiosk.advance(5 * 60)
-    kiosk.enter_pin("2468")
+    assert kiosk.screen == "tap"  # the PIN screen went back to the door after 30 s idle
+    kiosk.unlock("2468")
     assert kiosk.screen == "volunteer_home"
 
 
@@ -102,6 +103,7 @@ def test_an_unknown_card_is_given_to_a_family_straight_from_the_message(kiosk):
     assert "Whose card is this? Tap the family" in kiosk.texts()
     kiosk.shot("14-assign-card-picker")
     kiosk.press_text("Tom")
+    kiosk.press_text("Yes, give it to Tom")
 
     assert "The card is now Tom's" in kiosk.texts()
     kiosk.shot("15-assign-card-done")
@@ -113,7 +115,7 @@ def test_an_unknown_card_is_given_to_a_family_straight_from_the_message(kiosk):
     assert "Welcome, Tom!" in kiosk.texts()
 
 
-def test_from_volunteer_home_the_last_card_is_assigned_in_two_touches(kiosk):
+def test_from_volunteer_home_the_last_card_is_assigned_in_three_touches(kiosk):
     kiosk.unlock("2468")
     assert "Give the card just tapped to a family" not in kiosk.text()
     kiosk.tap("04D00D1E")  # a new family taps while the volunteer is there
@@ -122,6 +124,7 @@ def test_from_volunteer_home_the_last_card_is_assigned_in_two_touches(kiosk):
 
     kiosk.press_text("Give the card just tapped to a family")  # touch 1
     kiosk.press_text("Magda")  # touch 2
+    kiosk.press_text("Yes, give it to Magda")  # touch 3: the family is checked first
 
     assert "The card is now Magda's" in kiosk.texts()
     card = kiosk.store.card("04D00D1E")
