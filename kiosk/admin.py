@@ -50,14 +50,24 @@ def data_dir_default() -> str:
     return os.environ.get("KIOSK_DATA") or DEFAULT_DATA
 
 
-def _config_data(explicit: str | None) -> str:
-    """The data folder from the configuration file when one is given or installed."""
-    from kiosk.config import config_path, load_config
+def _installed_config(explicit: str | None, data_given: bool) -> Any:
+    """The configuration file when one is given or installed (else None).
+
+    It gives the data folder when neither ``--data`` nor ``$KIOSK_DATA`` does, so then a bad
+    file stops the command with its message; with the folder given, a bad file only means the
+    configured ``[device]`` cannot name the kiosk before its first start.
+    """
+    from kiosk.config import ConfigError, config_path, load_config
 
     path = config_path(explicit)
-    if explicit or os.environ.get("KIOSK_CONFIG") or path.exists():
-        return str(load_config(path).store.data)
-    return DEFAULT_DATA
+    if not (explicit or os.environ.get("KIOSK_CONFIG") or path.exists()):
+        return None
+    if not data_given:
+        return load_config(path)
+    try:
+        return load_config(path)
+    except ConfigError:
+        return None
 
 
 def parse_at(text: str | None) -> datetime:
@@ -92,7 +102,9 @@ def parse_day(text: str | None, flag: str) -> date | None:
 class Admin:
     """The commands, over one store opened on the data folder."""
 
-    def __init__(self, data: Path, out: TextIO, err: TextIO) -> None:
+    def __init__(
+        self, data: Path, out: TextIO, err: TextIO, configured: DeviceIdentity | None = None
+    ) -> None:
         from kiosk.store import LocalStore
 
         self.data = data
@@ -100,7 +112,8 @@ class Admin:
         self.err = err
         data.mkdir(parents=True, exist_ok=True)
         self.store = LocalStore(data)
-        self.identity = load_identity(data)
+        # Before the first start (no device.json yet) the kiosk is what kiosk.toml names it.
+        self.identity = load_identity(data, configured)
 
     def desk(self, explicit_time: bool = False) -> DoorDesk:
         # A time typed by the admin is stated, not read from an unsynchronised clock.
@@ -836,8 +849,11 @@ def main(
             if done == 0 and args.command == "backup":
                 _audit(appliance.data(), args)
             return done
-        data = Path(args.data or os.environ.get("KIOSK_DATA") or _config_data(args.config))
-        admin = Admin(data, out, err)
+        given = args.data or os.environ.get("KIOSK_DATA")
+        config = _installed_config(args.config, data_given=bool(given))
+        data = Path(given or (config.store.data if config else DEFAULT_DATA))
+        configured = DeviceIdentity(config.device.id, config.device.site) if config else None
+        admin = Admin(data, out, err, configured)
         done = args.run(admin, args)
         if done == 0:
             _audit(data, args)
