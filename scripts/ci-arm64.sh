@@ -103,6 +103,11 @@ update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
 [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] ||
   skip "no qemu-aarch64 entry in binfmt_misc (update-binfmts --display qemu-aarch64)"
 
+# An earlier run stopped before its clean-up (killed by a timeout) left its root behind.
+for stale in /var/tmp/doorstep-arm64.*; do
+  [ -d "$stale" ] || continue
+  grep -qF " $stale/" /proc/mounts || rm -rf --one-file-system "$stale"
+done
 WORK="$(mktemp -d /var/tmp/doorstep-arm64.XXXXXX)"
 ROOT="$WORK/root"
 SERVER_PID=""
