@@ -52,14 +52,24 @@ def data_dir_default() -> str:
     return os.environ.get("KIOSK_DATA") or DEFAULT_DATA
 
 
-def _config_data(explicit: str | None) -> str:
-    """The data folder from the configuration file when one is given or installed."""
-    from kiosk.config import config_path, load_config
+def _installed_config(explicit: str | None, data_given: bool) -> Any:
+    """The configuration file when one is given or installed (else None).
+
+    It gives the data folder when neither ``--data`` nor ``$KIOSK_DATA`` does, so then a bad
+    file stops the command with its message; with the folder given, a bad file only means the
+    configured ``[device]`` cannot name the kiosk before its first start.
+    """
+    from kiosk.config import ConfigError, config_path, load_config
 
     path = config_path(explicit)
-    if explicit or os.environ.get("KIOSK_CONFIG") or path.exists():
-        return str(load_config(path).store.data)
-    return DEFAULT_DATA
+    if not (explicit or os.environ.get("KIOSK_CONFIG") or path.exists()):
+        return None
+    if not data_given:
+        return load_config(path)
+    try:
+        return load_config(path)
+    except ConfigError:
+        return None
 
 
 def parse_at(text: str | None) -> datetime:
@@ -96,9 +106,17 @@ class Admin:
 
     ``read_only``: the command only looks (:func:`reads_only`), so the store is opened for
     reading and nothing in the data folder is created or changed: it works on a full disk.
+    ``configured``: the identity kiosk.toml names, used before the first start.
     """
 
-    def __init__(self, data: Path, out: TextIO, err: TextIO, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        data: Path,
+        out: TextIO,
+        err: TextIO,
+        read_only: bool = False,
+        configured: DeviceIdentity | None = None,
+    ) -> None:
         from kiosk.store import LocalStore
 
         self.data = data
@@ -107,7 +125,8 @@ class Admin:
         if not read_only:
             data.mkdir(parents=True, exist_ok=True)
         self.store = LocalStore(data, read_only=read_only)
-        self.identity = load_identity(data)
+        # Before the first start (no device.json yet) the kiosk is what kiosk.toml names it.
+        self.identity = load_identity(data, configured)
 
     def desk(self, explicit_time: bool = False) -> DoorDesk:
         # A time typed by the admin is stated, not read from an unsynchronised clock.
@@ -895,9 +914,12 @@ def main(
             if done == 0 and args.command == "backup":
                 _audit(appliance.data(), args)
             return done
-        data = Path(args.data or os.environ.get("KIOSK_DATA") or _config_data(args.config))
+        given = args.data or os.environ.get("KIOSK_DATA")
+        config = _installed_config(args.config, data_given=bool(given))
+        data = Path(given or (config.store.data if config else DEFAULT_DATA))
+        configured = DeviceIdentity(config.device.id, config.device.site) if config else None
         read_only = reads_only(args)
-        admin = Admin(data, out, err, read_only=read_only)
+        admin = Admin(data, out, err, read_only=read_only, configured=configured)
         done = args.run(admin, args)
         if done == 0 and not read_only:
             _audit(data, args)

@@ -219,6 +219,7 @@ def build_app(args: argparse.Namespace, config: KioskConfig | None = None) -> An
     from kiosk.audit import AuditedStore, KioskAudit
     from kiosk.clock import clock_is_synchronised
     from kiosk.domain.desk import DoorDesk
+    from kiosk.domain.events import DeviceIdentity
     from kiosk.identity import IdentityFile
     from kiosk.store.volunteers import VolunteerBook
     from kiosk.ui.kioskapp import KioskApp
@@ -226,7 +227,6 @@ def build_app(args: argparse.Namespace, config: KioskConfig | None = None) -> An
     demo_cards: list[Any] = []
     if args.demo:
         from kiosk.demo import DEMO_VOLUNTEER, seed_demo
-        from kiosk.domain.events import DeviceIdentity
 
         data = Path(args.data or tempfile.mkdtemp(prefix="doorstep-demo-"))
         if not args.data:
@@ -252,7 +252,9 @@ def build_app(args: argparse.Namespace, config: KioskConfig | None = None) -> An
         store = _open_store(data)
         # What volunteers change goes to the audit log too (kiosk.audit); card taps do not.
         audited = AuditedStore(store, KioskAudit(data))
-        desk = DoorDesk(audited, IdentityFile(data), clock_synced=clock_is_synchronised)
+        # Until device.json exists (the unit writes it from [device]), the file's identity.
+        configured = DeviceIdentity(config.device.id, config.device.site) if config else None
+        desk = DoorDesk(audited, IdentityFile(data, configured), clock_synced=clock_is_synchronised)
         log.info("this kiosk is %s at site %s", desk.identity.device_id, desk.identity.site_id)
     reader, health, feedback, factory = _reader_and_feedback(args, config)
     app = KioskApp(

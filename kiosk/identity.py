@@ -1,7 +1,9 @@
 """Which device and site this kiosk is: kept in ``device.json`` in the data folder.
 
-Set by ``kiosk-admin enrol`` (the server issues the token for this identity); until then a kiosk
-calls itself after its host name at an unassigned site, which is enough for demo and tests.
+Set by ``kiosk-admin enrol`` (the server issues the token for this identity), or from kiosk.toml's
+``[device]`` when the kiosk unit first starts. Until then the configured ``[device]`` is the
+kiosk's name (callers pass it as ``default``); only with no configuration at all does a kiosk call
+itself after its host name at an unassigned site, which is enough for demo and tests.
 Whatever name events were recorded under before, enrolment re-homes the ones the server does
 not hold yet (``LocalStore.rehome``), and a running app picks the new identity up at its next
 event (:class:`IdentityFile`), so no tap is refused for the order an admin did things in.
@@ -32,9 +34,13 @@ def check_id(value: str, what: str) -> str:
     return value
 
 
-def load_identity(data_dir: Path) -> DeviceIdentity:
+def load_identity(data_dir: Path, default: DeviceIdentity | None = None) -> DeviceIdentity:
+    """The identity in ``device.json``; without one, ``default`` (the configured ``[device]``),
+    else one made from the host name (a demo or test folder with no configuration)."""
     path = Path(data_dir) / IDENTITY_FILE
     if not path.exists():
+        if default is not None:
+            return default
         host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:50] or "kiosk"
         return DeviceIdentity(f"kiosk-{host}", "unassigned")
     try:

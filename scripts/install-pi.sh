@@ -19,13 +19,20 @@
 #   8. enables the units (kiosk app on tty1, sync daemon, nightly backup timer) and starts them
 # and finally prints what is left to do (the device token, a reboot for SPI...).
 #
+# It needs a 64-bit OS (Raspberry Pi OS 64-bit, arm64): on a 32-bit one it stops at once and says
+# why (Kivy has no wheel there, and its source build fails). Without systemd-sysusers it adds the
+# user and groups with useradd/groupadd; without systemctl, or with systemd not running (a chroot,
+# a container), it says which systemctl steps it skipped.
+#
 # Options:
 #   --device-id ID, --site SITE, --endpoint URL, --reader rc522|usb|fake
 #                        values for a new /etc/doorstep/kiosk.toml (ignored if it exists)
 #   --journal volatile|persistent
 #                        where the journal keeps logs (default volatile: RAM, no SD wear)
 #   --root DIR           install into DIR instead of / (CI, or preparing an image): no apt, no
-#                        useradd, no systemctl start; prints what it would have done instead
+#                        useradd, no systemctl start; prints what it would have done instead.
+#                        Nothing comes from the machine it runs on: the default device id is
+#                        made from DIR/etc/hostname, packages are checked in DIR's dpkg database
 #   --no-venv, --prebuilt-venv DIR, --wheel FILE
 #                        passed to scripts/update.sh (see there)
 #   --no-start           install and enable, but do not start or restart anything
@@ -45,19 +52,10 @@ APT_PACKAGES=(
   libegl1 libgles2 libgl1 libgl1-mesa-dri libgbm1 libdrm2 libmtdev1 fonts-dejavu-core
 )
 
-say() { printf 'install: %s\n' "$*"; }
-die() {
-  printf 'install: %s\n' "$*" >&2
-  exit 1
-}
-# A step that changes the machine itself: done for real, or only shown under --root.
-run_or_show() {
-  if [ -n "$ROOT" ]; then
-    say "skipped (--root): $*"
-  else
-    "$@"
-  fi
-}
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# say, die, and the steps that depend on the machine (tests run them on fake machines).
+# shellcheck source=scripts/install-lib.sh
+. "$HERE/scripts/install-lib.sh"
 
 while (($#)); do
   case "$1" in
@@ -84,10 +82,12 @@ ROOT="${ROOT%/}"
 if [ -n "$ROOT" ]; then
   mkdir -p "$ROOT"
   ROOT="$(cd "$ROOT" && pwd)"
-elif [ "$(id -u)" != 0 ]; then
+fi
+# A 32-bit OS is refused before anything else (even before asking for root).
+require_64bit
+if [ -z "$ROOT" ] && [ "$(id -u)" != 0 ]; then
   die "run as root: sudo $0 $*"
 fi
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 UNITS_SRC="$HERE/systemd"
 LEFT=() # what the admin still has to do, printed at the end
 NEED_REBOOT=0
@@ -113,10 +113,12 @@ if [ -z "$ROOT" ] && [ -r /etc/os-release ]; then
 fi
 
 # -- 1. packages ------------------------------------------------------------------------------------------
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
+if ! missing_text="$(missing_packages "${APT_PACKAGES[@]}")"; then
+  # Under --root with no package database: the build machine's packages say nothing about it.
+  say "skipped (--root): ${ROOT} has no dpkg database; on the device: apt-get install --no-install-recommends ${APT_PACKAGES[*]}"
+  missing_text=""
+fi
+mapfile -t missing < <(printf '%s' "$missing_text" | grep -v '^$' || true)
 if ((${#missing[@]})); then
   if [ -n "$ROOT" ]; then
     say "skipped (--root): apt-get install --no-install-recommends ${missing[*]}"
@@ -138,16 +140,8 @@ for candidate in "$ROOT/boot/firmware/config.txt" "$ROOT/boot/config.txt"; do
 done
 if [ -z "$boot_config" ]; then
   say "no /boot/firmware/config.txt: not a Raspberry Pi? SPI left alone"
-elif grep -Eq '^[[:space:]]*dtparam=spi=on' "$boot_config"; then
-  :
 else
-  if grep -Eq '^[[:space:]]*#[[:space:]]*dtparam=spi=on' "$boot_config"; then
-    sed -i -E 's/^[[:space:]]*#[[:space:]]*(dtparam=spi=on)/\1/' "$boot_config"
-  else
-    printf '\n# Doorstep: the RC522 card reader is on SPI0\ndtparam=spi=on\n' >>"$boot_config"
-  fi
-  say "turned SPI on in ${boot_config#"$ROOT"}"
-  NEED_REBOOT=1
+  spi_step "$boot_config"
 fi
 
 # -- 3. the kiosk user ------------------------------------------------------------------------------------
@@ -157,11 +151,7 @@ if [ -n "$ROOT" ]; then
 elif command -v systemd-sysusers >/dev/null; then
   systemd-sysusers doorstep.conf
 else
-  getent group spi >/dev/null || groupadd --system spi
-  getent group gpio >/dev/null || groupadd --system gpio
-  id kiosk >/dev/null 2>&1 || useradd --system --home-dir / --no-create-home \
-    --shell /usr/sbin/nologin --comment "Doorstep kiosk" kiosk
-  usermod -aG video,input,render,spi,gpio kiosk
+  kiosk_user_without_sysusers
 fi
 
 # -- 4. folders ---------------------------------------------------------------------------------------------
@@ -183,8 +173,15 @@ install -d -m 0755 "$ROOT/opt/doorstep"
 # -- 5. the configuration -------------------------------------------------------------------------------------
 CONFIG="$ROOT/etc/doorstep/kiosk.toml"
 if [ ! -f "$CONFIG" ]; then
-  host="$(hostname 2>/dev/null || echo kiosk)"
-  device="${DEVICE_ID:-kiosk-${host//[^A-Za-z0-9._-]/-}}"
+  if [ -n "$ROOT" ]; then
+    # The image's own name, never the build machine's.
+    host="$(head -n1 "$ROOT/etc/hostname" 2>/dev/null || true)"
+    host="${host:-unnamed}"
+  else
+    host="$(hostname 2>/dev/null || echo kiosk)"
+  fi
+  host="${host//[^A-Za-z0-9._-]/-}"
+  device="${DEVICE_ID:-kiosk-${host:0:50}}"
   tmp="$(mktemp)"
   cat >"$tmp" <<EOF
 # Doorstep kiosk configuration. Every key is checked at start: a wrong one stops the service
@@ -264,21 +261,19 @@ update=("$HERE/scripts/update.sh" --source "$HERE" --no-restart)
 
 # -- 8. enable and start ------------------------------------------------------------------------------------------
 enable=(doorstep-kiosk.service doorstep-sync.service doorstep-backup.timer)
-if command -v systemctl >/dev/null; then
-  if [ -n "$ROOT" ]; then
-    systemctl --root="$ROOT" --quiet enable "${enable[@]}" 2>/dev/null
-    say "enabled in $ROOT: ${enable[*]}"
-  else
-    systemctl daemon-reload
-    systemctl --quiet enable "${enable[@]}"
-    # The app takes over tty1 from the login prompt (Conflicts= in its unit); keep it that way.
-    systemctl --quiet disable getty@tty1.service 2>/dev/null || true
-  fi
-else
-  say "no systemctl here: enable ${enable[*]} by hand"
-fi
-if [ -n "$ROOT" ]; then
+if ! command -v systemctl >/dev/null; then
+  say "skipped (no systemctl here): systemctl enable ${enable[*]}; systemctl disable getty@tty1.service"
+  LEFT+=("enable the units where systemd runs: systemctl enable ${enable[*]}")
+elif [ -n "$ROOT" ]; then
+  systemctl --root="$ROOT" --quiet enable "${enable[@]}" 2>/dev/null
+  say "enabled in $ROOT: ${enable[*]}"
   say "skipped (--root): systemctl disable getty@tty1.service"
+else
+  run_or_show systemctl daemon-reload
+  # enable and disable only write symlinks: they work with systemd not running (a chroot).
+  systemctl --quiet enable "${enable[@]}"
+  # The app takes over tty1 from the login prompt (Conflicts= in its unit); keep it that way.
+  systemctl --quiet disable getty@tty1.service 2>/dev/null || true
 fi
 
 if ((journald_changed)); then

@@ -394,3 +394,59 @@ def test_the_modules_docstring_examples_run():
 
     for module in (kiosk.config, kiosk.backup):
         assert doctest.testmod(module).failed == 0
+
+
+def test_before_the_first_start_status_and_taps_use_the_configured_identity(tmp_path, monkeypatch):
+    """No ``device.json`` yet (no service has run): the [device] of kiosk.toml is the kiosk's
+    name, not the host's, both in ``status`` and in the events kiosk-admin records."""
+    import socket
+
+    monkeypatch.delenv("KIOSK_DATA", raising=False)
+    monkeypatch.setattr(socket, "gethostname", lambda: "build-machine")
+    data = tmp_path / "data"
+    config = write_config(tmp_path / "kiosk.toml", data, tmp_path / "b")
+    run = ["--config", str(config)]
+    err = io.StringIO()
+    assert (
+        admin_main(
+            [
+                *run,
+                "family",
+                "add",
+                "--name",
+                "Sarah",
+                "--postcode",
+                "WS7 1AA",
+                "--card",
+                "04A23B1C",
+            ],
+            out=io.StringIO(),
+            err=err,
+        )
+        == 0
+    ), err.getvalue()
+    out = io.StringIO()
+    assert admin_main([*run, "status"], out=out, err=io.StringIO()) == 0
+    lines = out.getvalue().splitlines()
+    assert "device: kiosk-test-1" in lines and "site: test-site" in lines
+    assert "enrolled: no: kiosk-admin enrol" in lines
+    from kiosk.store import LocalStore
+
+    with LocalStore(data) as store:
+        assert {(e.device_id, e.site_id) for e in store.events()} == {("kiosk-test-1", "test-site")}
+    assert not (data / "device.json").exists()  # naming it for good is the app's or enrol's
+
+
+def test_without_device_json_the_configured_identity_wins_over_the_host_name(tmp_path, monkeypatch):
+    import socket
+
+    from kiosk.domain.events import DeviceIdentity
+    from kiosk.identity import IdentityFile, load_identity, save_identity
+
+    monkeypatch.setattr(socket, "gethostname", lambda: "build-machine")
+    configured = DeviceIdentity("kiosk-a", "hall")
+    assert load_identity(tmp_path, configured) == configured
+    assert load_identity(tmp_path).device_id == "kiosk-build-machine"  # no config at all
+    assert IdentityFile(tmp_path, configured)() == configured
+    save_identity(tmp_path, DeviceIdentity("kiosk-b", "yard"))  # enrolled: the file wins
+    assert load_identity(tmp_path, configured) == DeviceIdentity("kiosk-b", "yard")

@@ -103,16 +103,8 @@ def test_verify_would_catch_a_misspelt_key(installed, tmp_path):
     assert "Unknown key" in result.stderr and "WatchdogSex" in result.stderr
 
 
-@needs_analyze
-@pytest.mark.parametrize(
-    ("unit", "most"),
-    [
-        ("doorstep-sync.service", 2.0),
-        ("doorstep-backup.service", 2.0),
-        ("doorstep-kiosk.service", 5.0),
-    ],
-)
-def test_exposure_is_low(installed, unit, most):
+def security(installed: Path, unit: str) -> str:
+    """``systemd-analyze security --offline=true`` of an installed unit (its table)."""
     result = subprocess.run(
         [ANALYZE, "security", "--offline=true", "--no-pager", unit],
         cwd=installed,
@@ -120,9 +112,51 @@ def test_exposure_is_low(installed, unit, most):
         text=True,
         timeout=60,
     )
-    found = re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout)
-    assert found, result.stdout + result.stderr
-    assert float(found.group(1)) <= most, result.stdout
+    return result.stdout + result.stderr
+
+
+@needs_analyze
+@pytest.mark.parametrize("unit", [u for u in UNITS if u.endswith(".service")])
+def test_every_unit_has_an_exposure_under_3(installed, unit):
+    table = security(installed, unit)
+    found = re.search(r"Overall exposure level for \S+: (\d+\.\d)", table)
+    assert found, table
+    print(found.group(0))  # pytest -s shows the levels
+    assert float(found.group(1)) < 3.0, table
+
+
+@needs_analyze
+def test_the_kiosk_app_may_still_read_the_clock_status(installed):
+    """``~@privileged`` holds ``@clock``: adjtimex must be added back after it, or every tap
+    would be recorded as made with an unsynchronised clock (kiosk/clock.py)."""
+    table = security(installed, "doorstep-kiosk.service")
+    assert "@clock is included (e.g. adjtimex is allowed)" in table, table
+
+
+def test_the_kiosk_app_gets_only_the_devices_it_needs():
+    unit = "doorstep-kiosk.service"
+    assert one(unit, "Service.DevicePolicy") == "closed"
+    assert sorted(settings(unit)["Service.DeviceAllow"]) == [
+        "/dev/tty1 rw",  # the screen it owns
+        "char-drm rw",  # /dev/dri: the display and the GPU
+        "char-gpiochip rw",  # LED, buzzer, the reader's reset pin (lgpio)
+        "char-input rw",  # touchscreen, USB card reader
+        "char-spi rw",  # /dev/spidev0.0: the RC522
+    ]
+    for key, value in {
+        "SystemCallArchitectures": "native",
+        "RestrictRealtime": "yes",
+        "ProtectProc": "invisible",
+        "RemoveIPC": "yes",
+        "IPAddressDeny": "any",
+        "SystemCallErrorNumber": "EPERM",
+    }.items():
+        assert one(unit, f"Service.{key}") == value, key
+    assert settings(unit)["Service.SystemCallFilter"] == [
+        "@system-service",
+        "~@privileged @resources",
+        "adjtimex clock_adjtime",
+    ]
 
 
 def test_the_sync_daemon_is_watched_restarted_and_hardened():
