@@ -312,7 +312,11 @@ def _reach(args: argparse.Namespace, db: CentralDB) -> int:
     from central.reports.reach import build_reach, write_reach_csv, write_reach_text
 
     as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
+    from central.reports.names import read_names
+    from central.reports.reach import with_names
+
     reach = build_reach(db, args.org, _period(args), as_of=as_of, with_names=bool(args.org))
+    reach = with_names(reach, read_names(db, args.org))
     if args.format in ("text", "csv"):
         buf = io.StringIO()
         (write_reach_text if args.format == "text" else write_reach_csv)(reach, buf)

@@ -218,8 +218,9 @@ def _key_figures(cells: Sequence[tuple[str, str, str]], width: float) -> Table:
 
 
 # -- the invoice -------------------------------------------------------------------------------
-def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None) -> bytes:
-    """The backing sheet as a PDF: summary page, then every line."""
+def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bool = True) -> bytes:
+    """The backing sheet as a PDF: summary page, then every line (``with_lines`` False: the
+    summary alone, for staff, since the lines say which families qualify and why)."""
     buf = io.BytesIO()
     org = org_name or sheet.org_label
     issue = sheet.issue
@@ -366,6 +367,16 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None) -> bytes:
             False,
         ),
     ]
+    if not with_lines:
+        story.append(
+            Paragraph(
+                "The lines (which child-attendances qualified, and why) are for the "
+                "organisation's finance role and the commissioner.",
+                STYLES["note"],
+                bulletText="•",
+            )
+        )
+        sections = []
     for heading, lines, shade, with_total in sections:
         if not lines and not with_total:
             continue
@@ -569,6 +580,7 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
         )
     )
     if reach.not_seen:
+        refs = any(f.family_id for f in reach.not_seen)  # staff see names, no references
         lapsed: list[list[Any]] = [["Family", "Name", "Last seen", "Visits", "Registered"]]
         lapsed += [
             [
@@ -580,7 +592,10 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
             ]
             for f in reach.not_seen
         ]
-        story.append(_grid(lapsed, [width * f for f in (0.2, 0.3, 0.2, 0.1, 0.2)], right=(3,)))
+        fractions = (0.2, 0.3, 0.2, 0.1, 0.2)
+        if not refs:
+            lapsed, fractions = [row[1:] for row in lapsed], (0.4, 0.25, 0.1, 0.25)
+        story.append(_grid(lapsed, [width * f for f in fractions], right=(3 if refs else 2,)))
     else:
         by_org = ", ".join(f"{org}: {n:,}" for org, n in reach.not_seen_by_org) or "none"
         story.append(
