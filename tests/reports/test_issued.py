@@ -210,3 +210,9 @@ def test_list_and_totals_show_draft_and_issued_months(capsys, db_url, db, april)
         "4",
     ]
     assert "lichfield\t2016-05\tdraft\t-\t2\t6.00\t-" in out
+
+
+def test_a_credit_reads_as_minus_pounds():
+    from central.reports.money import format_money
+
+    assert format_money(Decimal("-3")) == "-£3.00" and format_money(Decimal("1092")) == "£1,092.00"
