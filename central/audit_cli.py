@@ -82,13 +82,29 @@ def _keep(args: Args, *names: str) -> dict[str, Any]:
 
 #: (command, action) -> (audit action, subject, detail) for the commands that are logged.
 _LOGGED: dict[tuple[str, str | None], tuple[str, Callable[[Args], str], Callable[[Args], dict]]] = {
-    ("org", "add"): ("org.add", _org, lambda a: {}),
+    ("org", "add"): ("org.add", _org, lambda a: _keep(a, "name")),
+    ("org", "set-name"): ("org.set_name", _org, lambda a: {"name": a.name}),
+    ("site", "set-name"): (
+        "site.set_name",
+        lambda a: f"{a.org}/{a.site}",
+        lambda a: {"name": a.name},
+    ),
+    ("invoice", "issue"): (
+        "invoice.issue",
+        _org,
+        lambda a: {
+            "month": a.month,
+            "contract": a.contract,
+            "number": getattr(a, "invoice_number", None),
+        },
+    ),
+    ("invoice", "void"): ("invoice.void", lambda a: a.number, lambda a: {"reason": a.reason}),
     ("org", "rate"): (
         "org.rate",
         _org,
         lambda a: _keep(a, "amount", "effective_from", "contract", "replace"),
     ),
-    ("site", "add"): ("site.add", lambda a: f"{a.org}/{a.site}", lambda a: {}),
+    ("site", "add"): ("site.add", lambda a: f"{a.org}/{a.site}", lambda a: _keep(a, "name")),
     ("device", "add"): ("device.add", lambda a: a.device, lambda a: _keep(a, "org", "site")),
     ("device", "revoke"): ("device.revoke", lambda a: a.device, lambda a: {}),
     ("device", "undo-gap"): ("device.undo_gap", lambda a: a.device, lambda a: {"gap": a.gap_id}),

@@ -5,11 +5,17 @@
     kiosk-central serve --forwarded-allow-ips 127.0.0.1      # behind a reverse proxy on this host
     kiosk-central org add lichfield
     kiosk-central site add lichfield library
+    kiosk-central org add spark --name "Spark CIC"     # the name shown in reports
+    kiosk-central site add spark chase-terrace --name "Chase Terrace"
+    kiosk-central org set-name spark "Spark CIC"; kiosk-central site set-name spark library "..."
+    kiosk-central invoice issue --org spark --month 2016-04     # frozen under its number
+    kiosk-central invoice list [--org spark]; kiosk-central invoice void NUMBER --reason "..."
     kiosk-central device add lichfield library kiosk-1 > kiosk-1.token   # token shown once
     kiosk-central device revoke kiosk-1
     kiosk-central device undo-gap kiosk-1 7         # take back write-off 7 (see 'gaps kiosk-1')
     kiosk-central device health --org lichfield     # ok/warn/fail per kiosk; exit 1 on a fail
     kiosk-central user add alice --role staff --org lichfield            # password shown once
+    kiosk-central user add fred --role finance --org lichfield    # also sees the invoice lines
     kiosk-central user grant carol names      # a commissioner sees family names (revoke: undo)
     kiosk-central user disable alice; kiosk-central user list
     kiosk-central user reset-password alice    # a new password, shown once; ends her sessions
@@ -83,7 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     org = sub.add_parser("org", help="organisations").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    org.add_parser("add", help="add an organisation").add_argument("org")
+    org_add = org.add_parser("add", help="add an organisation")
+    org_add.add_argument("org")
+    org_add.add_argument("--name", help='what people call it, shown in reports ("Spark CIC")')
+    org_name = org.add_parser("set-name", help="set the name shown in reports (the id stays)")
+    org_name.add_argument("org")
+    org_name.add_argument("name")
+    org.add_parser("list", help="organisations and their names")
     reports_cli.add_org_commands(org)  # org rate, org rates
 
     site = sub.add_parser("site", help="sites of an organisation").add_subparsers(
@@ -92,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     site_add = site.add_parser("add", help="add a site")
     site_add.add_argument("org")
     site_add.add_argument("site")
+    site_add.add_argument("--name", help='what people call it, shown in reports ("Chase Terrace")')
+    site_name = site.add_parser("set-name", help="set the name shown in reports (the id stays)")
+    site_name.add_argument("org")
+    site_name.add_argument("site")
+    site_name.add_argument("name")
+    site.add_parser("list", help="sites and their names").add_argument("org", nargs="?")
 
     device = sub.add_parser("device", help="kiosks").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -129,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_add = user.add_parser("add", help="add a user; prints a generated password once")
     user_add.add_argument("name")
     user_add.add_argument("--role", required=True, choices=ROLES)
-    user_add.add_argument("--org", help="the user's organisation (required for staff)")
+    user_add.add_argument("--org", help="the user's organisation (required for staff and finance)")
     user.add_parser("disable", help="stop a user signing in").add_argument("name")
     user.add_parser(
         "reset-password",
@@ -188,11 +206,23 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
         case "migrate", _:
             print(f"schema version {db.schema_version()}", file=sys.stderr)
         case "org", "add":
-            db.add_org(args.org)
+            db.add_org(args.org, args.name)
             print(f"organisation {args.org} added", file=sys.stderr)
+        case "org", "set-name":
+            db.set_org_name(args.org, args.name)
+            print(f"organisation {args.org} is shown as {args.name!r}", file=sys.stderr)
+        case "org", "list":
+            for org_id, name in db.org_list():
+                print(f"{org_id}\t{name or '-'}")
         case "site", "add":
-            db.add_site(args.org, args.site)
+            db.add_site(args.org, args.site, args.name)
             print(f"site {args.site} added to {args.org}", file=sys.stderr)
+        case "site", "set-name":
+            db.set_site_name(args.org, args.site, args.name)
+            print(f"site {args.org}/{args.site} is shown as {args.name!r}", file=sys.stderr)
+        case "site", "list":
+            for org_id, site_id, name in db.site_list(args.org):
+                print(f"{org_id}\t{site_id}\t{name or '-'}")
         case "device", "add":
             since = args.in_use_since
             enrolled_at = datetime.combine(since, time(), UTC) if since else None

@@ -103,7 +103,12 @@ from sync.protocol import (
 
 #: The data folder used when no database URL is given (``$KIOSK_CENTRAL_DATA`` overrides).
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "doorstep-central"
-ROLES: tuple[str, ...] = ("staff", "commissioner")
+#: ``staff`` see their organisation's totals and registers; ``finance`` (the organisation's
+#: person who sends the invoice) also its lines, which say who qualifies and why; the
+#: ``commissioner`` sees every organisation (issue 18).
+ROLES: tuple[str, ...] = ("staff", "finance", "commissioner")
+#: Roles that belong to one organisation.
+ORG_ROLES: tuple[str, ...] = ("staff", "finance")
 
 _ID = 64
 
@@ -174,6 +179,8 @@ orgs = Table(
     metadata,
     Column("org_id", String(_ID), primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # What people call it ("Spark CIC"), shown in reports; the id never changes (issue 18).
+    Column("name", String(200)),
 )
 
 sites = Table(
@@ -182,6 +189,7 @@ sites = Table(
     Column("org_id", String(_ID), ForeignKey("orgs.org_id"), primary_key=True),
     Column("site_id", String(_ID), primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("name", String(200)),  # "Chase Terrace" (issue 18)
 )
 
 devices = Table(
@@ -378,6 +386,52 @@ attendance_reviews = Table(
     Column("reviewed_by", String(200), nullable=False),
     Column("note", Text),
     Column("reviewed_at", UTCDateTime, nullable=False),
+)
+
+#: Invoices issued (``kiosk-central invoice issue``, issue 18): a month's backing sheet frozen
+#: under its number. ``sheet_csv`` is the CSV exactly as issued (``fingerprint`` is its
+#: SHA-256) and ``sheet`` the same lines with what the PDF needs, so an issued sheet is shown
+#: as it was, whatever arrives later. A void keeps the row (when, who, why).
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("number", String(120), primary_key=True),
+    Column("org_id", String(_ID), ForeignKey("orgs.org_id"), nullable=False),
+    Column("contract", String(_ID), nullable=False),
+    Column("month", String(7), nullable=False),  # "2016-04"
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("issued_by", String(200), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("total_pence", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("sheet_csv", Text, nullable=False),
+    Column("sheet", JSON, nullable=False),
+    Column("voided_at", UTCDateTime),
+    Column("voided_by", String(200)),
+    Column("void_reason", Text),
+    Index("ix_invoices_org_month", "org_id", "contract", "month"),
+)
+
+#: Every line of an issued invoice, by attendance and child: what has been billed (``status``
+#: counted, ``amount_pence`` positive), credited (``credit``, negative) or only listed, so
+#: the next open invoice carries what arrived or changed after issue and nothing twice.
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column(
+        "number",
+        String(120),
+        ForeignKey("invoices.number", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("attendance_id", String(36), primary_key=True),
+    Column("child_id", String(_ID), primary_key=True),
+    Column("family_id", String(_ID), nullable=False),
+    Column("kind", String(10), nullable=False),  # regular | late | credit
+    Column("status", String(10), nullable=False),
+    Column("session_date", Date, nullable=False),
+    Column("amount_pence", Integer),
+    Index("ix_invoice_lines_attendance", "attendance_id"),
 )
 
 #: Reach over many months and organisations: the qualifying share and visits per family.
@@ -760,6 +814,17 @@ def _web_sessions(conn: Connection) -> None:
     web_sessions.create(conn, checkfirst=True)
 
 
+def _invoices_and_names(conn: Connection) -> None:
+    """Migration 11 (issue 18): display names of organisations and sites; issued invoices and
+    their lines. (The ``finance`` role needs no change: roles are text.)"""
+    for table, column in ((orgs, orgs.c.name), (sites, sites.c.name)):
+        have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        if column.name not in have:
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN name VARCHAR(200)"))
+    for table in (invoices, invoice_lines):
+        table.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(2, "organisation rates", _organisation_rates),
@@ -771,6 +836,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "kiosk health: each kiosk's latest status report", _kiosk_health),
     Migration(9, "refusal quotas and conflicting copies of events", _believe_nothing),
     Migration(10, "dashboard sessions kept by the server", _web_sessions),
+    Migration(11, "issued invoices; names of organisations and sites", _invoices_and_names),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -1004,15 +1070,17 @@ class CentralDB:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(name)})
 
     # -- enrolment ---------------------------------------------------------------------------
-    def add_org(self, org_id: str) -> None:
+    def add_org(self, org_id: str, name: str | None = None) -> None:
         org_id = _check_id(org_id, "organisation")
+        name = _display_name(name, "organisation")
         with self.engine.begin() as conn:
             if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first():
                 raise AlreadyExists(f"organisation {org_id!r} already exists")
-            conn.execute(insert(orgs).values(org_id=org_id, created_at=utcnow()))
+            conn.execute(insert(orgs).values(org_id=org_id, name=name, created_at=utcnow()))
 
-    def add_site(self, org_id: str, site_id: str) -> None:
+    def add_site(self, org_id: str, site_id: str, name: str | None = None) -> None:
         site_id = _check_id(site_id, "site")
+        name = _display_name(name, "site")
         with self.engine.begin() as conn:
             self._require_org(conn, org_id)
             exists = conn.execute(
@@ -1020,7 +1088,50 @@ class CentralDB:
             ).first()
             if exists:
                 raise AlreadyExists(f"site {site_id!r} already exists in organisation {org_id!r}")
-            conn.execute(insert(sites).values(org_id=org_id, site_id=site_id, created_at=utcnow()))
+            conn.execute(
+                insert(sites).values(org_id=org_id, site_id=site_id, name=name, created_at=utcnow())
+            )
+
+    def set_org_name(self, org_id: str, name: str) -> None:
+        """Give an existing organisation the name people use (its id stays as it is)."""
+        value = _display_name(name, "organisation") or None
+        with self.engine.begin() as conn:
+            self._require_org(conn, org_id)
+            conn.execute(update(orgs).where(orgs.c.org_id == org_id).values(name=value))
+
+    def set_site_name(self, org_id: str, site_id: str, name: str) -> None:
+        """Give an existing site the name people use (its id stays as it is)."""
+        value = _display_name(name, "site") or None
+        with self.engine.begin() as conn:
+            self._require_org(conn, org_id)
+            done = conn.execute(
+                update(sites)
+                .where(sites.c.org_id == org_id, sites.c.site_id == site_id)
+                .values(name=value)
+            )
+            if not done.rowcount:
+                raise NotFound(
+                    f"organisation {org_id!r} has no site {site_id!r} (see 'kiosk-central site "
+                    f"add {org_id} {site_id}')"
+                )
+
+    def org_list(self) -> list[tuple[str, str | None]]:
+        """Every organisation's id and name, by id."""
+        with self._reading() as conn:
+            return [
+                (r.org_id, r.name)
+                for r in conn.execute(select(orgs.c.org_id, orgs.c.name).order_by(orgs.c.org_id))
+            ]
+
+    def site_list(self, org_id: str | None = None) -> list[tuple[str, str, str | None]]:
+        """Sites as (organisation, site id, name), by organisation and id."""
+        query = select(sites.c.org_id, sites.c.site_id, sites.c.name).order_by(
+            sites.c.org_id, sites.c.site_id
+        )
+        if org_id is not None:
+            query = query.where(sites.c.org_id == org_id)
+        with self._reading() as conn:
+            return [(r.org_id, r.site_id, r.name) for r in conn.execute(query)]
 
     def add_device(
         self, org_id: str, site_id: str, device_id: str, enrolled_at: datetime | None = None
@@ -1108,8 +1219,8 @@ class CentralDB:
         name = _check_id(name, "user name")
         if role not in ROLES:
             raise CentralError(f"role {role!r} must be one of {', '.join(ROLES)}")
-        if role == "staff" and not org_id:
-            raise CentralError("a staff user belongs to an organisation: give --org ORG")
+        if role in ORG_ROLES and not org_id:
+            raise CentralError(f"a {role} user belongs to an organisation: give --org ORG")
         password = secrets.token_urlsafe(15)
         with self.engine.begin() as conn:
             if org_id:
@@ -1732,6 +1843,26 @@ def _device(row: Any) -> Device:
         last_seen_at=row.last_seen_at,
         enrolled_at=row.created_at,
     )
+
+
+_NAME_MOST = 200
+
+
+def _display_name(value: str | None, what: str) -> str | None:
+    """A display name as typed, with its spaces tidied; None when not given. Control
+    characters are refused (a name is printed in PDFs, CSVs and pages)."""
+    if value is None:
+        return None
+    tidy = " ".join(value.split())
+    if not tidy:
+        raise CentralError(
+            f'the {what} name is empty: give the words people use, e.g. --name "Spark CIC"'
+        )
+    if len(tidy) > _NAME_MOST:
+        raise CentralError(f"the {what} name is {len(tidy)} characters; at most {_NAME_MOST}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in tidy):
+        raise CentralError(f"the {what} name {value!r} has a control character in it")
+    return tidy
 
 
 def _check_id(value: str, what: str) -> str:

@@ -3,6 +3,9 @@
     kiosk-central org rate lichfield £3.00 --from 2016-04-01       # per qualifying child-session
     kiosk-central org rates lichfield
     kiosk-central report invoice --org lichfield --month 2016-04 [--format csv|pdf] [--out F]
+    kiosk-central invoice issue --org lichfield --month 2016-04    # freeze it: a number
+    kiosk-central invoice list [--org lichfield]                   # draft, issued, void
+    kiosk-central invoice void lichfield-2016-04-1 --reason "wrong rate"
     kiosk-central report reach --org lichfield --month 2016-04 [--format text|csv|pdf|html]
     kiosk-central report reach --month 2016-04                     # every organisation
     kiosk-central report register --org lichfield --date 2016-04-18 [--site library]
@@ -48,7 +51,23 @@ def _period_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_commands(sub: Any) -> None:
-    """``report``, ``review`` and ``import`` commands."""
+    """``report``, ``invoice``, ``review`` and ``import`` commands."""
+    inv = sub.add_parser(
+        "invoice", help="issue a month's invoice (it never changes after), list, void"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    issue = inv.add_parser(
+        "issue", help="freeze a month's backing sheet under an invoice number (printed)"
+    )
+    issue.add_argument("--org", required=True)
+    issue.add_argument("--month", required=True, metavar="YYYY-MM")
+    issue.add_argument("--contract", default=DEFAULT_CONTRACT)
+    listing = inv.add_parser("list", help="each month: draft, issued (its number) or void")
+    listing.add_argument("--org", help="default: every organisation")
+    listing.add_argument("--contract", default=DEFAULT_CONTRACT)
+    void = inv.add_parser("void", help="void an issued invoice (its month is a draft again)")
+    void.add_argument("number")
+    void.add_argument("--reason", required=True, help="why, for the audit log and the sheet")
+
     report = sub.add_parser(
         "report", help="invoice backing sheet, reach, registers"
     ).add_subparsers(dest="action", required=True, metavar="REPORT")
@@ -169,6 +188,8 @@ def run(args: argparse.Namespace, db: CentralDB) -> int:
                 print(f"{r.contract}\t{r.effective_from}\t{plain_money(r.amount)}")
         case "report", "invoice":
             return _invoice(args, db)
+        case "invoice", _:
+            return _invoice_command(args, db)
         case "report", "reach":
             return _reach(args, db)
         case "report", "register":
@@ -237,13 +258,65 @@ def _invoice(args: argparse.Namespace, db: CentralDB) -> int:
     return 0
 
 
+def _invoice_command(args: argparse.Namespace, db: CentralDB) -> int:
+    from central.audit import os_actor
+    from central.reports.issued import invoice_months, issue_invoice, void_invoice
+    from central.reports.money import format_money
+
+    match args.action:
+        case "issue":
+            month = Period.month(args.month)  # checks the month's form and range
+            sheet = issue_invoice(
+                db, args.org, f"{month.start:%Y-%m}", os_actor(args.as_actor), args.contract
+            )
+            assert sheet.issue is not None
+            args.invoice_number = sheet.issue.number  # for the audit log
+            print(sheet.issue.number)
+            extra = ", ".join(
+                part
+                for part in (
+                    f"{len(sheet.late)} late" if sheet.late else "",
+                    f"{len(sheet.credits)} credit" if sheet.credits else "",
+                )
+                if part
+            )
+            _note(
+                f"invoice {sheet.issue.number} issued: {args.org}, {sheet.period.label}: "
+                f"{sheet.count} qualifying child-attendances"
+                + (f" ({extra} line(s))" if extra else "")
+                + f", total {format_money(sheet.total)}; fingerprint {sheet.issue.fingerprint}"
+            )
+            for note in sheet.notes()[1:]:
+                _note(f"note: {note}")
+        case "list":
+            months = invoice_months(db, args.org, args.contract)
+            for m in months:
+                print(m.line())
+            drafts = sum(1 for m in months if m.state == "draft")
+            _note(
+                f"{len(months) - drafts} invoice(s) issued or void, {drafts} draft month(s); "
+                "columns: organisation, month, state, number, count, total, fingerprint"
+            )
+        case "void":
+            gone = void_invoice(db, args.number, args.reason, os_actor(args.as_actor))
+            _note(
+                f"invoice {gone.number} voided: {gone.void_reason}. Its month is a draft again; "
+                "issue it again with 'kiosk-central invoice issue'"
+            )
+    return 0
+
+
 def _reach(args: argparse.Namespace, db: CentralDB) -> int:
     import io
 
     from central.reports.reach import build_reach, write_reach_csv, write_reach_text
 
     as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
+    from central.reports.names import read_names
+    from central.reports.reach import with_names
+
     reach = build_reach(db, args.org, _period(args), as_of=as_of, with_names=bool(args.org))
+    reach = with_names(reach, read_names(db, args.org))
     if args.format in ("text", "csv"):
         buf = io.StringIO()
         (write_reach_text if args.format == "text" else write_reach_csv)(reach, buf)

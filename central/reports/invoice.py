@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, TextIO
@@ -40,6 +40,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     true,
     update,
@@ -56,22 +57,30 @@ from central.db import (
     utcnow,
 )
 from central.reports._sql import qualifies, reading
-from central.reports.money import PENNY
-from central.reports.period import Period, local_now
+from central.reports.money import PENNY, format_money
+from central.reports.names import read_names
+from central.reports.period import REPORT_TZ, Period, local_now
 from central.reports.rates import DEFAULT_CONTRACT, Rate, RateTable, rate_table
 from kiosk.domain.csvcells import csv_writer
 
-Status = Literal["counted", "review", "excluded", "duplicate"]
-STATUS_ORDER: tuple[Status, ...] = ("counted", "review", "excluded", "duplicate")
+Status = Literal["counted", "credit", "review", "excluded", "duplicate"]
+STATUS_ORDER: tuple[Status, ...] = ("counted", "credit", "review", "excluded", "duplicate")
 STATUS_TEXT: dict[Status, str] = {
     "counted": "counted",
+    "credit": "credit: billed before, no longer counted",
     "review": "for review: kiosk clock not synchronised",
     "excluded": "excluded after review",
     "duplicate": "duplicate: counted once",
 }
 REVIEW_DECISIONS = ("counted", "excluded")
+#: What a line is on its invoice: the month's own, ``late`` (for a month already issued, with
+#: its own date) or ``credit`` (taking back what an earlier invoice billed).
+LineKind = Literal["regular", "late", "credit"]
 
-#: The CSV columns (a contract: acceptance scripts and spreadsheets read them).
+#: The CSV columns (a contract: acceptance scripts and spreadsheets read them, some by
+#: position, so none is added). Reasons and sites stay codes and ids for machines (the PDF and
+#: pages show words and names); a late line's status says ``late``, a credit's ``credit``,
+#: and a credit's amount is negative, so a spreadsheet's sum is the total.
 CSV_COLUMNS = (
     "date",
     "session",
@@ -91,7 +100,7 @@ CSV_COLUMNS = (
 
 @dataclass(frozen=True)
 class InvoiceLine:
-    """One qualifying child-attendance."""
+    """One qualifying child-attendance (or, with status ``credit``, one taken back)."""
 
     session_date: date
     session_name: str
@@ -108,18 +117,52 @@ class InvoiceLine:
     rate: Decimal | None = None
     duplicate_of: str | None = None
     reviewed_by: str | None = None
+    #: For a month already issued: the invoice that month was issued as.
+    late_of: str | None = None
+    #: For a credit: the invoice that billed it.
+    credit_of: str | None = None
+    site_name: str = ""
+
+    @property
+    def kind(self) -> LineKind:
+        if self.status == "credit":
+            return "credit"
+        return "late" if self.late_of else "regular"
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """What is billed once: this child at this attendance."""
+        return (self.attendance_id, self.child_id)
 
     @property
     def amount(self) -> Decimal | None:
+        if self.status == "credit":
+            return None if self.rate is None else -self.rate
         return self.rate if self.status == "counted" else None
 
-    def csv_row(self) -> list[str | Decimal | None]:
-        """The line's cells; money as ``Decimal`` so the CSV writer keeps it a number."""
+    @property
+    def in_total(self) -> bool:
+        return self.status in ("counted", "credit")
+
+    @property
+    def site_label(self) -> str:
+        return self.site_name or self.site_id
+
+    def status_text(self) -> str:
+        """The CSV's status: a late line starts ``late:``, a credit ``credit:``."""
         status = STATUS_TEXT[self.status]
         if self.status == "duplicate":
             status += f" (first recorded as {self.duplicate_of})"
+        elif self.status == "credit":
+            status = f"credit: billed on {self.credit_of}, no longer counted"
         elif self.reviewed_by:
             status += f" (reviewed by {self.reviewed_by})"
+        if self.late_of:
+            status = f"late: {status}; {self.session_date:%B %Y} was issued as {self.late_of}"
+        return status
+
+    def csv_row(self) -> list[str | Decimal | None]:
+        """The line's cells; money as ``Decimal`` so the CSV writer keeps it a number."""
         return [
             self.session_date.isoformat(),
             self.session_name,
@@ -130,11 +173,57 @@ class InvoiceLine:
             self.risk_version,
             self.method,
             "yes" if self.clock_synced else "no",
-            status,
-            _money(self.rate) if self.status == "counted" else None,
+            self.status_text(),
+            _money(self.rate) if self.in_total else None,
             _money(self.amount),
             self.attendance_id,
         ]
+
+    def to_json(self) -> dict[str, Any]:
+        """The line as stored in an issued invoice (``invoices.sheet``)."""
+        return {
+            "session_date": self.session_date.isoformat(),
+            "session_name": self.session_name,
+            "site_id": self.site_id,
+            "family_id": self.family_id,
+            "child_id": self.child_id,
+            "reasons": list(self.reasons),
+            "risk_version": self.risk_version,
+            "method": self.method,
+            "clock_synced": self.clock_synced,
+            "attendance_id": self.attendance_id,
+            "recorded_at": self.recorded_at.isoformat(),
+            "status": self.status,
+            "rate": None if self.rate is None else str(self.rate),
+            "duplicate_of": self.duplicate_of,
+            "reviewed_by": self.reviewed_by,
+            "late_of": self.late_of,
+            "credit_of": self.credit_of,
+            "site_name": self.site_name,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InvoiceLine:
+        return cls(
+            session_date=date.fromisoformat(data["session_date"]),
+            session_name=data["session_name"],
+            site_id=data["site_id"],
+            family_id=data["family_id"],
+            child_id=data["child_id"],
+            reasons=tuple(data["reasons"]),
+            risk_version=data["risk_version"],
+            method=data["method"],
+            clock_synced=bool(data["clock_synced"]),
+            attendance_id=data["attendance_id"],
+            recorded_at=datetime.fromisoformat(data["recorded_at"]),
+            status=data["status"],
+            rate=None if data["rate"] is None else Decimal(data["rate"]),
+            duplicate_of=data.get("duplicate_of"),
+            reviewed_by=data.get("reviewed_by"),
+            late_of=data.get("late_of"),
+            credit_of=data.get("credit_of"),
+            site_name=data.get("site_name") or "",
+        )
 
 
 def _money(amount: Decimal | None) -> Decimal | None:
@@ -153,6 +242,19 @@ class RateSubtotal:
 
 
 @dataclass(frozen=True)
+class Issue:
+    """An invoice number a sheet was issued (or, with ``voided_at``, voided) as."""
+
+    number: str
+    issued_at: datetime
+    issued_by: str
+    fingerprint: str
+    voided_at: datetime | None = None
+    voided_by: str | None = None
+    void_reason: str | None = None
+
+
+@dataclass(frozen=True)
 class InvoiceSheet:
     org_id: str
     contract: str
@@ -160,8 +262,25 @@ class InvoiceSheet:
     lines: tuple[InvoiceLine, ...]
     rates: RateTable
     generated_at: datetime = field(default_factory=local_now, compare=False)
+    #: The organisation's display name (its id when it has none).
+    org_name: str = ""
+    #: Set when this is an issued invoice: shown as it was issued, never recomputed.
+    issue: Issue | None = None
+    #: The CSV exactly as issued (an issued sheet's fingerprint is that of this text).
+    frozen_csv: str | None = field(default=None, repr=False, compare=False)
+    #: Invoices of this month issued before and voided (the draft says so).
+    voided: tuple[Issue, ...] = ()
 
     # -- the figures -------------------------------------------------------------------------
+    @property
+    def org_label(self) -> str:
+        return self.org_name or self.org_id
+
+    @property
+    def state(self) -> str:
+        """``issued`` or ``draft`` (a month not issued, or any other period)."""
+        return "issued" if self.issue else "draft"
+
     def with_status(self, *statuses: Status) -> list[InvoiceLine]:
         return [line for line in self.lines if line.status in statuses]
 
@@ -170,13 +289,30 @@ class InvoiceSheet:
         return self.with_status("counted")
 
     @property
+    def regular_counted(self) -> list[InvoiceLine]:
+        return [line for line in self.counted if not line.late_of]
+
+    @property
+    def late(self) -> list[InvoiceLine]:
+        return [line for line in self.lines if line.late_of]
+
+    @property
+    def credits(self) -> list[InvoiceLine]:
+        return self.with_status("credit")
+
+    @property
     def count(self) -> int:
-        """Qualifying child-attendances in the total (priced or not)."""
+        """Qualifying child-attendances in the total (priced or not; late ones included)."""
         return len(self.counted)
 
     @property
     def total(self) -> Decimal:
-        return sum((line.amount or Decimal(0) for line in self.counted), Decimal(0)).quantize(PENNY)
+        in_total = [line for line in self.lines if line.in_total]
+        return sum((line.amount or Decimal(0) for line in in_total), Decimal(0)).quantize(PENNY)
+
+    @property
+    def credit_total(self) -> Decimal:
+        return sum((ln.amount or Decimal(0) for ln in self.credits), Decimal(0)).quantize(PENNY)
 
     @property
     def unpriced(self) -> list[InvoiceLine]:
@@ -230,6 +366,40 @@ class InvoiceSheet:
     def notes(self) -> list[str]:
         """What a reader of the sheet must know, in plain words (also on the PDF)."""
         out = []
+        if self.issue:
+            out.append(
+                f"Issued as invoice {self.issue.number} on "
+                f"{self.issue.issued_at.astimezone(REPORT_TZ):%d %B %Y} by "
+                f"{self.issue.issued_by}: this sheet no longer changes. Anything recorded or "
+                "reviewed for this month afterwards goes on the next open invoice."
+            )
+        elif self.period.is_month:
+            out.append(
+                "Draft: not issued yet, so it can still change as kiosks send what they "
+                f"recorded (issue it with 'kiosk-central invoice issue --org {self.org_id} "
+                f"--month {self.period.start:%Y-%m}')."
+            )
+        for gone in self.voided:
+            out.append(
+                f"Invoice {gone.number} for this month was voided"
+                + (f" on {gone.voided_at.astimezone(REPORT_TZ):%d %B %Y}" if gone.voided_at else "")
+                + f" by {gone.voided_by}: {gone.void_reason}"
+            )
+        late = self.late
+        if late:
+            months = sorted({f"{ln.session_date:%B %Y}" for ln in late})
+            out.append(
+                f"{len(late)} late line(s) for {', '.join(months)}, already issued: recorded "
+                "or reviewed after that invoice was issued, they are listed with their own "
+                "dates and, when counted, are in this total."
+            )
+        credits = self.credits
+        if credits:
+            out.append(
+                f"{len(credits)} credit line(s) take back {format_money(-self.credit_total)} "
+                "billed on an earlier invoice for attendances no longer counted (excluded "
+                "after review, or a child taken off the attendance)."
+            )
         review = self.with_status("review")
         if review:
             out.append(
@@ -260,6 +430,9 @@ class InvoiceSheet:
     # -- CSV ---------------------------------------------------------------------------------
     def write_csv(self, out: TextIO) -> None:
         """One row per qualifying child-attendance (counted first), then the total row."""
+        if self.frozen_csv is not None:
+            out.write(self.frozen_csv)
+            return
         writer = csv_writer(out)
         writer.writerow(CSV_COLUMNS)
         for line in self.lines:
@@ -267,13 +440,19 @@ class InvoiceSheet:
         total_row: list[str | Decimal | None] = [None] * len(CSV_COLUMNS)
         total_row[0] = "TOTAL"
         total_row[1] = f"{self.count} qualifying child-attendances"
-        left_out = len(self.lines) - self.count
+        left_out = len([line for line in self.lines if not line.in_total])
         if left_out:
             total_row[9] = f"{left_out} line(s) above not in the total"
+        if self.credits:
+            total_row[9] = "; ".join(
+                filter(None, [total_row[9], f"{len(self.credits)} credit line(s)"])  # type: ignore[list-item]
+            )
         total_row[CSV_COLUMNS.index("amount")] = _money(self.total)
         writer.writerow(total_row)
 
     def csv_text(self) -> str:
+        if self.frozen_csv is not None:
+            return self.frozen_csv
         buf = io.StringIO()
         self.write_csv(buf)
         return buf.getvalue()
@@ -282,8 +461,29 @@ class InvoiceSheet:
 def build_invoice(
     db: CentralDB, org_id: str, period: Period, contract: str = DEFAULT_CONTRACT
 ) -> InvoiceSheet:
-    """The backing sheet of ``org_id`` for ``period`` (see the module's description)."""
+    """The backing sheet of ``org_id`` for ``period`` (see the module's description).
+
+    A calendar month is an invoice: issued, it is the sheet as issued; else the draft, with
+    what arrived late for months already issued (``central.reports.issued``). Any other period
+    is every line recorded in it, as it is now.
+    """
+    if period.is_month:
+        from central.reports.issued import month_sheet
+
+        return month_sheet(db, org_id, period, contract)
+    with reading(db) as conn:
+        _require_org(conn, org_id)
+        rows = invoice_rows(conn, org_id, [period])
+        names = read_names(db, org_id)
+    rates = rate_table(db, org_id, contract)
+    lines = classify(rows, rates, names.sites_of(org_id))
+    return InvoiceSheet(org_id, contract, period, lines, rates, org_name=names.org(org_id))
+
+
+def invoice_rows(conn: Connection, org_id: str, periods: Sequence[Period]) -> list[Any]:
+    """Every qualifying child-attendance of ``org_id`` in any of ``periods``."""
     a, ac, rv = attendances, attendance_children, attendance_reviews
+    within = or_(*(and_(a.c.session_date >= p.start, a.c.session_date <= p.end) for p in periods))
     query = (
         select(
             a.c.attendance_id,
@@ -305,21 +505,21 @@ def build_invoice(
                 rv, rv.c.attendance_id == a.c.attendance_id
             )
         )
-        .where(
-            a.c.org_id == org_id,
-            a.c.session_date >= period.start,
-            a.c.session_date <= period.end,
-            qualifies(),
-        )
+        .where(a.c.org_id == org_id, within, qualifies())
     )
-    with reading(db) as conn:
-        _require_org(conn, org_id)
-        rows = conn.execute(query).all()
-    rates = rate_table(db, org_id, contract)
-    return InvoiceSheet(org_id, contract, period, _classify(rows, rates), rates)
+    return list(conn.execute(query).all())
 
 
-def _classify(rows: Sequence[Any], rates: RateTable) -> tuple[InvoiceLine, ...]:
+def classify(
+    rows: Sequence[Any],
+    rates: RateTable,
+    site_names: Mapping[str, str] | None = None,
+    billed: Collection[tuple[str, str]] = (),
+) -> tuple[InvoiceLine, ...]:
+    """Lines from ``invoice_rows``, each with its status; a child recorded twice at a session
+    is counted once, the line already ``billed`` on an issued invoice first if there is one.
+    ``site_names``: the organisation's sites' display names by id."""
+    site_names = site_names or {}
     # Chronological, then stable by ids, so the sheet never depends on the database's order.
     ordered = sorted(
         rows,
@@ -327,6 +527,7 @@ def _classify(rows: Sequence[Any], rates: RateTable) -> tuple[InvoiceLine, ...]:
             r.session_date,
             r.site_id,
             r.session_name.lower(),
+            (r.attendance_id, r.child_id) not in billed,
             r.at,
             r.attendance_id,
             r.child_id,
@@ -364,8 +565,13 @@ def _classify(rows: Sequence[Any], rates: RateTable) -> tuple[InvoiceLine, ...]:
                 rate=rate.amount if rate else None,
                 duplicate_of=dup_of if status == "duplicate" else None,
                 reviewed_by=row.reviewed_by,
+                site_name=site_names.get(row.site_id, ""),
             )
         )
+    return by_status(lines)
+
+
+def by_status(lines: Sequence[InvoiceLine]) -> tuple[InvoiceLine, ...]:
     order = {s: i for i, s in enumerate(STATUS_ORDER)}
     return tuple(sorted(lines, key=lambda ln: order[ln.status]))  # stable: dates stay in order
 
@@ -456,6 +662,15 @@ class InvoiceTotal:
     excluded: int
     duplicate: int
     unpriced: int
+    #: ``issued`` (then ``number`` is its invoice) or ``draft``.
+    state: str = "draft"
+    number: str | None = None
+    org_name: str = ""
+    credits: int = 0
+
+    @property
+    def org_label(self) -> str:
+        return self.org_name or self.org_id
 
 
 def invoice_totals(
@@ -467,8 +682,55 @@ def invoice_totals(
     """Each organisation's count and total for ``period``, counted by the database.
 
     Lines are counted by (organisation, date, status) in SQL; the rare sessions where a child
-    is recorded twice are then read line by line and classified exactly as on the sheet.
+    is recorded twice are then read line by line and classified exactly as on the sheet. For a
+    month, an issued invoice gives its stored figures, and an organisation with issued
+    invoices has its draft made line by line (it may carry late lines and credits).
     """
+    if period.is_month:
+        return _month_totals(db, period, org_ids, contract)
+    return _counted_totals(db, period, org_ids, contract)
+
+
+def _month_totals(
+    db: CentralDB, period: Period, org_ids: Sequence[str] | None, contract: str
+) -> list[InvoiceTotal]:
+    from central.reports.issued import orgs_with_invoices, stored_totals
+
+    month = f"{period.start:%Y-%m}"
+    names = read_names(db)
+    issued = stored_totals(db, month, contract)
+    with_invoices = orgs_with_invoices(db, contract)
+    plain = [
+        t
+        for t in _counted_totals(db, period, org_ids, contract)
+        if t.org_id not in issued and t.org_id not in with_invoices
+    ]
+    done = {t.org_id: replace(t, org_name=names.org(t.org_id)) for t in plain}
+    wanted = org_ids if org_ids is not None else [org for org, _name in db.org_list()]
+    for org in wanted:
+        if org in done:
+            continue
+        sheet = build_invoice(db, org, period, contract)
+        done[org] = InvoiceTotal(
+            org,
+            sheet.count,
+            sheet.total,
+            len(sheet.with_status("review")),
+            len(sheet.with_status("excluded")),
+            len(sheet.with_status("duplicate")),
+            len(sheet.unpriced),
+            state=sheet.state,
+            number=sheet.issue.number if sheet.issue else None,
+            org_name=names.org(org),
+            credits=len(sheet.credits),
+        )
+    return [done[org] for org in sorted(done)]
+
+
+def _counted_totals(
+    db: CentralDB, period: Period, org_ids: Sequence[str] | None, contract: str
+) -> list[InvoiceTotal]:
+    """``invoice_totals`` from the attendances alone (no invoice issued)."""
     a, ac, rv = attendances, attendance_children, attendance_reviews
     joined = a.join(ac, ac.c.attendance_id == a.c.attendance_id).outerjoin(
         rv, rv.c.attendance_id == a.c.attendance_id

@@ -49,9 +49,11 @@ def from_pence(pence: int) -> Decimal:
 
 
 def format_money(amount: Decimal | None) -> str:
-    """``£1,092.00`` (or an em dash when there is no amount)."""
+    """``£1,092.00``, a credit ``-£3.00`` (or an em dash when there is no amount)."""
     if amount is None:
         return "—"
+    if amount < 0:
+        return f"-£{-amount.quantize(PENNY):,}"
     return f"£{amount.quantize(PENNY):,}"
 
 

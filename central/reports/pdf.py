@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from reportlab.lib import colors
@@ -32,7 +33,8 @@ from reportlab.platypus import (
 
 from central.reports.invoice import InvoiceLine, InvoiceSheet
 from central.reports.money import format_money
-from central.reports.period import long_date
+from central.reports.names import reason_words
+from central.reports.period import REPORT_TZ, long_date
 from central.reports.reach import Counts, Reach, percent
 
 NAVY = colors.HexColor("#1f4e79")
@@ -216,18 +218,31 @@ def _key_figures(cells: Sequence[tuple[str, str, str]], width: float) -> Table:
 
 
 # -- the invoice -------------------------------------------------------------------------------
-def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None) -> bytes:
-    """The backing sheet as a PDF: summary page, then every line."""
+def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bool = True) -> bytes:
+    """The backing sheet as a PDF: summary page, then every line (``with_lines`` False: the
+    summary alone, for staff, since the lines say which families qualify and why)."""
     buf = io.BytesIO()
-    org = org_name or sheet.org_id
+    org = org_name or sheet.org_label
+    issue = sheet.issue
+    title = f"Invoice {issue.number}" if issue else "Invoice backing sheet"
     doc = _document(
         buf,
-        f"Invoice backing sheet: {org}, {sheet.period.label}",
+        f"{title}: {org}, {sheet.period.label}",
         "Qualifying child-attendances and the incentive due",
     )
     width = doc.width
+    if issue:
+        state = (
+            f"Issued {issue.issued_at.astimezone(REPORT_TZ):%d %B %Y} by {_esc(issue.issued_by)}"
+            " · backing sheet as issued, never changed"
+        )
+    elif sheet.period.is_month:
+        state = "DRAFT: not issued, may still change"
+    else:
+        state = "Backing sheet for a range of days (not an invoice)"
     story: list[Any] = [
-        Paragraph("Invoice backing sheet", STYLES["title"]),
+        Paragraph(_esc(title), STYLES["title"]),
+        Paragraph(state, STYLES["label"]),
         Paragraph(
             f"<b>{_esc(org)}</b> &nbsp;·&nbsp; {_esc(sheet.period.label)}"
             + (
@@ -282,6 +297,15 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None) -> bytes:
                     format_money(sub.subtotal),
                 ]
             )
+    if sheet.credits:
+        rows.append(
+            [
+                "Credits (billed before)",
+                "—",
+                f"-{len(sheet.credits):,}",
+                format_money(sheet.credit_total),
+            ]
+        )
     rows.append(["Total", "", f"{sheet.count:,}", format_money(sheet.total)])
     story.append(
         _grid(rows, [width * f for f in (0.3, 0.3, 0.2, 0.2)], right=(2, 3), total_row=True)
@@ -305,7 +329,8 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None) -> bytes:
     review = sheet.with_status("review")
     details = [
         ["Sheet", ""],
-        ["Organisation", org],
+        ["Invoice", f"{issue.number} (issued)" if issue else "draft: not issued"],
+        ["Organisation", org if org == sheet.org_id else f"{org} ({sheet.org_id})"],
         ["Period", f"{long_date(sheet.period.start)} to {long_date(sheet.period.end)}"],
         ["Lines for review (not in the total)", f"{len(review):,}"],
         ["Risk-list versions on the lines", ", ".join(sheet.risk_versions) or "—"],
@@ -314,31 +339,53 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None) -> bytes:
     ]
     story.append(KeepTogether(_grid(details, [width * 0.4, width * 0.6])))
 
+    own = [line for line in sheet.lines if not line.late_of and line.status != "credit"]
+
+    def own_with(status: str) -> list[InvoiceLine]:
+        return [line for line in own if line.status == status]
+
     sections = [
-        ("Qualifying child-attendances in the total", sheet.counted, None, True),
+        ("Qualifying child-attendances in the total", own_with("counted"), None, True),
+        (
+            "Late: recorded or reviewed after their month was issued, with their own dates",
+            sheet.late,
+            None,
+            False,
+        ),
+        ("Credits: billed on an earlier invoice, no longer counted", sheet.credits, None, False),
         (
             "For review: recorded while the kiosk clock was not synchronised (not in the total)",
-            review,
+            own_with("review"),
             AMBER,
             False,
         ),
-        ("Excluded after review (not in the total)", sheet.with_status("excluded"), None, False),
+        ("Excluded after review (not in the total)", own_with("excluded"), None, False),
         (
             "Recorded twice for the same session (counted once, not in the total)",
-            sheet.with_status("duplicate"),
+            own_with("duplicate"),
             None,
             False,
         ),
     ]
-    for title, lines, shade, with_total in sections:
+    if not with_lines:
+        story.append(
+            Paragraph(
+                "The lines (which child-attendances qualified, and why) are for the "
+                "organisation's finance role and the commissioner.",
+                STYLES["note"],
+                bulletText="•",
+            )
+        )
+        sections = []
+    for heading, lines, shade, with_total in sections:
         if not lines and not with_total:
             continue
         story.append(PageBreak())
-        story.append(Paragraph(_esc(title), STYLES["h2"]))
+        story.append(Paragraph(_esc(heading), STYLES["h2"]))
         story.append(Spacer(1, 2 * mm))
         story.extend(_lines_table(lines, width, shade, sheet if with_total else None))
 
-    header = f"Invoice backing sheet · {org} · {sheet.period.label}"
+    header = f"{title} · {org} · {sheet.period.label}" + ("" if issue else " · draft")
     footer = f"Fingerprint {sheet.fingerprint[:16]} · generated {sheet.generated_at:%d %b %Y %H:%M}"
     doc.build(story, canvasmaker=_numbered_canvas(header, footer))
     return buf.getvalue()
@@ -359,17 +406,17 @@ def _lines_table(
     header.append("Amount")
     rows: list[list[Any]] = []
     for line in lines:
-        amount = format_money(line.amount) if line.status == "counted" else "—"
-        if line.status == "counted" and line.rate is None:
+        amount = format_money(line.amount) if line.in_total else "—"
+        if line.in_total and line.rate is None:
             amount = "no rate"
         rows.append(
             [
                 line.session_date.isoformat(),
                 _fit(line.session_name, 26),
-                _fit(line.site_id, 20),
+                _fit(line.site_label, 20),
                 line.family_id,
                 line.child_id,
-                _fit(", ".join(line.reasons), 20),
+                Paragraph(_esc(reason_words(line.reasons, short=True)), STYLES["cell"]),
                 _fit(line.risk_version, 18),
                 line.method,
                 amount,
@@ -378,17 +425,20 @@ def _lines_table(
     if not lines:
         rows.append(["No qualifying attendances in this period.", "", "", "", "", "", "", "", ""])
     if totals is not None:
+        whole = not totals.late and not totals.credits
+        mine = [line for line in lines if line.in_total]
+        subtotal = sum((line.amount or 0 for line in mine), Decimal(0))
         rows.append(
             [
-                "Total",
-                f"{totals.count:,} child-attendances",
+                "Total" if whole else "Subtotal",
+                f"{len(mine):,} child-attendances",
                 "",
                 "",
                 "",
                 "",
                 "",
                 "",
-                format_money(totals.total),
+                format_money(totals.total if whole else subtotal),
             ]
         )
     fractions = (0.095, 0.145, 0.115, 0.125, 0.125, 0.115, 0.12, 0.07, 0.09)
@@ -530,6 +580,7 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
         )
     )
     if reach.not_seen:
+        refs = any(f.family_id for f in reach.not_seen)  # staff see names, no references
         lapsed: list[list[Any]] = [["Family", "Name", "Last seen", "Visits", "Registered"]]
         lapsed += [
             [
@@ -541,7 +592,10 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
             ]
             for f in reach.not_seen
         ]
-        story.append(_grid(lapsed, [width * f for f in (0.2, 0.3, 0.2, 0.1, 0.2)], right=(3,)))
+        fractions = (0.2, 0.3, 0.2, 0.1, 0.2)
+        if not refs:
+            lapsed, fractions = [row[1:] for row in lapsed], (0.4, 0.25, 0.1, 0.25)
+        story.append(_grid(lapsed, [width * f for f in fractions], right=(3 if refs else 2,)))
     else:
         by_org = ", ".join(f"{org}: {n:,}" for org, n in reach.not_seen_by_org) or "none"
         story.append(

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, and_, func, literal, or_, select, union_all
 
 from central.db import CentralDB, NotFound, attendance_children, attendances, families, orgs
 from central.reports._sql import alongside, as_int, month_of, qualifies, reading
+from central.reports.names import Names
 from central.reports.period import REPORT_TZ, Period, local_now, long_date, month_label
 from kiosk.domain.csvcells import csv_writer
 from kiosk.domain.families import HEARD_FROM
@@ -121,10 +122,12 @@ class Reach:
     not_seen: list[NotSeen]
     not_seen_by_org: list[tuple[str, int]]
     generated_at: datetime = field(default_factory=local_now, compare=False)
+    #: The organisation's display name (issue 18), set by :func:`with_names`.
+    org_name: str = ""
 
     @property
     def scope(self) -> str:
-        return self.org_id or "all organisations"
+        return self.org_name or self.org_id or "all organisations"
 
     @property
     def not_seen_cutoff(self) -> date:
@@ -219,6 +222,36 @@ def build_reach(
         ],
         not_seen=not_seen,
         not_seen_by_org=not_seen_by_org,
+    )
+
+
+def with_names(reach: Reach, names: Names) -> Reach:
+    """``reach`` with organisations and sites labelled by their display names (issue 18): the
+    keys keep the ids, only the labels people read change."""
+
+    def site(org: str, site_id: str) -> str:
+        return names.site(org, site_id)
+
+    org = reach.org_id
+
+    def relabel(rows: Sequence[Counts], label: Any) -> list[Counts]:
+        return [replace(c, label=label(c)) for c in rows]
+
+    by_org = relabel(reach.by_org, lambda c: names.org(c.key[0]))
+    if org is None:
+        return replace(reach, by_org=by_org)
+    return replace(
+        reach,
+        org_name=names.org(org) if org in names.orgs else "",
+        by_org=by_org,
+        by_site=relabel(reach.by_site, lambda c: site(org, c.key[0])),
+        by_session=relabel(reach.by_session, lambda c: f"{c.key[1]} ({site(org, c.key[0])})"),
+        occurrences=relabel(
+            reach.occurrences,
+            lambda c: (
+                f"{c.key[2]:%a} {c.key[2].day} {c.key[2]:%b}: {c.key[3]} ({site(org, c.key[1])})"
+            ),
+        ),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TextIO
 
@@ -17,6 +17,7 @@ from sqlalchemy import distinct, func, select
 
 from central.db import CentralDB, attendance_children, attendances, children, events, families
 from central.reports._sql import reading
+from central.reports.names import read_names
 from central.reports.period import REPORT_TZ, Period
 from kiosk.domain.csvcells import csv_writer
 
@@ -36,6 +37,7 @@ CSV_COLUMNS = (
     "volunteer",
     "checked_in",
     "clock_synced",
+    "site_name",
 )
 
 
@@ -50,6 +52,9 @@ class RegisterLine:
     volunteer: str | None
     at: datetime
     clock_synced: bool
+    #: False for a reader who sees names but not the references that join to the invoice's
+    #: lines (staff, issue 18): the CSV leaves them out.
+    refs_shown: bool = True
 
     @property
     def checked_in(self) -> str:
@@ -67,6 +72,11 @@ class SessionRegister:
     start: str
     end: str
     lines: tuple[RegisterLine, ...]
+    site_name: str = ""  # the site's display name (issue 18)
+
+    @property
+    def site_label(self) -> str:
+        return self.site_name or self.site_id
 
     @property
     def families(self) -> int:
@@ -84,7 +94,7 @@ class SessionRegister:
     def title(self) -> str:
         times = f" {self.start}-{self.end}" if self.start else ""
         day = self.session_date
-        return f"{self.session_name}, {self.site_id}, {day:%A} {day.day} {day:%B %Y}{times}"
+        return f"{self.session_name}, {self.site_label}, {day:%A} {day.day} {day:%B %Y}{times}"
 
     def csv_rows(self) -> list[list[str]]:
         return [
@@ -94,16 +104,17 @@ class SessionRegister:
                 self.session_name,
                 self.start,
                 self.end,
-                line.family_id,
+                line.family_id if line.refs_shown else "",
                 line.greeting_name,
                 "; ".join(line.children),
-                ";".join(line.child_ids),
+                ";".join(line.child_ids) if line.refs_shown else "",
                 str(len(line.child_ids)),
                 str(line.adults),
                 line.method,
                 line.volunteer or "",
                 line.checked_in,
                 "yes" if line.clock_synced else "no",
+                self.site_label,
             ]
             for line in self.lines
         ]
@@ -144,7 +155,11 @@ def registers_between(
         ids = [r.attendance_id for r in rows]
         kids = _children_of(conn, ids)
         times = _session_times(conn, ids)
-    return _group(org_id, rows, kids, times)
+    site_names = read_names(db, org_id).sites_of(org_id)
+    return [
+        replace(reg, site_name=site_names.get(reg.site_id, ""))
+        for reg in _group(org_id, rows, kids, times)
+    ]
 
 
 def _children_of(conn: Any, attendance_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:

@@ -52,13 +52,25 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 @dataclass(frozen=True)
 class User:
     name: str
-    role: str  # staff | commissioner
+    role: str  # staff | finance | commissioner
     org_id: str | None
     grants: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_commissioner(self) -> bool:
         return self.role == "commissioner"
+
+    @property
+    def sees_lines(self) -> bool:
+        """The invoice's lines say which families qualify and why: for the organisation's
+        finance role (who sends the invoice) and the commissioner, not every staff login."""
+        return self.role in ("finance", "commissioner")
+
+    @property
+    def sees_refs(self) -> bool:
+        """Family and child references join registers to the invoice's lines: staff see
+        names on registers without them (issue 18)."""
+        return self.sees_lines
 
     @property
     def sees_names(self) -> bool:

@@ -9,9 +9,14 @@
     /dashboard/all/reach.csv|pdf        reach across every organisation (commissioner)
     /dashboard/login, /dashboard/logout, /dashboard/login/basic
 
-Staff see their own organisation only (403 otherwise); the commissioner sees all of them but
-not family names (registers, their CSV and outreach lists show family and child references)
-unless granted them (``kiosk-central user grant NAME names``): names are for the
+Roles (issue 18): ``staff`` see their organisation's totals and registers (with names) but no
+family or child references and not the invoice's lines, which pair references with the reasons
+a family qualifies; ``finance`` (the organisation's person who sends the invoice) also sees
+those lines and references (invoice CSV, the PDF's line pages); the commissioner as before.
+
+Staff and finance see their own organisation only (403 otherwise); the commissioner sees all
+of them but not family names (registers, their CSV and outreach lists show family and child
+references) unless granted them (``kiosk-central user grant NAME names``): names are for the
 organisation's own staff. Every page shown and file downloaded, every refusal and every login
 goes to the audit log (``central.audit``), with whether names were shown. Logins are throttled
 (``central.web.auth.LoginThrottle``: 429 with ``Retry-After``).
@@ -43,8 +48,10 @@ from central.health import RETRY_TODO, kiosk_health
 from central.health import summary as health_summary
 from central.reports.charts import reach_charts
 from central.reports.invoice import build_invoice, invoice_totals
+from central.reports.issued import invoice_months
+from central.reports.names import read_names
 from central.reports.period import Period, PeriodError, check_in_range, local_now, month_label
-from central.reports.reach import build_reach, write_reach_csv
+from central.reports.reach import Reach, build_reach, with_names, write_reach_csv
 from central.reports.registers import (
     SessionRegister,
     registers,
@@ -157,6 +164,27 @@ def same_origin(request: Request) -> None:
             "at its own address and try again. (Behind a reverse proxy, start the server with "
             "--forwarded-allow-ips and have the proxy pass on Host and X-Forwarded-Proto.)",
         )
+
+
+def without_refs(regs: Sequence[SessionRegister]) -> list[SessionRegister]:
+    """The registers with names only: no family or child references (for staff)."""
+    return [
+        replace(
+            reg,
+            lines=tuple(replace(line, family_id="", refs_shown=False) for line in reg.lines),
+        )
+        for reg in regs
+    ]
+
+
+def for_user(regs: Sequence[SessionRegister], user: User) -> list[SessionRegister]:
+    """What ``user`` may see of the registers: names or references, or both."""
+    out = list(regs)
+    if not user.sees_names:
+        out = without_names(out)
+    if not user.sees_refs:
+        out = without_refs(out)
+    return out
 
 
 def without_names(regs: Sequence[SessionRegister]) -> list[SessionRegister]:
@@ -349,7 +377,7 @@ def dashboard_router(
         if not user.is_commissioner:
             return RedirectResponse(f"{PREFIX}/org/{user.org_id}?month={period.start:%Y-%m}", 303)
         totals = invoice_totals(db, period)
-        reach = build_reach(db, None, period, with_names=False)
+        reach = named_reach(db, build_reach(db, None, period, with_names=False))
         log(user, "report.view", "all", page="overview", month=f"{period.start:%Y-%m}", names=False)
         return _page(
             render(
@@ -372,8 +400,9 @@ def dashboard_router(
         allowed(user, org_id)
         period = _period(month)
         sheet = guarded(lambda: build_invoice(db, org_id, period))
-        reach = build_reach(db, org_id, period, with_names=user.sees_names)
+        reach = reach_for(user, build_reach(db, org_id, period, with_names=user.sees_names))
         kiosks = kiosk_health(db, org_id, utcnow())
+        months = invoice_months(db, org_id, until=max(f"{period.start:%Y-%m}", _this_month()))
         log(
             user,
             "report.view",
@@ -387,8 +416,11 @@ def dashboard_router(
                 "org.html",
                 user=user,
                 org_id=org_id,
+                org_name=sheet.org_label,
                 period=period,
                 sheet=sheet,
+                invoices=months,
+                sees_lines=user.sees_lines,
                 rates=sheet.rates_in_force,
                 notes=sheet.notes(),
                 reach=reach,
@@ -407,7 +439,16 @@ def dashboard_router(
         allowed(user, org_id)
         period = _period(month)
         sheet = guarded(lambda: build_invoice(db, org_id, period))
-        name = f"invoice-{org_id}-{period.slug}"
+        name = f"invoice-{sheet.issue.number if sheet.issue else org_id + '-' + period.slug}"
+        if fmt == "csv" and not user.sees_lines:
+            log(user, "access.refused", org_id, reason="invoice lines", report="invoice")
+            raise PageError(
+                403,
+                "For the person who sends the invoice",
+                "The lines of the backing sheet say which families qualify and why, so they are "
+                "for the organisation's finance role and the commissioner. The PDF has the "
+                "totals; ask an administrator for the finance role if you send the invoice.",
+            )
         if fmt in ("csv", "pdf"):
             # The backing sheet holds family and child references only, never names.
             log(
@@ -418,18 +459,21 @@ def dashboard_router(
                 format=fmt,
                 month=f"{period.start:%Y-%m}",
                 names=False,
+                lines=user.sees_lines,
             )
         if fmt == "csv":
             return _download(sheet.csv_text(), "text/csv; charset=utf-8", f"{name}.csv")
         if fmt == "pdf":
             from central.reports.pdf import invoice_pdf
 
-            return _download(invoice_pdf(sheet), "application/pdf", f"{name}.pdf")
+            pdf = invoice_pdf(sheet, with_lines=user.sees_lines)
+            return _download(pdf, "application/pdf", f"{name}.pdf")
         raise PageError(404, "Not found", "The backing sheet comes as .csv or .pdf.")
 
     def reach_file(org_id: str | None, fmt: str, user: UserDep, month: str | None) -> Response:
         period = _period(month)
         reach = guarded(lambda: build_reach(db, org_id, period, with_names=user.sees_names))
+        reach = reach_for(user, reach)
         name = f"reach-{org_id or 'all'}-{period.slug}"
         if fmt in ("csv", "pdf"):
             names = user.sees_names and org_id is not None
@@ -485,9 +529,7 @@ def dashboard_router(
     ) -> HTMLResponse:
         allowed(user, org_id)
         day = _day(date)
-        regs = registers(db, org_id, day, site)
-        if not user.sees_names:
-            regs = without_names(regs)
+        regs = for_user(registers(db, org_id, day, site), user)
         log(
             user,
             "report.view",
@@ -501,10 +543,12 @@ def dashboard_router(
                 "register.html",
                 user=user,
                 org_id=org_id,
+                org_name=read_names(db, org_id).org(org_id),
                 day=day,
                 month=f"{day:%Y-%m}",
                 registers=regs,
                 show_names=user.sees_names,
+                show_refs=user.sees_refs,
             )
         )
 
@@ -514,9 +558,7 @@ def dashboard_router(
     ) -> Response:
         allowed(user, org_id)
         day = _day(date)
-        regs = registers(db, org_id, day, site)
-        if not user.sees_names:
-            regs = without_names(regs)
+        regs = for_user(registers(db, org_id, day, site), user)
         log(
             user,
             "report.download",
@@ -542,19 +584,35 @@ def dashboard_router(
                 "staff; the dashboard shows you their number.",
             )
         period = _period(month)
-        reach = guarded(lambda: build_reach(db, org_id, period))
+        reach = reach_for(user, guarded(lambda: build_reach(db, org_id, period)))
         log(user, "report.view", org_id, page="outreach", month=f"{period.start:%Y-%m}", names=True)
         return _page(
             render(
                 "outreach.html",
                 user=user,
                 org_id=org_id,
+                org_name=read_names(db, org_id).org(org_id),
+                show_refs=user.sees_refs,
                 reach=reach,
                 month=f"{period.start:%Y-%m}",
             )
         )
 
+    def named_reach(db: CentralDB, reach: Reach) -> Reach:
+        return with_names(reach, read_names(db, reach.org_id))
+
+    def reach_for(user: User, reach: Reach) -> Reach:
+        """Reach with display names, and without family references for staff."""
+        reach = named_reach(db, reach)
+        if not user.sees_refs:
+            reach = replace(reach, not_seen=[replace(f, family_id="") for f in reach.not_seen])
+        return reach
+
     return router
+
+
+def _this_month() -> str:
+    return f"{local_now():%Y-%m}"
 
 
 def install(

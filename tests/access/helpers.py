@@ -28,8 +28,8 @@ class County:
 
 
 def seed_county(db: CentralDB) -> County:
-    """lichfield (staff alice) and tamworth (staff tess) with April 2016 sessions; carol is a
-    commissioner without the names grant, gina one with it."""
+    """lichfield (staff alice, finance fred) and tamworth (staff tess) with April 2016 sessions;
+    carol is a commissioner without the names grant, gina one with it."""
     lich = Kiosk(db).timetable(MON_PLAY)
     lich.risk("WS7 1AA")
     tam = Kiosk(db, org="tamworth", site="hub", device="tam-1").timetable(MON_PLAY)
@@ -51,6 +51,7 @@ def seed_county(db: CentralDB) -> County:
     set_rate(db, "tamworth", "2.50", date(2016, 4, 1))
     passwords = {
         "alice": db.add_user("alice", "staff", "lichfield"),
+        "fred": db.add_user("fred", "finance", "lichfield"),
         "tess": db.add_user("tess", "staff", "tamworth"),
         "carol": db.add_user("carol", "commissioner"),
         "gina": db.add_user("gina", "commissioner"),

@@ -32,7 +32,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTH_PATHS = (
     ("/dashboard", "carol"),
     ("/dashboard/org/lichfield", "alice"),
-    ("/dashboard/org/lichfield/invoice.csv", "alice"),
+    ("/dashboard/org/lichfield/invoice.csv", "fred"),  # the lines are finance's (issue 18)
     ("/dashboard/org/lichfield/invoice.pdf", "alice"),
     ("/dashboard/org/lichfield/reach.csv", "alice"),
     ("/dashboard/org/lichfield/reach.pdf", "alice"),
@@ -46,9 +46,11 @@ OUT_OF_RANGE_DAYS = ("9999-12-31", "0001-01-01", "1999-12-31", "2100-01-01")
 
 
 def users(db: CentralDB) -> dict[str, dict[str, str]]:
-    """A staff user of lichfield and the commissioner: name to Basic auth header."""
+    """A staff user and a finance user of lichfield and the commissioner: name to Basic auth
+    header."""
     passwords = {
         "alice": db.add_user("alice", "staff", "lichfield"),
+        "fred": db.add_user("fred", "finance", "lichfield"),
         "carol": db.add_user("carol", "commissioner"),
     }
     return {

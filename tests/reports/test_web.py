@@ -43,6 +43,7 @@ def site(db, kiosk):
     set_rate(db, "tamworth", "2.50", date(2016, 4, 1))
     passwords = {
         "alice": db.add_user("alice", "staff", "lichfield"),
+        "fred": db.add_user("fred", "finance", "lichfield"),
         "carol": db.add_user("carol", "commissioner"),
     }
     return passwords
@@ -130,7 +131,10 @@ def test_the_commissioner_sees_every_organisation_but_no_family_names(client, si
 
 def test_downloads_are_the_same_sheet_as_the_command_line(client, site, db):
     auth = basic("alice", site["alice"])
-    csv_file = client.get("/dashboard/org/lichfield/invoice.csv?month=2016-04", headers=auth)
+    # The sheet's lines are for the finance role (issue 18): staff are refused the CSV.
+    url = "/dashboard/org/lichfield/invoice.csv?month=2016-04"
+    assert client.get(url, headers=auth).status_code == 403
+    csv_file = client.get(url, headers=basic("fred", site["fred"]))
     assert csv_file.headers["content-disposition"] == (
         'attachment; filename="invoice-lichfield-2016-04.csv"'
     )
