@@ -29,7 +29,7 @@ and pulls the timetable and risk list (:func:`pull_setup`), so the kiosk is read
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -147,6 +147,8 @@ class GapOutcome:
     lost: list[Any] = field(default_factory=list)  # kiosk.store.history.LostSpan
     set_aside: dict[int, str] = field(default_factory=dict)
     holds_after: int | None = None
+    #: Families told to the server again because their registration was among the lost seqs.
+    reannounced: int = 0
 
 
 def _session_of(store: Any, seq: int) -> list[str]:
@@ -184,6 +186,46 @@ def gaps_for(store: Any, lost: Iterable[Any], set_aside: dict[int, str]) -> list
         for seq, reason in sorted(set_aside.items())
     )
     return out
+
+
+def reannounce_families(store: Any, kept: Iterable[int], now: datetime) -> int:
+    """The server lost seqs this kiosk no longer has (pruned): if they held the registration
+    of families that kept events name, the server would refuse those events (it counts only
+    families it holds, issue 16). Tell it the families again, as this kiosk holds them now
+    (``member.updated``), right behind the events sent again, so they go in the same batch
+    where the batch is big enough (a refusal says why otherwise, and ``rejected retry``
+    sends them once the families are in). Returns how many families were told."""
+    from kiosk.domain.events import Event
+
+    wanted = set(kept)
+    named: dict[str, Any] = {}
+    for event in store.events():
+        if event.seq in wanted and isinstance(event.data, Mapping):
+            family_id = event.data.get("family_id")
+            if isinstance(family_id, str) and family_id not in named:
+                named[family_id] = event
+    fresh = []
+    for family_id, event in named.items():
+        family = store.family(family_id)
+        if family is None:
+            continue
+        fresh.append(
+            Event(
+                type="member.updated",
+                at=now,
+                data={"family": family.to_dict(), "volunteer": None},
+                device_id=event.device_id,
+                site_id=event.site_id,
+            )
+        )
+    if fresh:
+        store.record(fresh)
+        log.warning(
+            "told the server again of %d famil%s whose registration it lost with those seqs",
+            len(fresh),
+            "y" if len(fresh) == 1 else "ies",
+        )
+    return len(fresh)
 
 
 def handle_gap(
@@ -238,6 +280,8 @@ def handle_gap(
         notes["missing"] = (previous + fresh)[-MISSING_KEPT:]
         for span in outcome.lost:
             log.error("the server lacks %s; it was told so", span.describe())
+    if outcome.lost and inventory.kept:
+        outcome.reannounced = reannounce_families(store, inventory.kept, now)
     gaps = gaps_for(store, outcome.lost, outcome.set_aside)
     for start in range(0, len(gaps), MAX_BATCH_EVENTS):
         answer = client.report_gaps(gaps[start : start + MAX_BATCH_EVENTS])
