@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, case, func, literal, true
+from sqlalchemy import Connection, Integer, case, cast, func, literal, true
 
 from central.db import CentralDB, attendances
 
@@ -77,3 +77,17 @@ def month_of(db: CentralDB, column: Any) -> Any:
     if db.dialect == "postgresql":
         return func.to_char(column, "YYYY-MM")
     return func.strftime("%Y-%m", column)
+
+
+def month_number(db: CentralDB, column: Any) -> Any:
+    """A date column's month as one whole number, ``year x 12 + month`` (for ages in months)."""
+    if db.dialect == "postgresql":
+        year, month = func.extract("year", column), func.extract("month", column)
+    else:
+        year, month = func.strftime("%Y", column), func.strftime("%m", column)
+    return cast(year, Integer) * 12 + cast(month, Integer)
+
+
+def birth_month_number(column: Any) -> Any:
+    """A child's birth month (``YYYY-MM`` text) as ``year x 12 + month``; NULL stays NULL."""
+    return cast(func.substr(column, 1, 4), Integer) * 12 + cast(func.substr(column, 6, 2), Integer)

@@ -43,8 +43,18 @@ def add_org_commands(org: Any) -> None:
 
 def _period_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--month", metavar="YYYY-MM", help="a calendar month")
-    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="or a range: first day")
-    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (included)")
+    p.add_argument(
+        "--from", dest="start", metavar="YYYY-MM[-DD]", help="or a range: first month or day"
+    )
+    p.add_argument("--to", dest="end", metavar="YYYY-MM[-DD]", help="last month or day (included)")
+
+
+def _scope_args(p: argparse.ArgumentParser) -> None:
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--org", help="one organisation (default: every organisation)")
+    scope.add_argument(
+        "--county", action="store_true", help="every organisation (the default, said out loud)"
+    )
 
 
 def add_commands(sub: Any) -> None:
@@ -59,9 +69,21 @@ def add_commands(sub: Any) -> None:
     invoice.add_argument("--format", choices=("csv", "pdf"), default="csv")
     invoice.add_argument("--out", metavar="FILE", help="default: stdout")
 
-    reach = report.add_parser("reach", help="reach and engagement")
-    reach.add_argument("--org", help="default: every organisation")
+    reach = report.add_parser(
+        "reach",
+        help="reach and engagement; with --by, reach against the population (LSOA, ward, district)",
+    )
+    _scope_args(reach)
     _period_args(reach)
+    reach.add_argument(
+        "--by",
+        choices=("lsoa", "ward", "district"),
+        help="reach against the population by area (needs 'population import' and the "
+        "postcode directory from 'risk import-lsoa')",
+    )
+    reach.add_argument(
+        "--ages", default=None, metavar="A-B", help="with --by: children of these ages (0-4)"
+    )
     reach.add_argument("--format", choices=("text", "csv", "pdf", "html"), default="text")
     reach.add_argument("--out", metavar="FILE", help="default: stdout")
     reach.add_argument(
@@ -108,7 +130,7 @@ def _period(args: argparse.Namespace) -> Period:
     if args.month:
         return Period.month(args.month)
     if args.start and args.end:
-        return Period.between(args.start, args.end)
+        return Period.between_months(args.start, args.end)
     raise CentralError("say which period: --month YYYY-MM, or --from YYYY-MM-DD --to YYYY-MM-DD")
 
 
@@ -240,6 +262,8 @@ def _invoice(args: argparse.Namespace, db: CentralDB) -> int:
 def _reach(args: argparse.Namespace, db: CentralDB) -> int:
     import io
 
+    if args.by or args.ages:
+        return _area_reach(args, db)
     from central.reports.reach import build_reach, write_reach_csv, write_reach_text
 
     as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
@@ -261,3 +285,47 @@ def _reach(args: argparse.Namespace, db: CentralDB) -> int:
 
         _write(args, standalone_reach_html(reach, charts))
     return 0
+
+
+def _area_reach(args: argparse.Namespace, db: CentralDB) -> int:
+    """``report reach --by lsoa|ward|district --ages 0-4``: reach against the population."""
+    import io
+
+    from central.reports.area_reach import (
+        AgeBand,
+        apart_lines,
+        build_area_reach,
+        headline_lines,
+        write_area_reach_csv,
+        write_area_reach_text,
+    )
+
+    if args.as_of:
+        raise CentralError("--as-of is for the engagement report; reach by area has no 'not seen'")
+    report = build_area_reach(
+        db, args.org, _period(args), AgeBand.parse(args.ages or "0-4"), args.by or "lsoa"
+    )
+    if args.format in ("text", "csv"):
+        buf = io.StringIO()
+        (write_area_reach_text if args.format == "text" else write_area_reach_csv)(report, buf)
+        _write(args, buf.getvalue())
+    elif args.format == "pdf":
+        from central.reports.area_pdf import area_reach_pdf
+
+        _write(args, area_reach_pdf(report, area_extras(db, report)))
+    else:
+        from central.web.pages import standalone_area_reach_html
+
+        _write(args, standalone_area_reach_html(report, area_extras(db, report)))
+    for note in report.notes:
+        _note(f"note: {note}")
+    for line in headline_lines(report) + apart_lines(report):
+        _note(line)
+    return 0
+
+
+def area_extras(db: CentralDB, report: Any) -> list[Any]:
+    """The charts that go with reach by area: the trend over its months, and the map."""
+    from central.reports.area_charts import area_charts
+
+    return area_charts(db, report)

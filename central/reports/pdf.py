@@ -83,7 +83,25 @@ STYLES = {
         "caption", parent=_base["Normal"], fontSize=8, leading=10, textColor=MUTED
     ),
     "num": ParagraphStyle("num", parent=_base["Normal"], fontSize=8, alignment=TA_RIGHT),
+    # Header cells that wrap inside their column instead of running into the next one.
+    "head": ParagraphStyle(
+        "head",
+        parent=_base["Normal"],
+        fontName="Helvetica-Bold",
+        fontSize=7.5,
+        leading=9,
+        textColor=colors.white,
+    ),
 }
+STYLES["head_right"] = ParagraphStyle("head_right", parent=STYLES["head"], alignment=TA_RIGHT)
+
+
+def header_cells(labels: Sequence[str], right: Sequence[int] = ()) -> list[Paragraph]:
+    """A table's header row as paragraphs: a long label wraps within its column."""
+    return [
+        Paragraph(_esc(label), STYLES["head_right" if i in right else "head"])
+        for i, label in enumerate(labels)
+    ]
 
 
 def _esc(text: object) -> str:

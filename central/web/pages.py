@@ -92,3 +92,14 @@ def standalone_reach_html(reach: Reach, charts: Sequence[Chart]) -> str:
         inline_css=stylesheet(),
         show_names=reach.org_id is not None,
     )
+
+
+def standalone_area_reach_html(area: Any, charts: Sequence[Chart]) -> str:
+    """Reach against the population as one HTML file (styles and pictures inside)."""
+    return render(
+        "area_reach_standalone.html",
+        area=area,
+        area_charts=chart_views(charts),
+        show_area_rows=True,
+        inline_css=stylesheet(),
+    )
