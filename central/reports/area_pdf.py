@@ -1,5 +1,5 @@
-"""The reach-against-the-population report as a PDF (issue 18): the headline, what is counted
-apart, the trend and the map, then every area."""
+"""PDFs of issue 18: reach against the population (the headline, what is counted apart, the
+trend and the map, then every area) and the trend over a pilot."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from reportlab.platypus import Image, KeepTogether, Paragraph, Spacer
 
 from central.reports.area_reach import AreaReach, apart_lines
-from central.reports.charts import Chart
+from central.reports.charts import Chart, trend_chart
 from central.reports.pdf import (
     STYLES,
     _document,
@@ -20,6 +20,7 @@ from central.reports.pdf import (
     _numbered_canvas,
     header_cells,
 )
+from central.reports.trend import Trend, points_text, share_text, signed
 
 _FIRST = {"lsoa": "LSOA", "ward": "Ward", "district": "District"}
 
@@ -137,5 +138,77 @@ def area_reach_pdf(report: AreaReach, charts: Sequence[Chart] = ()) -> bytes:
     )
     header = f"Reach against the population · {report.scope} · {report.period.label}"
     footer = f"Generated {report.generated_at:%d %b %Y %H:%M}"
+    doc.build(story, canvasmaker=_numbered_canvas(header, footer))
+    return buf.getvalue()
+
+
+def trend_pdf(trend: Trend) -> bytes:
+    """The trend as a PDF: the chart, then a month a row with its change on the baseline."""
+    from reportlab.lib.units import mm
+
+    buf = io.BytesIO()
+    doc = _document(
+        buf,
+        f"Trend: {trend.scope}, {trend.period.label}",
+        "Children reached, first visits and returning families, month by month",
+    )
+    width = doc.width
+    story: list[Any] = [
+        Paragraph("The trend month by month", STYLES["title"]),
+        Paragraph(
+            f"<b>{_esc(trend.scope)}</b> &nbsp;·&nbsp; {_esc(trend.period.label)} &nbsp;·&nbsp; "
+            f"baseline {_esc(trend.base.label)}",
+            STYLES["subtitle"],
+        ),
+        Spacer(1, 4 * mm),
+        chart_flowable(trend_chart(trend), width, 95 * mm),
+        Spacer(1, 4 * mm),
+    ]
+    labels = [
+        "Month",
+        "Qualifying children",
+        "Other children",
+        "Qualifying share",
+        "First visits",
+        "Returning families",
+        "Qualifying children on the baseline",
+        "Share on the baseline",
+        "First visits on the baseline",
+    ]
+    rows: list[list[Any]] = [header_cells(labels, right=range(1, len(labels)))]
+    base = trend.base
+    for m in trend.months:
+        is_base = m.month == trend.baseline
+        rows.append(
+            [
+                m.label + (" (baseline)" if is_base else ""),
+                f"{m.qualifying_children:,}",
+                f"{m.other_children:,}",
+                share_text(m.share),
+                f"{m.first_visits:,}",
+                f"{m.returning_families:,}",
+                "—" if is_base else signed(trend.change(m, "qualifying_children")),
+                "—" if is_base else points_text(m.share, base.share),
+                "—" if is_base else signed(trend.change(m, "first_visits")),
+            ]
+        )
+    story.append(
+        _grid(
+            rows,
+            [width * f for f in (0.16, 0.1, 0.1, 0.1, 0.1, 0.1, 0.12, 0.11, 0.11)],
+            right=range(1, len(labels)),
+        )
+    )
+    story.append(Spacer(1, 2 * mm))
+    story.append(
+        Paragraph(
+            "Children are counted once a month; the qualifying share is of those children, not "
+            "of child-attendances. A first visit is a family's first attendance the server "
+            "holds; returning families came that month and had come before.",
+            STYLES["caption"],
+        )
+    )
+    header = f"Trend · {trend.scope} · {trend.period.label}"
+    footer = f"Generated {trend.generated_at:%d %b %Y %H:%M}"
     doc.build(story, canvasmaker=_numbered_canvas(header, footer))
     return buf.getvalue()

@@ -462,7 +462,7 @@ def write_area_reach_csv(report: AreaReach, out: TextIO) -> None:
                 r.deprived_lsoas,
                 "" if r.population is None else r.population,
                 r.reached,
-                "" if r.reach is None else f"{r.reach:.1f}",
+                "" if r.reach is None else r.reach,
             ]
         )
     for share in (report.deprived, report.elsewhere, report.total):
@@ -478,7 +478,7 @@ def write_area_reach_csv(report: AreaReach, out: TextIO) -> None:
                 "",
                 share.population,
                 share.reached,
-                "" if share.reach is None else f"{share.reach:.1f}",
+                "" if share.reach is None else share.reach,
             ]
         )
     for a in report.apart:

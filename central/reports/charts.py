@@ -13,13 +13,16 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from central.reports.reach import Counts, Reach, percent
+
+if TYPE_CHECKING:
+    from central.reports.trend import Trend
 
 # The Agg (raster) backend, never a display. Figures are made with ``Figure`` directly, not
 # pyplot, so nothing global is kept between requests of the web server.
@@ -87,6 +90,14 @@ def _figure(width: float = 6.4, height: float = 3.6) -> tuple[Figure, Any]:
     ax.grid(axis="y", color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
     return fig, ax
+
+
+def _nothing_to_show(ax: Any, message: str) -> None:
+    """An empty chart says so in words: no axes counting nothing, no legend for no bars."""
+    ax.set_axis_off()
+    ax.text(
+        0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=INK, fontsize=12
+    )
 
 
 def _stacked(
@@ -232,3 +243,52 @@ def reach_charts(reach: Reach) -> list[Chart]:
     """The four charts of the reach report, in the order they are shown."""
     with matplotlib.rc_context(STYLE):
         return [reach_chart(reach), visits_chart(reach), heard_from_chart(reach), mix_chart(reach)]
+
+
+def trend_chart(trend: Trend) -> Chart:
+    """Children reached each month (qualifying and not) and the qualifying share, with the
+    baseline month marked."""
+    from central.reports.trend import points_text, share_text
+
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _figure(7.2, 3.8)
+        months = trend.months
+        title = "Children reached month by month"
+        if trend.empty:
+            _nothing_to_show(ax, f"No children came in {trend.period.label}.")
+            return Chart("trend", title, f"No children came in {trend.period.label}.", fig)
+        labels = [m.label + ("\n(baseline)" if m.month == trend.baseline else "") for m in months]
+        _stacked(
+            ax,
+            labels,
+            [m.qualifying_children for m in months],
+            [m.other_children for m in months],
+        )
+        ax.set_ylabel("children (each once a month)")
+        share = ax.twinx()
+        share.plot(
+            range(len(months)),
+            [100 * m.share if m.share is not None else float("nan") for m in months],
+            color=REFERENCE,
+            marker="o",
+            linewidth=1.8,
+            label="qualifying share",
+        )
+        share.set_ylim(0, 100)
+        share.set_ylabel("% of the children who qualify", color=REFERENCE)
+        share.spines["right"].set_visible(True)
+        share.legend(frameon=False, loc="upper right", bbox_to_anchor=(1, 1.18))
+        base = next(i for i, m in enumerate(months) if m.month == trend.baseline)
+        ax.axvline(base, color="#8c8c8c", linestyle=":", linewidth=1.2)
+        if len(months) > 6:
+            ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+        last, first = months[-1], trend.base
+        alt = (
+            f"Bar and line chart, children reached each month in {trend.period.label}, "
+            f"{trend.scope}. Baseline {first.label}: {first.children} children, "
+            f"{first.qualifying_children} qualifying ({share_text(first.share)}). "
+            f"{last.label}: {last.children} children, {last.qualifying_children} qualifying "
+            f"({share_text(last.share)}, {points_text(last.share, first.share)} on the "
+            "baseline). The figures are in the table that follows."
+        )
+        return Chart("trend", title, alt, fig)

@@ -90,6 +90,17 @@ def add_commands(sub: Any) -> None:
         "--as-of", metavar="YYYY-MM-DD", help="count 'not seen for six weeks' from this day"
     )
 
+    trend = report.add_parser(
+        "trend", help="month by month: children reached, first visits, returning families"
+    )
+    _scope_args(trend)
+    _period_args(trend)
+    trend.add_argument(
+        "--baseline", metavar="YYYY-MM", help="the month to compare with (default: the first)"
+    )
+    trend.add_argument("--format", choices=("text", "csv", "pdf"), default="text")
+    trend.add_argument("--out", metavar="FILE", help="default: stdout")
+
     register = report.add_parser("register", help="who came to each session of a day (CSV)")
     register.add_argument("--org", required=True)
     register.add_argument("--date", required=True, metavar="YYYY-MM-DD")
@@ -193,6 +204,8 @@ def run(args: argparse.Namespace, db: CentralDB) -> int:
             return _invoice(args, db)
         case "report", "reach":
             return _reach(args, db)
+        case "report", "trend":
+            return _trend(args, db)
         case "report", "register":
             import io
 
@@ -329,3 +342,20 @@ def area_extras(db: CentralDB, report: Any) -> list[Any]:
     from central.reports.area_charts import area_charts
 
     return area_charts(db, report)
+
+
+def _trend(args: argparse.Namespace, db: CentralDB) -> int:
+    import io
+
+    from central.reports.trend import build_trend, write_trend_csv, write_trend_text
+
+    trend = build_trend(db, args.org, _period(args), args.baseline)
+    if args.format == "pdf":
+        from central.reports.area_pdf import trend_pdf
+
+        _write(args, trend_pdf(trend))
+        return 0
+    buf = io.StringIO()
+    (write_trend_text if args.format == "text" else write_trend_csv)(trend, buf)
+    _write(args, buf.getvalue())
+    return 0

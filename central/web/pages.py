@@ -58,6 +58,7 @@ def environment() -> Environment:
         number=_number,
         code_spans=code_spans,
         state_label=lambda level: LABELS.get(level, level),
+        share1=lambda v: "—" if v is None else f"{100 * v:.1f}%",
     )
     return env
 
