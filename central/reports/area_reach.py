@@ -34,9 +34,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import BigInteger, Connection, and_, func, literal, or_, select
 
 from central.db import (
     CentralDB,
@@ -55,7 +55,15 @@ from central.geography.directory import (
     lsoa_table,
 )
 from central.geography.population import OLDEST, PopulationVersion, children_in
-from central.reports._sql import as_int, birth_month_number, month_number, reading
+from central.reports._sql import (
+    MASK_MONTHS,
+    as_int,
+    birth_month_number,
+    bits_or,
+    month_bit,
+    month_number,
+    reading,
+)
 from central.reports.period import Period, local_now
 from kiosk.domain.csvcells import csv_writer
 
@@ -195,9 +203,76 @@ def reached_by_lsoa(
     ages who came in the period, by their family's LSOA.
 
     One pass over the period's child attendances (``attendance_children`` carries the
-    organisation and date), joined to the children for their birth month: first one row per
-    child (the database hashes, no sort), then the families' postcodes' LSOAs."""
-    ac, c, f, pa = attendance_children, children, families, postcode_areas
+    organisation and date) gives one row per child with the months it came in as the bits of
+    a number (``month_bit``); joined to the child's birth month, the months in which it was of
+    the ages are another such number, and the child counts if the two share a bit. So the
+    database hashes each child once, not each attendance or month. Ranges longer than
+    ``MASK_MONTHS`` months take the slower way (:func:`_reached_month_by_month`)."""
+    months = period.months()
+    if len(months) > MASK_MONTHS:
+        return _reached_month_by_month(db, conn, org_id, period, ages)
+    ac, c = attendance_children, children
+    first = period.start.year * 12 + period.start.month
+    where = [ac.c.session_date >= period.start, ac.c.session_date <= period.end]
+    if org_id is not None:
+        where.append(ac.c.org_id == org_id)
+    came = (
+        select(ac.c.child_id, bits_or(db, month_bit(db, ac.c.session_date, first)).label("mask"))
+        .where(*where)
+        .group_by(ac.c.child_id)
+        .subquery()
+    )
+    born = birth_month_number(c.c.born)
+    lo = _greatest(db, born + 12 * ages.youngest - first, 0)
+    hi = _least(db, born + 12 * (ages.oldest + 1) - first, len(months))
+    one = literal(1, BigInteger)
+    window = one.op("<<")(hi) - one.op("<<")(lo)
+    in_ages = and_(hi > lo, came.c.mask.op("&")(window) != 0)
+    unknown = as_int(c.c.born.is_(None))
+    per_child = (
+        select(came.c.child_id, c.c.family_id, unknown.label("unknown"))
+        .select_from(came.join(c, c.c.child_id == came.c.child_id))
+        .where(or_(c.c.born.is_(None), in_ages))
+        .subquery()
+    )
+    return _by_lsoa(conn, per_child)
+
+
+def _greatest(db: CentralDB, a: Any, b: int) -> Any:
+    return func.greatest(a, b) if db.dialect == "postgresql" else func.max(a, b)
+
+
+def _least(db: CentralDB, a: Any, b: int) -> Any:
+    return func.least(a, b) if db.dialect == "postgresql" else func.min(a, b)
+
+
+def _by_lsoa(conn: Connection, per_child: Any) -> list[tuple[str | None, bool, int, int]]:
+    """Children and families of ``per_child`` (child, family, unknown) by their LSOA."""
+    f, pa = families, postcode_areas
+    # Children per family first, then families per LSOA: two hash aggregates (a COUNT
+    # DISTINCT would sort every child).
+    per_family = (
+        select(pa.c.lsoa, per_child.c.unknown, func.count().label("n"))
+        .select_from(
+            per_child.join(f, f.c.family_id == per_child.c.family_id).outerjoin(
+                pa, pa.c.postcode == f.c.postcode
+            )
+        )
+        .group_by(pa.c.lsoa, per_child.c.unknown, f.c.family_id)
+        .subquery()
+    )
+    pf = per_family.c
+    rows = conn.execute(
+        select(pf.lsoa, pf.unknown, func.sum(pf.n), func.count()).group_by(pf.lsoa, pf.unknown)
+    ).all()
+    return [(r[0], bool(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+
+def _reached_month_by_month(
+    db: CentralDB, conn: Connection, org_id: str | None, period: Period, ages: AgeBand
+) -> list[tuple[str | None, bool, int, int]]:
+    """As :func:`reached_by_lsoa`, each attendance's age worked out on its own row."""
+    ac, c = attendance_children, children
     age = month_number(db, ac.c.session_date) - birth_month_number(c.c.born)
     where = [ac.c.session_date >= period.start, ac.c.session_date <= period.end]
     if org_id is not None:
@@ -216,21 +291,7 @@ def reached_by_lsoa(
         .group_by(ac.c.child_id, c.c.family_id, unknown)
         .subquery()
     )
-    rows = conn.execute(
-        select(
-            pa.c.lsoa,
-            per_child.c.unknown,
-            func.count(),
-            func.count(func.distinct(per_child.c.family_id)),
-        )
-        .select_from(
-            per_child.join(f, f.c.family_id == per_child.c.family_id).outerjoin(
-                pa, pa.c.postcode == f.c.postcode
-            )
-        )
-        .group_by(pa.c.lsoa, per_child.c.unknown)
-    ).all()
-    return [(r[0], bool(r[1]), int(r[2]), int(r[3])) for r in rows]
+    return _by_lsoa(conn, per_child)
 
 
 def build_area_reach(

@@ -20,14 +20,25 @@ a difference for counts and, for the share, in percentage points.
 
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import BigInteger, Connection, and_, case, func, literal, select
 
 from central.db import CentralDB, CentralError, NotFound, attendance_children, attendances, orgs
-from central.reports._sql import as_int, month_of, qualifies, reading
+from central.reports._sql import (
+    MASK_MONTHS,
+    alongside,
+    bits_or,
+    has_bit,
+    month_bit,
+    month_number,
+    qualifies,
+    reading,
+)
 from central.reports.period import Period, local_now, month_label
 from kiosk.domain.csvcells import csv_writer
 
@@ -117,14 +128,22 @@ def build_trend(
         raise CentralError(
             f"--baseline {baseline} is not one of the months shown ({months[0]} to {months[-1]})"
         )
-    with reading(db) as conn:
+    with reading(db) as conn, contextlib.ExitStack() as stack:
         if (
             org_id is not None
             and conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None
         ):
             raise NotFound(f"no organisation {org_id!r} (see 'kiosk-central org add')")
-        kids = _children(db, conn, org_id, period)
-        fams = _families(db, conn, org_id, period)
+        other = stack.enter_context(alongside(db, conn))
+        if other is not None:
+            # PostgreSQL: the families on a second connection, same snapshot, at the same time.
+            pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="trend"))
+            families_later = pool.submit(_families, db, other, org_id, period)
+            kids = _children(db, conn, org_id, period)
+            fams = families_later.result()
+        else:
+            kids = _children(db, conn, org_id, period)
+            fams = _families(db, conn, org_id, period)
     out = []
     for ym in months:
         q, other = kids.get(ym, (0, 0))
@@ -133,56 +152,95 @@ def build_trend(
     return Trend(org_id, period, baseline, out)
 
 
+def _chunks(period: Period) -> list[Period]:
+    """The period in pieces of at most ``MASK_MONTHS`` months (one bitmask each)."""
+    months = period.months()
+    out = []
+    for i in range(0, len(months), MASK_MONTHS):
+        part = months[i : i + MASK_MONTHS]
+        out.append(
+            Period(
+                max(period.start, Period.month(part[0]).start),
+                min(period.end, Period.month(part[-1]).end),
+            )
+        )
+    return out
+
+
+def _first_month(period: Period) -> int:
+    return period.start.year * 12 + period.start.month
+
+
 def _children(
     db: CentralDB, conn: Connection, org_id: str | None, period: Period
 ) -> dict[str, tuple[int, int]]:
-    """Month -> (qualifying children, other children), each child once a month."""
+    """Month -> (qualifying children, other children), each child once a month.
+
+    One row per child, whatever the number of months: the months it came in as the bits of
+    one number (and those with a qualifying attendance as another), so the database hashes
+    each child once instead of each child and month (``central.reports._sql.month_bit``)."""
     ac = attendance_children
-    month = month_of(db, ac.c.session_date)
-    where = [ac.c.session_date >= period.start, ac.c.session_date <= period.end]
-    if org_id is not None:
-        where.append(ac.c.org_id == org_id)
-    per_child = (
-        select(month.label("m"), func.max(as_int(qualifies(ac.c.qualifies))).label("q"))
-        .where(*where)
-        .group_by(month, ac.c.child_id)
-        .subquery()
-    )
-    out: dict[str, list[int]] = {}
-    for m, q, n in conn.execute(
-        select(per_child.c.m, per_child.c.q, func.count()).group_by(per_child.c.m, per_child.c.q)
-    ):
-        out.setdefault(m, [0, 0])[0 if q else 1] += int(n)
-    return {m: (v[0], v[1]) for m, v in out.items()}
+    out: dict[str, tuple[int, int]] = {}
+    for part in _chunks(period):
+        months = part.months()
+        bit = month_bit(db, ac.c.session_date, _first_month(part))
+        where = [ac.c.session_date >= part.start, ac.c.session_date <= part.end]
+        if org_id is not None:
+            where.append(ac.c.org_id == org_id)
+        no_bit = literal(0, BigInteger)
+        per_child = (
+            select(
+                bits_or(db, bit).label("mask"),
+                bits_or(db, case((qualifies(ac.c.qualifies), bit), else_=no_bit)).label("q"),
+            )
+            .where(*where)
+            .group_by(ac.c.child_id)
+            .subquery()
+        )
+        n = len(months)
+        row = conn.execute(
+            select(
+                *(func.sum(has_bit(per_child.c.mask, m)) for m in range(n)),
+                *(func.sum(has_bit(per_child.c.q, m)) for m in range(n)),
+            )
+        ).one()
+        for m, ym in enumerate(months):
+            everyone, qualifying = int(row[m] or 0), int(row[n + m] or 0)
+            out[ym] = (qualifying, everyone - qualifying)
+    return out
 
 
 def _families(
     db: CentralDB, conn: Connection, org_id: str | None, period: Period
 ) -> dict[str, tuple[int, int]]:
     """Month -> (first visits, returning families): one pass over the attendances up to the
-    period's end, one row per family with its first visit and, per month, whether it came."""
+    period's end, one row per family with its first visit and the months it came in (bits)."""
     a = attendances
-    month = month_of(db, a.c.session_date)
     scope = [a.c.org_id == org_id] if org_id is not None else []
-    first = (
-        select(a.c.family_id, func.min(a.c.session_date).label("first"))
-        .where(a.c.session_date <= period.end, *scope)
-        .group_by(a.c.family_id)
-        .subquery()
-    )
-    per_month = (
-        select(month.label("m"), a.c.family_id)
-        .where(a.c.session_date >= period.start, a.c.session_date <= period.end, *scope)
-        .group_by(month, a.c.family_id)
-        .subquery()
-    )
-    is_first = as_int(month_of(db, first.c.first) == per_month.c.m)
-    rows = conn.execute(
-        select(per_month.c.m, func.count(), func.sum(is_first))
-        .select_from(per_month.join(first, first.c.family_id == per_month.c.family_id))
-        .group_by(per_month.c.m)
-    )
-    return {m: (int(f or 0), int(n) - int(f or 0)) for m, n, f in rows}
+    out: dict[str, tuple[int, int]] = {}
+    for part in _chunks(period):
+        months = part.months()
+        first_month = _first_month(part)
+        in_part = and_(a.c.session_date >= part.start, a.c.session_date <= part.end)
+        bit = case((in_part, month_bit(db, a.c.session_date, first_month)), else_=literal(0))
+        per_family = (
+            select(func.min(a.c.session_date).label("first"), bits_or(db, bit).label("mask"))
+            .where(a.c.session_date <= part.end, *scope)
+            .group_by(a.c.family_id)
+            .subquery()
+        )
+        n = len(months)
+        first = (month_number(db, per_family.c.first) - first_month).label("first")
+        rows = conn.execute(
+            select(
+                first, func.count(), *(func.sum(has_bit(per_family.c.mask, m)) for m in range(n))
+            ).group_by(first)
+        ).all()
+        for m, ym in enumerate(months):
+            came = sum(int(r[2 + m] or 0) for r in rows)
+            new = sum(int(r[1]) for r in rows if r[0] == m)
+            out[ym] = (new, came - new)
+    return out
 
 
 # -- plain outputs -----------------------------------------------------------------------------

@@ -85,6 +85,15 @@ def test_the_csv_gives_the_change_against_a_chosen_baseline(capsys, db_url, pilo
     assert rows["2016-06"]["qualifying_share_percent"] == ""
 
 
+def test_a_range_of_years_gives_the_same_months(db, pilot):
+    """Over 62 months the months are counted in pieces (one bitmask of months each)."""
+    long = build_trend(db, "lichfield", Period.between_months("2011-01", "2016-07"))
+    assert len(long.months) == 67
+    assert long.months[-4:] == build_trend(db, "lichfield", PILOT).months
+    march = long.months[-5]
+    assert (march.month, march.first_visits, march.other_children) == ("2016-03", 1, 1)
+
+
 def test_the_county_adds_up_every_organisation(db, pilot):
     county = build_trend(db, None, PILOT)
     assert county.months == build_trend(db, "lichfield", PILOT).months
