@@ -121,6 +121,11 @@ def reach_chart(reach: Reach) -> Chart:
     if reach.org_id is None and by == "site":
         rows, by = reach.by_org, "organisation"
     fig, ax = _figure()
+    title = f"Children reached by {by}"
+    if not any(c.children for c in rows):
+        nobody = f"No children came in {reach.period.label}."
+        _nothing_to_show(ax, nobody)
+        return Chart("reach", title, f"Bar chart, {title.lower()}: {nobody}", fig)
     labels = [c.label for c in rows]
     _stacked(
         ax,
@@ -135,7 +140,6 @@ def reach_chart(reach: Reach) -> Chart:
         f"{c.label}: {c.children} children, {c.qualifying_children} qualify ({percent(c.share)})"
         for c in rows
     )
-    title = f"Children reached by {by}"
     alt = (
         f"Bar chart, {title.lower()}, {reach.period.label}. {parts or 'No children came.'}"
         if len(rows) <= 12
@@ -150,6 +154,10 @@ def visits_chart(reach: Reach) -> Chart:
     """Families by how often they came in the period."""
     fig, ax = _figure()
     bands = reach.visit_bands
+    if not any(b.families for b in bands):
+        nobody = f"No families came in {reach.period.label}."
+        _nothing_to_show(ax, nobody)
+        return Chart("visits", "How often families came", f"Bar chart: {nobody}", fig)
     _stacked(
         ax,
         [b.label for b in bands],
@@ -167,6 +175,11 @@ def visits_chart(reach: Reach) -> Chart:
 def heard_from_chart(reach: Reach) -> Chart:
     """New registrations by how they first heard of the organisation."""
     rows = list(reversed(reach.heard_from))
+    if not reach.registrations:
+        fig, ax = _figure()
+        nobody = f"No new families registered in {reach.period.label}."
+        _nothing_to_show(ax, nobody)
+        return Chart("heard_from", "How new families heard of us", f"Bar chart: {nobody}", fig)
     fig, ax = _figure(6.4, max(3.6, 0.6 + 0.36 * len(rows)))
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color=GRID, linewidth=0.8)
@@ -195,6 +208,17 @@ def mix_chart(reach: Reach) -> Chart:
     what = "organisation" if reach.org_id is None else "session"
     shares = [100 * (c.attendance_share or 0) for c in rows]
     fig, ax = _figure()
+    # The share of child-attendances (each child counted at every session), not of children:
+    # the title says so, as the headline beside it counts each child once.
+    title = (
+        "Qualifying share of child-attendances by organisation"
+        if reach.org_id is None
+        else "Qualifying share of child-attendances at each session"
+    )
+    if not rows:
+        nobody = f"No children came in {reach.period.label}."
+        _nothing_to_show(ax, nobody)
+        return Chart("mix", title, f"Bar chart with no sessions: {nobody}", fig)
     bar_label = "share at its sessions" if reach.org_id is None else "share at the session"
     ax.bar(range(len(rows)), shares, color=QUALIFYING, width=0.7, label=bar_label)
     overall = reach.total.attendance_share
@@ -204,11 +228,11 @@ def mix_chart(reach: Reach) -> Chart:
             color=REFERENCE,
             linestyle="--",
             linewidth=1.6,
-            label=f"overall: {percent(overall)}",
+            label=f"overall: {percent(overall)} of child-attendances",
         )
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0, 1.18), ncols=2)
     ax.set_ylim(0, 100)
-    ax.set_ylabel("% of the children who qualify")
+    ax.set_ylabel("% of child-attendances that qualify")
     if each:
         ax.set_xticks(
             range(len(rows)),
@@ -221,20 +245,12 @@ def mix_chart(reach: Reach) -> Chart:
             range(len(rows)), [c.label[:28] for c in rows], rotation=90 if len(rows) > 6 else 0
         )
     ax.tick_params(axis="x", labelsize=9)
-    if shares:
-        lo, hi = min(shares), max(shares)
-        alt = (
-            f"Bar chart, the share of the children who qualify at each "
-            f"{'session held' if each else what} in {reach.period.label}: "
-            f"{len(rows)} bars, from {lo:.0f}% to {hi:.0f}%, {percent(overall)} overall. "
-            "The figures are in the table that follows."
-        )
-    else:
-        alt = f"Bar chart with no sessions: no children came in {reach.period.label}."
-    title = (
-        "Qualifying share by organisation"
-        if reach.org_id is None
-        else "Qualifying share at each session"
+    lo, hi = min(shares), max(shares)
+    alt = (
+        f"Bar chart, the share of child-attendances (each child counted at every session) "
+        f"that qualify at each {'session held' if each else what} in {reach.period.label}: "
+        f"{len(rows)} bars, from {lo:.0f}% to {hi:.0f}%, {percent(overall)} overall. "
+        "The figures are in the table that follows."
     )
     return Chart("mix", title, alt, fig)
 

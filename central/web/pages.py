@@ -19,6 +19,7 @@ from central.reports.charts import Chart
 from central.reports.money import format_money
 from central.reports.period import long_date
 from central.reports.reach import Reach, percent
+from central.reports.wording import plural
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -59,6 +60,7 @@ def environment() -> Environment:
         code_spans=code_spans,
         state_label=lambda level: LABELS.get(level, level),
         share1=lambda v: "—" if v is None else f"{100 * v:.1f}%",
+        plural=lambda n, word, words=None: plural(n or 0, word, words),
     )
     return env
 

@@ -16,7 +16,7 @@ from central.geography.directory import import_record
 from central.geography.population import current_version
 from central.reports.area_reach import AgeBand, AreaReach, build_area_reach
 from central.reports.charts import trend_chart
-from central.reports.period import Period
+from central.reports.period import EARLIEST, Period
 from central.reports.trend import Trend, build_trend
 from central.web.pages import chart_views
 
@@ -34,7 +34,7 @@ def window(period: Period, start: str | None = None) -> Period:
         first = Period.month(start).start
     else:
         months = period.start.year * 12 + period.start.month - 1 - (PILOT_MONTHS - 1)
-        first = date(months // 12, months % 12 + 1, 1)
+        first = max(date(months // 12, months % 12 + 1, 1), EARLIEST)  # no months before 2000
     return Period(first, end)
 
 
