@@ -5,6 +5,9 @@
     kiosk-central report invoice --org lichfield --month 2016-04 [--format csv|pdf] [--out F]
     kiosk-central report reach --org lichfield --month 2016-04 [--format text|csv|pdf|html]
     kiosk-central report reach --month 2016-04                     # every organisation
+    kiosk-central report reach --county --from 2016-04 --to 2017-03 --by lsoa --ages 0-4
+    kiosk-central report trend --org lichfield --from 2016-04 --to 2016-09 --baseline 2016-04
+    kiosk-central report outreach --org lichfield --from 2016-04 --to 2017-03 [--format csv]
     kiosk-central report register --org lichfield --date 2016-04-18 [--site library]
     kiosk-central review list --org lichfield --month 2016-04       # clock not synchronised
     kiosk-central review count ATTENDANCE_ID --by "Jo Smith" [--note "..."]
@@ -100,6 +103,24 @@ def add_commands(sub: Any) -> None:
     )
     trend.add_argument("--format", choices=("text", "csv", "pdf"), default="text")
     trend.add_argument("--out", metavar="FILE", help="default: stdout")
+
+    outreach = report.add_parser(
+        "outreach",
+        help="risk-area LSOAs ranked by children not yet reached, with their postcodes (for a "
+        "leaflet drop; never names)",
+    )
+    _scope_args(outreach)
+    _period_args(outreach)
+    outreach.add_argument("--ages", default="0-4", metavar="A-B", help="default 0-4")
+    outreach.add_argument(
+        "--areas",
+        choices=("risk", "deprived"),
+        default="risk",
+        help="LSOAs with a postcode on the risk list (default), or the 0-30%% most deprived",
+    )
+    outreach.add_argument("--top", type=int, metavar="N", help="only the first N areas")
+    outreach.add_argument("--format", choices=("text", "csv"), default="text")
+    outreach.add_argument("--out", metavar="FILE", help="default: stdout")
 
     register = report.add_parser("register", help="who came to each session of a day (CSV)")
     register.add_argument("--org", required=True)
@@ -206,6 +227,8 @@ def run(args: argparse.Namespace, db: CentralDB) -> int:
             return _reach(args, db)
         case "report", "trend":
             return _trend(args, db)
+        case "report", "outreach":
+            return _outreach(args, db)
         case "report", "register":
             import io
 
@@ -358,4 +381,22 @@ def _trend(args: argparse.Namespace, db: CentralDB) -> int:
     buf = io.StringIO()
     (write_trend_text if args.format == "text" else write_trend_csv)(trend, buf)
     _write(args, buf.getvalue())
+    return 0
+
+
+def _outreach(args: argparse.Namespace, db: CentralDB) -> int:
+    import io
+
+    from central.reports.area_reach import AgeBand
+    from central.reports.outreach import build_outreach, write_outreach_csv, write_outreach_text
+
+    plan = build_outreach(
+        db, args.org, _period(args), AgeBand.parse(args.ages), args.areas, args.top
+    )
+    buf = io.StringIO()
+    (write_outreach_text if args.format == "text" else write_outreach_csv)(plan, buf)
+    _write(args, buf.getvalue())
+    for note in plan.notes:
+        _note(f"note: {note}")
+    _note(f"{len(plan.areas)} area(s): {plan.chosen_by}")
     return 0
