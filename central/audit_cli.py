@@ -123,10 +123,30 @@ _LOGGED: dict[tuple[str, str | None], tuple[str, Callable[[Args], str], Callable
         lambda a: {
             "report": "reach",
             "format": a.format,
-            "names": bool(a.org),
+            "names": bool(a.org) and not getattr(a, "by", None),
             **_period(a),
-            **_keep(a, "as_of"),
+            **_keep(a, "as_of", "by", "ages"),
         },
+    ),
+    ("report", "trend"): (
+        "report.download",
+        lambda a: a.org or "all",
+        lambda a: {"report": "trend", "format": a.format, "names": False, **_period(a)},
+    ),
+    ("report", "outreach"): (
+        "report.download",
+        lambda a: a.org or "all",
+        lambda a: {"report": "outreach", "format": a.format, "names": False, **_period(a)},
+    ),
+    ("population", "import"): (
+        "population.import",
+        lambda a: "",
+        lambda a: {"file": Path(a.file).name, **_keep(a, "sheet")},
+    ),
+    ("boundaries", "import"): (
+        "boundaries.import",
+        lambda a: "",
+        lambda a: {"file": Path(a.file).name},
     ),
     ("report", "register"): (
         "report.download",

@@ -23,6 +23,8 @@
     kiosk-central session add lichfield library --name "Stay and Play" --weekday mon \
         --start 09:30 --end 11:30                                      # kiosks pull it
     kiosk-central risk import lichfield council-list.csv               # a new version
+    kiosk-central population import sapelsoasyoa2022.xlsx             # ONS estimates by age
+    kiosk-central boundaries import county-lsoa.geojson                # for the reach map
     kiosk-central backup central-backup.sqlite3                        # also: restore FILE
 
 Every command creates or migrates the database first. Errors go to stderr with exit status 1.
@@ -39,6 +41,7 @@ from datetime import UTC, date, datetime, time
 
 from central import audit_cli, recovery_cli
 from central.db import GRANTS, ROLES, CentralDB, CentralError, default_database_url
+from central.geography import cli as geography_cli
 from central.privacy import cli as privacy_cli
 from central.reports import cli as reports_cli
 from central.sqlite_check import preflight
@@ -162,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     reports_cli.add_commands(sub)  # report, review, import
     recovery_cli.add_commands(sub)  # session, risk, backup, restore, mark-restored, gaps
     privacy_cli.add_commands(sub)  # family export/erase, retention set/show/apply
+    geography_cli.add_commands(sub)  # population import/history, boundaries import
     return parser
 
 
@@ -287,6 +291,8 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
             return audit_cli.run(args, db)
         case command, _ if command in privacy_cli.COMMANDS:
             return privacy_cli.run(args, db) or 0
+        case command, _ if command in geography_cli.COMMANDS:
+            return geography_cli.run(args, db)
         case _:
             done = recovery_cli.run(args, db)
             return done if done is not None else reports_cli.run(args, db)

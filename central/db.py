@@ -679,6 +679,83 @@ device_status = Table(
 )
 
 
+# -- geography and population (issue 18; used by central.geography) -------------------------
+#: The postcode directory as last imported (``risk import-lsoa``): each postcode's LSOA, and the
+#: ward and district it lies in. Replaced whole by the next import (``area_imports`` says which).
+postcode_areas = Table(
+    "postcode_areas",
+    metadata,
+    Column("postcode", String(8), primary_key=True),  # as families' postcodes: "WS13 6AB"
+    Column("lsoa", String(9), nullable=False, index=True),
+    Column("ward", String(9), nullable=False),
+    Column("district", String(9), nullable=False),
+    Column("live", Boolean, nullable=False),  # not terminated (leaflets go to live ones)
+)
+
+#: Each LSOA of the imported directory: its IMD rank and decile, its (best-fit) ward and
+#: district: the ward and district most of its postcodes are in.
+lsoa_areas = Table(
+    "lsoa_areas",
+    metadata,
+    Column("lsoa", String(9), primary_key=True),
+    Column("imd_rank", Integer),
+    Column("imd_decile", Integer),
+    Column("ward", String(9), nullable=False),
+    Column("district", String(9), nullable=False),
+    Column("district_name", String(200), nullable=False, server_default=""),
+)
+
+#: What the postcode directory and the boundaries came from (one row per kind, replaced).
+area_imports = Table(
+    "area_imports",
+    metadata,
+    Column("kind", String(20), primary_key=True),  # "directory" or "boundaries"
+    Column("source", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("vintage", Integer),  # LSOA 2011 or 2021 codes
+    Column("rows", Integer, nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+)
+
+#: Every version of the population estimates (``kiosk-central population import``).
+population_versions = Table(
+    "population_versions",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("source", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("layout", String(20), nullable=False),
+    Column("vintage", Integer),
+    Column("lsoas", Integer, nullable=False),
+    Column("people", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+#: One version's people per LSOA by single year of age: ``counts[a]`` people aged ``a``
+#: (the last, 90, is 90 and over), persons (females and males added up).
+population_estimates = Table(
+    "population_estimates",
+    metadata,
+    Column(
+        "version",
+        Integer,
+        ForeignKey("population_versions.number", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("lsoa", String(9), primary_key=True),
+    Column("counts", JSON, nullable=False),
+)
+
+#: LSOA boundaries from the council's GeoJSON file, for the reach map: one (multi)polygon each.
+lsoa_boundaries = Table(
+    "lsoa_boundaries",
+    metadata,
+    Column("lsoa", String(9), primary_key=True),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("geometry", JSON, nullable=False),  # GeoJSON Polygon or MultiPolygon coordinates
+)
+
+
 # -- migrations ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Migration:
@@ -825,6 +902,20 @@ def _invoices_and_names(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _geography(conn: Connection) -> None:
+    """Migration 12 (issue 18): the postcode directory, population estimates and boundaries
+    the reach-against-population reports need (new tables only)."""
+    for table in (
+        postcode_areas,
+        lsoa_areas,
+        area_imports,
+        population_versions,
+        population_estimates,
+        lsoa_boundaries,
+    ):
+        table.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(2, "organisation rates", _organisation_rates),
@@ -837,6 +928,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "refusal quotas and conflicting copies of events", _believe_nothing),
     Migration(10, "dashboard sessions kept by the server", _web_sessions),
     Migration(11, "issued invoices; names of organisations and sites", _invoices_and_names),
+    Migration(12, "geography: postcode directory, population and boundaries", _geography),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -254,6 +254,33 @@ def _risk_import_lsoa(args: argparse.Namespace, db: CentralDB) -> int:
     print(f"unchanged: {len(imported.change.unchanged)}")
     if imported.saved is None:
         print("dry run: the risk list is unchanged")
-    else:
-        print(f"version: {imported.saved.version}")
+        return 0
+    print(f"version: {imported.saved.version}")
+    _keep_directory(db, args, result)
     return 0
+
+
+def _keep_directory(db: CentralDB, args: argparse.Namespace, result: Any) -> None:
+    """Keep the postcode directory read for the list (issue 18: every family's LSOA, for
+    reach against the population), narrowed to the same area."""
+    from central.geography.directory import import_directory
+    from kiosk.domain.lsoa import AreaFilter
+
+    choice = result.choice
+    area = AreaFilter(tuple(args.local_authority), tuple(args.county)).resolve(
+        choice.lad_names if choice else {}, choice.source if choice else None
+    )
+    postcodes = next((s for s in result.sources if s.role == "postcodes"), None)
+    kept = import_directory(
+        db,
+        Path(args.postcodes),
+        Path(args.imd) if args.imd else None,
+        vintage=result.postcodes.layout.lsoa_vintage,
+        lad_codes=area.lad_codes,
+        county_codes=area.county_codes,
+        sha256=postcodes.sha256 if postcodes else None,
+    )
+    print(
+        f"postcode directory: {kept.postcodes:,} postcodes in {kept.lsoas:,} LSOAs "
+        f"({kept.vintage} LSOAs, {kept.ranked:,} with an IMD decile) kept for reach reports"
+    )

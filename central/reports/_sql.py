@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, case, func, literal, true
+from sqlalchemy import BigInteger, Connection, Integer, case, cast, distinct, func, literal, true
 
 from central.db import CentralDB, attendances
 
@@ -77,3 +77,42 @@ def month_of(db: CentralDB, column: Any) -> Any:
     if db.dialect == "postgresql":
         return func.to_char(column, "YYYY-MM")
     return func.strftime("%Y-%m", column)
+
+
+def month_number(db: CentralDB, column: Any) -> Any:
+    """A date column's month as one whole number, ``year x 12 + month`` (for ages in months)."""
+    if db.dialect == "postgresql":
+        # date_part gives a double, cheaper per row than extract's numeric
+        year, month = func.date_part("year", column), func.date_part("month", column)
+    else:
+        year, month = func.strftime("%Y", column), func.strftime("%m", column)
+    return cast(year, Integer) * 12 + cast(month, Integer)
+
+
+def birth_month_number(column: Any) -> Any:
+    """A child's birth month (``YYYY-MM`` text) as ``year x 12 + month``; NULL stays NULL."""
+    return cast(func.substr(column, 1, 4), Integer) * 12 + cast(func.substr(column, 6, 2), Integer)
+
+
+#: Months a bitmask of months (:func:`month_bits`) can hold: a BIGINT, its sign bit unused.
+MASK_MONTHS = 62
+
+
+def month_bit(db: CentralDB, column: Any, first_month: int) -> Any:
+    """``1 << (the date's month - first_month)``, a BIGINT: one bit per month of a range, so
+    one row per child or family can say which months it came in (``first_month`` as
+    :func:`month_number` gives it; the range at most :data:`MASK_MONTHS` long)."""
+    return literal(1, BigInteger).op("<<")(month_number(db, column) - first_month)
+
+
+def bits_or(db: CentralDB, bit: Any) -> Any:
+    """The OR of single-bit values over a group (SQLite has no ``bit_or``: the sum of the
+    distinct bits is the same number)."""
+    if db.dialect == "postgresql":
+        return func.bit_or(bit)
+    return func.sum(distinct(bit))
+
+
+def has_bit(mask: Any, n: Any) -> Any:
+    """1 if bit ``n`` of ``mask`` is set, else 0."""
+    return mask.op(">>")(n).op("&")(1)

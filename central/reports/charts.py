@@ -13,13 +13,16 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from central.reports.reach import Counts, Reach, percent
+
+if TYPE_CHECKING:
+    from central.reports.trend import Trend
 
 # The Agg (raster) backend, never a display. Figures are made with ``Figure`` directly, not
 # pyplot, so nothing global is kept between requests of the web server.
@@ -89,6 +92,14 @@ def _figure(width: float = 6.4, height: float = 3.6) -> tuple[Figure, Any]:
     return fig, ax
 
 
+def _nothing_to_show(ax: Any, message: str) -> None:
+    """An empty chart says so in words: no axes counting nothing, no legend for no bars."""
+    ax.set_axis_off()
+    ax.text(
+        0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=INK, fontsize=12
+    )
+
+
 def _stacked(
     ax: Any, labels: Sequence[str], qualifying: Sequence[int], others: Sequence[int]
 ) -> None:
@@ -110,6 +121,11 @@ def reach_chart(reach: Reach) -> Chart:
     if reach.org_id is None and by == "site":
         rows, by = reach.by_org, "organisation"
     fig, ax = _figure()
+    title = f"Children reached by {by}"
+    if not any(c.children for c in rows):
+        nobody = f"No children came in {reach.period.label}."
+        _nothing_to_show(ax, nobody)
+        return Chart("reach", title, f"Bar chart, {title.lower()}: {nobody}", fig)
     labels = [c.label for c in rows]
     _stacked(
         ax,
@@ -124,7 +140,6 @@ def reach_chart(reach: Reach) -> Chart:
         f"{c.label}: {c.children} children, {c.qualifying_children} qualify ({percent(c.share)})"
         for c in rows
     )
-    title = f"Children reached by {by}"
     alt = (
         f"Bar chart, {title.lower()}, {reach.period.label}. {parts or 'No children came.'}"
         if len(rows) <= 12
@@ -139,6 +154,10 @@ def visits_chart(reach: Reach) -> Chart:
     """Families by how often they came in the period."""
     fig, ax = _figure()
     bands = reach.visit_bands
+    if not any(b.families for b in bands):
+        nobody = f"No families came in {reach.period.label}."
+        _nothing_to_show(ax, nobody)
+        return Chart("visits", "How often families came", f"Bar chart: {nobody}", fig)
     _stacked(
         ax,
         [b.label for b in bands],
@@ -156,6 +175,11 @@ def visits_chart(reach: Reach) -> Chart:
 def heard_from_chart(reach: Reach) -> Chart:
     """New registrations by how they first heard of the organisation."""
     rows = list(reversed(reach.heard_from))
+    if not reach.registrations:
+        fig, ax = _figure()
+        nobody = f"No new families registered in {reach.period.label}."
+        _nothing_to_show(ax, nobody)
+        return Chart("heard_from", "How new families heard of us", f"Bar chart: {nobody}", fig)
     fig, ax = _figure(6.4, max(3.6, 0.6 + 0.36 * len(rows)))
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color=GRID, linewidth=0.8)
@@ -184,6 +208,17 @@ def mix_chart(reach: Reach) -> Chart:
     what = "organisation" if reach.org_id is None else "session"
     shares = [100 * (c.attendance_share or 0) for c in rows]
     fig, ax = _figure()
+    # The share of child-attendances (each child counted at every session), not of children:
+    # the title says so, as the headline beside it counts each child once.
+    title = (
+        "Qualifying share of child-attendances by organisation"
+        if reach.org_id is None
+        else "Qualifying share of child-attendances at each session"
+    )
+    if not rows:
+        nobody = f"No children came in {reach.period.label}."
+        _nothing_to_show(ax, nobody)
+        return Chart("mix", title, f"Bar chart with no sessions: {nobody}", fig)
     bar_label = "share at its sessions" if reach.org_id is None else "share at the session"
     ax.bar(range(len(rows)), shares, color=QUALIFYING, width=0.7, label=bar_label)
     overall = reach.total.attendance_share
@@ -193,11 +228,11 @@ def mix_chart(reach: Reach) -> Chart:
             color=REFERENCE,
             linestyle="--",
             linewidth=1.6,
-            label=f"overall: {percent(overall)}",
+            label=f"overall: {percent(overall)} of child-attendances",
         )
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0, 1.18), ncols=2)
     ax.set_ylim(0, 100)
-    ax.set_ylabel("% of the children who qualify")
+    ax.set_ylabel("% of child-attendances that qualify")
     if each:
         ax.set_xticks(
             range(len(rows)),
@@ -210,20 +245,12 @@ def mix_chart(reach: Reach) -> Chart:
             range(len(rows)), [c.label[:28] for c in rows], rotation=90 if len(rows) > 6 else 0
         )
     ax.tick_params(axis="x", labelsize=9)
-    if shares:
-        lo, hi = min(shares), max(shares)
-        alt = (
-            f"Bar chart, the share of the children who qualify at each "
-            f"{'session held' if each else what} in {reach.period.label}: "
-            f"{len(rows)} bars, from {lo:.0f}% to {hi:.0f}%, {percent(overall)} overall. "
-            "The figures are in the table that follows."
-        )
-    else:
-        alt = f"Bar chart with no sessions: no children came in {reach.period.label}."
-    title = (
-        "Qualifying share by organisation"
-        if reach.org_id is None
-        else "Qualifying share at each session"
+    lo, hi = min(shares), max(shares)
+    alt = (
+        f"Bar chart, the share of child-attendances (each child counted at every session) "
+        f"that qualify at each {'session held' if each else what} in {reach.period.label}: "
+        f"{len(rows)} bars, from {lo:.0f}% to {hi:.0f}%, {percent(overall)} overall. "
+        "The figures are in the table that follows."
     )
     return Chart("mix", title, alt, fig)
 
@@ -232,3 +259,52 @@ def reach_charts(reach: Reach) -> list[Chart]:
     """The four charts of the reach report, in the order they are shown."""
     with matplotlib.rc_context(STYLE):
         return [reach_chart(reach), visits_chart(reach), heard_from_chart(reach), mix_chart(reach)]
+
+
+def trend_chart(trend: Trend) -> Chart:
+    """Children reached each month (qualifying and not) and the qualifying share, with the
+    baseline month marked."""
+    from central.reports.trend import points_text, share_text
+
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _figure(7.2, 3.8)
+        months = trend.months
+        title = "Children reached month by month"
+        if trend.empty:
+            _nothing_to_show(ax, f"No children came in {trend.period.label}.")
+            return Chart("trend", title, f"No children came in {trend.period.label}.", fig)
+        labels = [m.label + ("\n(baseline)" if m.month == trend.baseline else "") for m in months]
+        _stacked(
+            ax,
+            labels,
+            [m.qualifying_children for m in months],
+            [m.other_children for m in months],
+        )
+        ax.set_ylabel("children (each once a month)")
+        share = ax.twinx()
+        share.plot(
+            range(len(months)),
+            [100 * m.share if m.share is not None else float("nan") for m in months],
+            color=REFERENCE,
+            marker="o",
+            linewidth=1.8,
+            label="qualifying share",
+        )
+        share.set_ylim(0, 100)
+        share.set_ylabel("% of the children who qualify", color=REFERENCE)
+        share.spines["right"].set_visible(True)
+        share.legend(frameon=False, loc="upper right", bbox_to_anchor=(1, 1.18))
+        base = next(i for i, m in enumerate(months) if m.month == trend.baseline)
+        ax.axvline(base, color="#8c8c8c", linestyle=":", linewidth=1.2)
+        if len(months) > 6:
+            ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+        last, first = months[-1], trend.base
+        alt = (
+            f"Bar and line chart, children reached each month in {trend.period.label}, "
+            f"{trend.scope}. Baseline {first.label}: {first.children} children, "
+            f"{first.qualifying_children} qualifying ({share_text(first.share)}). "
+            f"{last.label}: {last.children} children, {last.qualifying_children} qualifying "
+            f"({share_text(last.share)}, {points_text(last.share, first.share)} on the "
+            "baseline). The figures are in the table that follows."
+        )
+        return Chart("trend", title, alt, fig)

@@ -8,6 +8,9 @@
     kiosk-central invoice void lichfield-2016-04-1 --reason "wrong rate"
     kiosk-central report reach --org lichfield --month 2016-04 [--format text|csv|pdf|html]
     kiosk-central report reach --month 2016-04                     # every organisation
+    kiosk-central report reach --county --from 2016-04 --to 2017-03 --by lsoa --ages 0-4
+    kiosk-central report trend --org lichfield --from 2016-04 --to 2016-09 --baseline 2016-04
+    kiosk-central report outreach --org lichfield --from 2016-04 --to 2017-03 [--format csv]
     kiosk-central report register --org lichfield --date 2016-04-18 [--site library]
     kiosk-central review list --org lichfield --month 2016-04       # clock not synchronised
     kiosk-central review count ATTENDANCE_ID --by "Jo Smith" [--note "..."]
@@ -46,8 +49,18 @@ def add_org_commands(org: Any) -> None:
 
 def _period_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--month", metavar="YYYY-MM", help="a calendar month")
-    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="or a range: first day")
-    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (included)")
+    p.add_argument(
+        "--from", dest="start", metavar="YYYY-MM[-DD]", help="or a range: first month or day"
+    )
+    p.add_argument("--to", dest="end", metavar="YYYY-MM[-DD]", help="last month or day (included)")
+
+
+def _scope_args(p: argparse.ArgumentParser) -> None:
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--org", help="one organisation (default: every organisation)")
+    scope.add_argument(
+        "--county", action="store_true", help="every organisation (the default, said out loud)"
+    )
 
 
 def add_commands(sub: Any) -> None:
@@ -78,14 +91,55 @@ def add_commands(sub: Any) -> None:
     invoice.add_argument("--format", choices=("csv", "pdf"), default="csv")
     invoice.add_argument("--out", metavar="FILE", help="default: stdout")
 
-    reach = report.add_parser("reach", help="reach and engagement")
-    reach.add_argument("--org", help="default: every organisation")
+    reach = report.add_parser(
+        "reach",
+        help="reach and engagement; with --by, reach against the population (LSOA, ward, district)",
+    )
+    _scope_args(reach)
     _period_args(reach)
+    reach.add_argument(
+        "--by",
+        choices=("lsoa", "ward", "district"),
+        help="reach against the population by area (needs 'population import' and the "
+        "postcode directory from 'risk import-lsoa')",
+    )
+    reach.add_argument(
+        "--ages", default=None, metavar="A-B", help="with --by: children of these ages (0-4)"
+    )
     reach.add_argument("--format", choices=("text", "csv", "pdf", "html"), default="text")
     reach.add_argument("--out", metavar="FILE", help="default: stdout")
     reach.add_argument(
         "--as-of", metavar="YYYY-MM-DD", help="count 'not seen for six weeks' from this day"
     )
+
+    trend = report.add_parser(
+        "trend", help="month by month: children reached, first visits, returning families"
+    )
+    _scope_args(trend)
+    _period_args(trend)
+    trend.add_argument(
+        "--baseline", metavar="YYYY-MM", help="the month to compare with (default: the first)"
+    )
+    trend.add_argument("--format", choices=("text", "csv", "pdf"), default="text")
+    trend.add_argument("--out", metavar="FILE", help="default: stdout")
+
+    outreach = report.add_parser(
+        "outreach",
+        help="risk-area LSOAs ranked by children not yet reached, with their postcodes (for a "
+        "leaflet drop; never names)",
+    )
+    _scope_args(outreach)
+    _period_args(outreach)
+    outreach.add_argument("--ages", default="0-4", metavar="A-B", help="default 0-4")
+    outreach.add_argument(
+        "--areas",
+        choices=("risk", "deprived"),
+        default="risk",
+        help="LSOAs with a postcode on the risk list (default), or the 0-30%% most deprived",
+    )
+    outreach.add_argument("--top", type=int, metavar="N", help="only the first N areas")
+    outreach.add_argument("--format", choices=("text", "csv"), default="text")
+    outreach.add_argument("--out", metavar="FILE", help="default: stdout")
 
     register = report.add_parser("register", help="who came to each session of a day (CSV)")
     register.add_argument("--org", required=True)
@@ -127,7 +181,7 @@ def _period(args: argparse.Namespace) -> Period:
     if args.month:
         return Period.month(args.month)
     if args.start and args.end:
-        return Period.between(args.start, args.end)
+        return Period.between_months(args.start, args.end)
     raise CentralError("say which period: --month YYYY-MM, or --from YYYY-MM-DD --to YYYY-MM-DD")
 
 
@@ -192,6 +246,10 @@ def run(args: argparse.Namespace, db: CentralDB) -> int:
             return _invoice_command(args, db)
         case "report", "reach":
             return _reach(args, db)
+        case "report", "trend":
+            return _trend(args, db)
+        case "report", "outreach":
+            return _outreach(args, db)
         case "report", "register":
             import io
 
@@ -309,6 +367,8 @@ def _invoice_command(args: argparse.Namespace, db: CentralDB) -> int:
 def _reach(args: argparse.Namespace, db: CentralDB) -> int:
     import io
 
+    if args.by or args.ages:
+        return _area_reach(args, db)
     from central.reports.reach import build_reach, write_reach_csv, write_reach_text
 
     as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
@@ -333,4 +393,83 @@ def _reach(args: argparse.Namespace, db: CentralDB) -> int:
         from central.web.pages import standalone_reach_html
 
         _write(args, standalone_reach_html(reach, charts))
+    return 0
+
+
+def _area_reach(args: argparse.Namespace, db: CentralDB) -> int:
+    """``report reach --by lsoa|ward|district --ages 0-4``: reach against the population."""
+    import io
+
+    from central.reports.area_reach import (
+        AgeBand,
+        apart_lines,
+        build_area_reach,
+        headline_lines,
+        write_area_reach_csv,
+        write_area_reach_text,
+    )
+
+    if args.as_of:
+        raise CentralError("--as-of is for the engagement report; reach by area has no 'not seen'")
+    report = build_area_reach(
+        db, args.org, _period(args), AgeBand.parse(args.ages or "0-4"), args.by or "lsoa"
+    )
+    if args.format in ("text", "csv"):
+        buf = io.StringIO()
+        (write_area_reach_text if args.format == "text" else write_area_reach_csv)(report, buf)
+        _write(args, buf.getvalue())
+    elif args.format == "pdf":
+        from central.reports.area_pdf import area_reach_pdf
+
+        _write(args, area_reach_pdf(report, area_extras(db, report)))
+    else:
+        from central.web.pages import standalone_area_reach_html
+
+        _write(args, standalone_area_reach_html(report, area_extras(db, report)))
+    for note in report.notes:
+        _note(f"note: {note}")
+    for line in headline_lines(report) + apart_lines(report):
+        _note(line)
+    return 0
+
+
+def area_extras(db: CentralDB, report: Any) -> list[Any]:
+    """The charts that go with reach by area: the trend over its months, and the map."""
+    from central.reports.area_charts import area_charts
+
+    return area_charts(db, report)
+
+
+def _trend(args: argparse.Namespace, db: CentralDB) -> int:
+    import io
+
+    from central.reports.trend import build_trend, write_trend_csv, write_trend_text
+
+    trend = build_trend(db, args.org, _period(args), args.baseline)
+    if args.format == "pdf":
+        from central.reports.area_pdf import trend_pdf
+
+        _write(args, trend_pdf(trend))
+        return 0
+    buf = io.StringIO()
+    (write_trend_text if args.format == "text" else write_trend_csv)(trend, buf)
+    _write(args, buf.getvalue())
+    return 0
+
+
+def _outreach(args: argparse.Namespace, db: CentralDB) -> int:
+    import io
+
+    from central.reports.area_reach import AgeBand
+    from central.reports.outreach import build_outreach, write_outreach_csv, write_outreach_text
+
+    plan = build_outreach(
+        db, args.org, _period(args), AgeBand.parse(args.ages), args.areas, args.top
+    )
+    buf = io.StringIO()
+    (write_outreach_text if args.format == "text" else write_outreach_csv)(plan, buf)
+    _write(args, buf.getvalue())
+    for note in plan.notes:
+        _note(f"note: {note}")
+    _note(f"{len(plan.areas)} area(s): {plan.chosen_by}")
     return 0

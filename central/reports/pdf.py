@@ -36,6 +36,7 @@ from central.reports.money import format_money
 from central.reports.names import reason_words
 from central.reports.period import REPORT_TZ, long_date
 from central.reports.reach import Counts, Reach, percent
+from central.reports.wording import plural
 
 NAVY = colors.HexColor("#1f4e79")
 INK = colors.HexColor("#1a1a1a")
@@ -85,7 +86,25 @@ STYLES = {
         "caption", parent=_base["Normal"], fontSize=8, leading=10, textColor=MUTED
     ),
     "num": ParagraphStyle("num", parent=_base["Normal"], fontSize=8, alignment=TA_RIGHT),
+    # Header cells that wrap inside their column instead of running into the next one.
+    "head": ParagraphStyle(
+        "head",
+        parent=_base["Normal"],
+        fontName="Helvetica-Bold",
+        fontSize=7.5,
+        leading=9,
+        textColor=colors.white,
+    ),
 }
+STYLES["head_right"] = ParagraphStyle("head_right", parent=STYLES["head"], alignment=TA_RIGHT)
+
+
+def header_cells(labels: Sequence[str], right: Sequence[int] = ()) -> list[Paragraph]:
+    """A table's header row as paragraphs: a long label wraps within its column."""
+    return [
+        Paragraph(_esc(label), STYLES["head_right" if i in right else "head"])
+        for i, label in enumerate(labels)
+    ]
 
 
 def _esc(text: object) -> str:
@@ -270,8 +289,9 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bo
                 (
                     "Qualifying child-attendances",
                     f"{sheet.count:,}",
-                    f"{sheet.children} children from {sheet.families} families "
-                    f"at {sheet.sessions} sessions",
+                    f"{plural(sheet.children, 'child', 'children')} from "
+                    f"{plural(sheet.families, 'family', 'families')} "
+                    f"at {plural(sheet.sessions, 'session')}",
                 ),
                 ("Rate", rate_text, rate_small),
                 ("Total due", format_money(sheet.total), "in pounds sterling, exact to the penny"),
@@ -402,22 +422,27 @@ def _lines_table(
     shade: colors.Color | None,
     totals: InvoiceSheet | None,
 ) -> list[Table]:
-    header = ["Date", "Session", "Site", "Family", "Child", "Reasons", "Risk list", "Method"]
-    header.append("Amount")
+    header = header_cells(
+        ["Date", "Session", "Site", "Family", "Child", "Reasons", "Risk list", "Method", "Amount"],
+        right=(8,),
+    )
+    cell = STYLES["cell"]
     rows: list[list[Any]] = []
     for line in lines:
         amount = format_money(line.amount) if line.in_total else "—"
         if line.in_total and line.rate is None:
             amount = "no rate"
+        # Text that can be long wraps inside its own column (a plain string ran on over the
+        # next column: the reasons over the risk list).
         rows.append(
             [
                 line.session_date.isoformat(),
-                _fit(line.session_name, 26),
-                _fit(line.site_label, 20),
+                Paragraph(_esc(_fit(line.session_name, 60)), cell),
+                Paragraph(_esc(_fit(line.site_label, 40)), cell),
                 line.family_id,
                 line.child_id,
-                Paragraph(_esc(reason_words(line.reasons, short=True)), STYLES["cell"]),
-                _fit(line.risk_version, 18),
+                Paragraph(_esc(reason_words(line.reasons, short=True)), cell),
+                Paragraph(_esc(line.risk_version), cell),
                 line.method,
                 amount,
             ]
@@ -466,6 +491,13 @@ def _fit(text: str, most: int) -> str:
 
 
 # -- the reach report --------------------------------------------------------------------------
+#: Said under the mix chart, whose share is not the headline's.
+MIX_NOTE = (
+    "This chart counts child-attendances: each child counted at every session they came to. So "
+    "its share can differ from 'Children who qualify' on page 1, where each child is counted once."
+)
+
+
 def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
     """The reach report as a PDF: key figures, the charts (with their figures) and the tables."""
     buf = io.BytesIO()
@@ -485,13 +517,14 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
         Spacer(1, 6 * mm),
         _key_figures(
             [
-                ("Families", f"{t.families:,}", f"{t.visits:,} family visits"),
-                ("Children", f"{t.children:,}", f"at {t.sessions:,} sessions"),
+                ("Families", f"{t.families:,}", plural(t.visits, "family visit")),
+                ("Children", f"{t.children:,}", f"at {plural(t.sessions, 'session')}"),
                 ("New registrations", f"{reach.registrations:,}", "in the period"),
                 (
                     "Children who qualify",
                     percent(t.share),
-                    f"{t.qualifying_children:,} of {t.children:,} children",
+                    f"{t.qualifying_children:,} of {plural(t.children, 'child', 'children')}, "
+                    "each child counted once",
                 ),
             ],
             width,
@@ -502,22 +535,32 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
         img = Image(io.BytesIO(png))
         scale = min(width / img.imageWidth, 70 * mm / img.imageHeight)
         img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
-        story.append(
-            KeepTogether(
-                [
-                    Paragraph(_esc(chart.title), STYLES["h2"]),
-                    img,
-                    Paragraph(_esc(chart.alt), STYLES["caption"]),
-                ]
-            )
-        )
+        parts = [
+            Paragraph(_esc(chart.title), STYLES["h2"]),
+            img,
+            Paragraph(_esc(chart.alt), STYLES["caption"]),
+        ]
+        if chart.name == "mix":
+            parts.append(Paragraph(_esc(MIX_NOTE), STYLES["caption"]))
+        story.append(KeepTogether(parts))
     story.append(PageBreak())
 
     def counts_table(title: str, rows: Sequence[Counts], first: str) -> None:
         if not rows:
             return
+        # Header cells wrap: plain strings ran into each other ("FamiliesQualifying families").
         data: list[list[Any]] = [
-            [first, "Families", "Qualifying families", "Children", "Qualifying children", "Share"]
+            header_cells(
+                [
+                    first,
+                    "Families",
+                    "Qualifying families",
+                    "Children",
+                    "Qualifying children",
+                    "Share of the children",
+                ],
+                right=(1, 2, 3, 4, 5),
+            )  # fmt: skip
         ]
         for c in rows:
             data.append(

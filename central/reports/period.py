@@ -84,6 +84,14 @@ class Period:
     def between(cls, start: str, end: str) -> Period:
         return cls(parse_date(start, "--from"), parse_date(end, "--to"))
 
+    @classmethod
+    def between_months(cls, start: str, end: str) -> Period:
+        """From ``--from`` to ``--to``, each a day (``2016-04-18``) or a month (``2016-04``:
+        its first day for ``--from``, its last for ``--to``)."""
+        first = cls.month(start).start if _MONTH.match(start.strip()) else None
+        last = cls.month(end).end if _MONTH.match(end.strip()) else None
+        return cls(first or parse_date(start, "--from"), last or parse_date(end, "--to"))
+
     @property
     def is_month(self) -> bool:
         return (

@@ -19,6 +19,7 @@ from central.reports.charts import Chart
 from central.reports.money import format_money
 from central.reports.period import long_date
 from central.reports.reach import Reach, percent
+from central.reports.wording import plural
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -58,6 +59,8 @@ def environment() -> Environment:
         number=_number,
         code_spans=code_spans,
         state_label=lambda level: LABELS.get(level, level),
+        share1=lambda v: "—" if v is None else f"{100 * v:.1f}%",
+        plural=lambda n, word, words=None: plural(n or 0, word, words),
     )
     return env
 
@@ -91,4 +94,15 @@ def standalone_reach_html(reach: Reach, charts: Sequence[Chart]) -> str:
         charts=chart_views(charts),
         inline_css=stylesheet(),
         show_names=reach.org_id is not None,
+    )
+
+
+def standalone_area_reach_html(area: Any, charts: Sequence[Chart]) -> str:
+    """Reach against the population as one HTML file (styles and pictures inside)."""
+    return render(
+        "area_reach_standalone.html",
+        area=area,
+        area_charts=chart_views(charts),
+        show_area_rows=True,
+        inline_css=stylesheet(),
     )

@@ -70,6 +70,7 @@ from central.web.auth import (
     user_row,
 )
 from central.web.pages import STATIC, chart_views, render
+from central.web.pilot import DASHBOARD_AGES, pilot_panel
 
 PREFIX = "/dashboard"
 _SECURITY_HEADERS = {
@@ -271,6 +272,14 @@ def dashboard_router(
 
     UserDep = Annotated[User, Depends(current_user)]
     Month = Annotated[str | None, Query(description="YYYY-MM")]
+    FromMonth = Annotated[str | None, Query(alias="from", description="YYYY-MM")]
+    Baseline = Annotated[str | None, Query(description="YYYY-MM")]
+
+    def pilot(org_id: str | None, period: Period, start: str | None, baseline: str | None) -> Any:
+        try:
+            return guarded(lambda: pilot_panel(db, org_id, period, start, baseline))
+        except PeriodError as exc:
+            raise PageError(400, "That month cannot be read", str(exc)) from None
 
     def allowed(user: User, org_id: str) -> None:
         if not user.may_see(org_id):
@@ -372,12 +381,15 @@ def dashboard_router(
 
     # -- pages -----------------------------------------------------------------------------------
     @router.get("")
-    def home(user: UserDep, month: Month = None) -> Response:
+    def home(
+        user: UserDep, month: Month = None, start: FromMonth = None, baseline: Baseline = None
+    ) -> Response:
         period = _period(month)
         if not user.is_commissioner:
             return RedirectResponse(f"{PREFIX}/org/{user.org_id}?month={period.start:%Y-%m}", 303)
         totals = invoice_totals(db, period)
         reach = named_reach(db, build_reach(db, None, period, with_names=False))
+        panel = pilot(None, period, start, baseline)
         log(user, "report.view", "all", page="overview", month=f"{period.start:%Y-%m}", names=False)
         return _page(
             render(
@@ -391,15 +403,24 @@ def dashboard_router(
                 reach=reach,
                 charts=chart_views(reach_charts(reach)),
                 show_names=False,
+                pilot=panel,
+                ages=DASHBOARD_AGES.label,
                 **_month_nav(period),
             )
         )
 
     @router.get("/org/{org_id}")
-    def organisation(org_id: str, user: UserDep, month: Month = None) -> HTMLResponse:
+    def organisation(
+        org_id: str,
+        user: UserDep,
+        month: Month = None,
+        start: FromMonth = None,
+        baseline: Baseline = None,
+    ) -> HTMLResponse:
         allowed(user, org_id)
         period = _period(month)
         sheet = guarded(lambda: build_invoice(db, org_id, period))
+        panel = pilot(org_id, period, start, baseline)
         reach = reach_for(user, build_reach(db, org_id, period, with_names=user.sees_names))
         kiosks = kiosk_health(db, org_id, utcnow())
         months = invoice_months(db, org_id, until=max(f"{period.start:%Y-%m}", _this_month()))
@@ -430,6 +451,8 @@ def dashboard_router(
                 kiosks=kiosks,
                 kiosks_summary=health_summary(kiosks),
                 retry_todo=RETRY_TODO,
+                pilot=panel,
+                ages=DASHBOARD_AGES.label,
                 **_month_nav(period),
             )
         )
@@ -512,6 +535,95 @@ def dashboard_router(
                 "Reach across every organisation is for the commissioner.",
             )
         return reach_file(None, fmt, user, month)
+
+    def span(start: str | None, end: str | None) -> Period:
+        try:
+            if start and end:
+                return Period.between_months(start, end)
+            return _period(end)
+        except PeriodError as exc:
+            raise PageError(400, "Those months cannot be read", str(exc)) from None
+
+    def pilot_file(
+        org_id: str | None,
+        report: str,
+        fmt: str,
+        user: User,
+        start: str | None,
+        end: str | None,
+        baseline: str | None,
+    ) -> Response:
+        """The trend or reach against the population, as CSV or PDF (no names in either)."""
+        if fmt not in ("csv", "pdf"):
+            raise PageError(404, "Not found", "This report comes as .csv or .pdf.")
+        period = span(start, end)
+        log(
+            user,
+            "report.download",
+            org_id or "all",
+            report=report,
+            format=fmt,
+            start=f"{period.start:%Y-%m}",
+            end=f"{period.end:%Y-%m}",
+            names=False,
+        )
+        name = f"{report}-{org_id or 'all'}-{period.slug}"
+        if report == "trend":
+            from central.reports.trend import build_trend, write_trend_csv
+
+            trend = guarded(lambda: build_trend(db, org_id, period, baseline))
+            if fmt == "pdf":
+                from central.reports.area_pdf import trend_pdf
+
+                return _download(trend_pdf(trend), "application/pdf", f"{name}.pdf")
+            buf = io.StringIO()
+            write_trend_csv(trend, buf)
+            return _download(buf.getvalue(), "text/csv; charset=utf-8", f"{name}.csv")
+        from central.reports.area_reach import build_area_reach, write_area_reach_csv
+
+        area = guarded(lambda: build_area_reach(db, org_id, period, DASHBOARD_AGES, "lsoa"))
+        if fmt == "pdf":
+            from central.reports.area_charts import area_charts
+            from central.reports.area_pdf import area_reach_pdf
+
+            pdf = area_reach_pdf(area, area_charts(db, area))
+            return _download(pdf, "application/pdf", f"{name}.pdf")
+        buf = io.StringIO()
+        write_area_reach_csv(area, buf)
+        return _download(buf.getvalue(), "text/csv; charset=utf-8", f"{name}.csv")
+
+    ToMonth = Annotated[str | None, Query(alias="to", description="YYYY-MM")]
+
+    def add_pilot_routes(report: str) -> None:
+        @router.get(f"/org/{{org_id}}/{report}.{{fmt}}", name=f"org_{report}")
+        def org_file(
+            org_id: str,
+            fmt: str,
+            user: UserDep,
+            start: FromMonth = None,
+            end: ToMonth = None,
+            baseline: Baseline = None,
+        ) -> Response:
+            allowed(user, org_id)
+            return pilot_file(org_id, report, fmt, user, start, end, baseline)
+
+        @router.get(f"/all/{report}.{{fmt}}", name=f"all_{report}")
+        def all_file(
+            fmt: str,
+            user: UserDep,
+            start: FromMonth = None,
+            end: ToMonth = None,
+            baseline: Baseline = None,
+        ) -> Response:
+            if not user.is_commissioner:
+                log(user, "access.refused", "all", reason="county reports are for the commissioner")
+                raise PageError(
+                    403, "For the commissioner", "County-wide reports are for the commissioner."
+                )
+            return pilot_file(None, report, fmt, user, start, end, baseline)
+
+    for report in ("trend", "area-reach"):
+        add_pilot_routes(report)
 
     def _day(value: str | None) -> date:
         try:

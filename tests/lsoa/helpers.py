@@ -110,6 +110,7 @@ class Pc:
     doterm: str = ""
     lsoa21: str | None = None
     ctry: str = ENGLAND
+    ward: str = "E99999999"
 
 
 def _cells(pc: Pc, header: Sequence[str]) -> list[str]:
@@ -143,6 +144,8 @@ def _cells(pc: Pc, header: Sequence[str]) -> list[str]:
         "osgrdind": "1",
         "parish": "E04008765",
         "park": "E99999999",
+        "osward": pc.ward,
+        "wd25cd": pc.ward,
     }
     return [values.get(h, "E99999999" if h.endswith(("cd", "ward", "ced")) else "") for h in header]
 

@@ -108,7 +108,7 @@ def test_a_session_named_like_a_formula_is_drawn_as_it_is_written(mathtext, serv
         base64.b64decode(data).decode()
         for data in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page.text)
     ]
-    assert len(svgs) == 4
+    assert len(svgs) == 5  # the four reach charts, and the trend (issue 18)
     labels = [html.unescape(t) for svg in svgs for t in re.findall(r">([^<>]+)</text>", svg)]
     assert f"{MATHTEXT} (library)" in labels  # a bar of the mix chart, labelled as typed
     for path in ("reach.pdf", "reach.csv"):
