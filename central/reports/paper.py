@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from central.claims import AHEAD_OF_SERVER, DateWindow
+from central.claims import DateWindow, ahead_of_server
 from central.db import (
     AlreadyExists,
     CentralDB,
@@ -268,7 +268,7 @@ def import_paper_register(
     if bad:
         raise PaperRegisterError(bad)
     # Typed in by the server's admin: any day the reports cover, up to the server's tomorrow.
-    window = DateWindow(EARLIEST, (utcnow() + AHEAD_OF_SERVER).date())
+    window = DateWindow(EARLIEST, (utcnow() + ahead_of_server()).date())
     outcome = db.ingest(device, events, window=window)
     refused = [
         f"{filename}: line {row.line}: {res.reason}"

@@ -296,3 +296,17 @@ def test_a_kiosk_whose_clock_is_not_synchronised_is_held_for_review_not_dropped(
     assert [r["status"] for r in results] == ["accepted", "accepted"]
     sheet = build_invoice(db, "lichfield", NOVEMBER)
     assert len(sheet.with_status("review")) == 2 and not sheet.counted
+
+
+def test_by_default_nothing_may_be_dated_past_the_servers_tomorrow(monkeypatch):
+    from datetime import UTC, datetime
+
+    from central.claims import FUTURE_DAYS_ENV, DateWindow
+
+    monkeypatch.delenv(FUTURE_DAYS_ENV)  # the suite raises it; a real server has the default
+    now = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+    window = DateWindow.for_device(now, now)
+    assert date(2026, 12, 5) in window and date(2026, 12, 6) not in window
+    monkeypatch.setenv(FUTURE_DAYS_ENV, "lots")
+    with pytest.raises(ValueError, match="KIOSK_CENTRAL_FUTURE_DAYS is 'lots'"):
+        DateWindow.for_device(now, now)
