@@ -97,6 +97,11 @@ STYLES = {
     ),
 }
 STYLES["head_right"] = ParagraphStyle("head_right", parent=STYLES["head"], alignment=TA_RIGHT)
+# Family and child references (F-7K3M9QX2AB) in a fixed-width face: twelve characters always fit
+# their column, whichever letters they have (in Helvetica, "C-W78NR0MTW6" did not).
+STYLES["ref"] = ParagraphStyle(
+    "ref", parent=_base["Normal"], fontName="Courier", fontSize=6.5, leading=8.5
+)
 
 
 def header_cells(labels: Sequence[str], right: Sequence[int] = ()) -> list[Paragraph]:
@@ -439,8 +444,8 @@ def _lines_table(
                 line.session_date.isoformat(),
                 Paragraph(_esc(_fit(line.session_name, 60)), cell),
                 Paragraph(_esc(_fit(line.site_label, 40)), cell),
-                line.family_id,
-                line.child_id,
+                Paragraph(_esc(line.family_id), STYLES["ref"]),
+                Paragraph(_esc(line.child_id), STYLES["ref"]),
                 Paragraph(_esc(reason_words(line.reasons, short=True)), cell),
                 Paragraph(_esc(line.risk_version), cell),
                 line.method,

@@ -102,6 +102,19 @@ def test_invoice_line_cells_stay_inside_their_columns(db, month):
     assert overflowing_cells(tables) == []
 
 
+def test_the_widest_references_fit_their_columns(db, month):
+    """References are random: one of wide letters only must fit too."""
+    from dataclasses import replace
+
+    sheet = build_invoice(db, "lichfield", APRIL)
+    wide = [
+        replace(line, family_id="F-WWWWWWWWWW", child_id="C-MMMMMMMMMM") for line in sheet.lines
+    ]
+    with tables_built() as tables:
+        pdf._lines_table(wide, 500, None, None)
+    assert overflowing_cells(tables) == []
+
+
 def test_reach_pdf_headers_and_cells_stay_inside_their_columns(db, month):
     reach = build_reach(db, "lichfield", APRIL)
     with tables_built() as tables:
