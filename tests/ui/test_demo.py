@@ -93,6 +93,7 @@ def test_key_0_taps_a_new_card_that_a_volunteer_gives_to_a_family(tmp_path, kivy
         kiosk.enter_pin("1234")
         assert "Whose card is this? Tap the family" in kiosk.texts()
         kiosk.press_text("Tom")
+        kiosk.press_text("Yes, give it to Tom")  # a card is given only after a confirmation
         assert "The card is now Tom's" in kiosk.texts()
         kiosk.shot("demo/03-new-card-given")
         assert (
