@@ -2338,10 +2338,7 @@ class _Batch:
             seq = raw.get("seq")
             fits = isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq <= MAX_SEQ
             seq = seq if fits else None  # a seq the columns cannot hold is kept as loose
-            text_ = _dumps(raw)
-            digest = hashlib.sha256(text_.encode("utf-8")).hexdigest()
-            if len(text_) > REJECTED_RAW_KEPT:
-                text_ = _dumps(_shortened(raw, len(text_)))
+            text_, digest = _kept_copy(raw)
             row = {
                 "device_id": self.device.device_id,
                 "seq": seq,
@@ -2385,25 +2382,9 @@ class _Batch:
             fresh.extend(row for digest, row in loose.items() if digest not in known)
         if not fresh:
             return
-        stored = int(
-            self.conn.execute(
-                select(func.count())
-                .select_from(rejections)
-                .where(rejections.c.device_id == device_id)
-            ).scalar_one()
-        )
-        room = max(0, REJECTIONS_KEPT - stored)
         # Refusals with a seq first: they are what lets holds_up_to move on.
         fresh.sort(key=lambda row: row["seq"] is None)
-        kept, unkept = fresh[:room], len(fresh) - min(room, len(fresh))
-        if kept:
-            self.conn.execute(insert(rejections), kept)
-        if unkept:
-            self.conn.execute(
-                update(devices)
-                .where(devices.c.device_id == device_id)
-                .values(unkept_rejections=devices.c.unkept_rejections + unkept)
-            )
+        self._keep_within_quota(rejections, fresh)
 
     def _record_conflicts(self) -> None:
         """Each different copy of a held event, once, within the same quota as refusals."""
@@ -2412,11 +2393,7 @@ class _Batch:
         device_id = self.device.device_id
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for i, paths in self.conflicts.items():
-            raw = self.checked[i].raw
-            text_ = _dumps(raw)
-            digest = hashlib.sha256(text_.encode("utf-8")).hexdigest()
-            if len(text_) > REJECTED_RAW_KEPT:
-                text_ = _dumps(_shortened(raw, len(text_)))
+            text_, digest = _kept_copy(self.checked[i].raw)
             event_id = self.checked[i].event.event_id  # type: ignore[union-attr]
             rows.setdefault(
                 (event_id, digest),
@@ -2440,22 +2417,28 @@ class _Batch:
                 sorted({key[0] for key in rows}),
             )
         }
-        fresh = [row for key, row in rows.items() if key not in known]
+        self._keep_within_quota(
+            event_conflicts, [row for key, row in rows.items() if key not in known]
+        )
+
+    def _keep_within_quota(self, table: Table, fresh: list[dict[str, Any]]) -> None:
+        """Insert ``fresh`` rows of ``table`` up to the device's ``REJECTIONS_KEPT``; the rest
+        are only counted (``devices.unkept_rejections``), and kiosk health says so."""
+        device_id = self.device.device_id
         stored = int(
             self.conn.execute(
-                select(func.count())
-                .select_from(event_conflicts)
-                .where(event_conflicts.c.device_id == device_id)
+                select(func.count()).select_from(table).where(table.c.device_id == device_id)
             ).scalar_one()
         )
         room = max(0, REJECTIONS_KEPT - stored)
-        if fresh[:room]:
-            self.conn.execute(insert(event_conflicts), fresh[:room])
-        if len(fresh) > room:
+        kept, unkept = fresh[:room], len(fresh) - min(room, len(fresh))
+        if kept:
+            self.conn.execute(insert(table), kept)
+        if unkept:
             self.conn.execute(
                 update(devices)
                 .where(devices.c.device_id == device_id)
-                .values(unkept_rejections=devices.c.unkept_rejections + len(fresh) - room)
+                .values(unkept_rejections=devices.c.unkept_rejections + unkept)
             )
 
     def _apply_members(self, indexes: list[int]) -> None:
@@ -2748,6 +2731,16 @@ def _at_path(doc: Any, path: str) -> Any:
             return None
         doc = doc[key]
     return doc
+
+
+def _kept_copy(raw: Mapping[str, Any]) -> tuple[str, str]:
+    """What the server keeps of a refused or conflicting event: its JSON (cut short past
+    ``REJECTED_RAW_KEPT``) and the SHA-256 of it as sent, by which it is kept once."""
+    text_ = _dumps(raw)
+    digest = hashlib.sha256(text_.encode("utf-8")).hexdigest()
+    if len(text_) > REJECTED_RAW_KEPT:
+        text_ = _dumps(_shortened(raw, len(text_)))
+    return text_, digest
 
 
 def _shortened(raw: Mapping[str, Any], size: int) -> dict[str, Any]:
