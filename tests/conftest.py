@@ -29,6 +29,18 @@ from kiosk.domain.timetable import Timetable, make_slot
 pytest_plugins = ["tests.database_fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def _environment_as_it_was():
+    """Put ``os.environ`` back after every test. Code under test may set variables for a program
+    it is about to exec (``kiosk.config exec`` sets ``$KIOSK_DATA``); with a fake exec they would
+    stay behind and send every later test's ``kiosk-admin`` to another test's data folder."""
+    before = dict(os.environ)
+    yield
+    if os.environ != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
 class MemoryStore:
     """The DoorStore port in memory: a list of events and the projections they imply."""
 
