@@ -41,6 +41,7 @@ from kiosk.domain.postcodes import PostcodeError, parse_postcode
 from kiosk.domain.risk import add_guard_arguments, check_change, compare, parse_risk_file
 from kiosk.domain.timetable import WEEKDAYS, make_slot
 from kiosk.export import write_attendance_csv
+from kiosk.hardware.select import READER_KINDS
 from kiosk.health import assess, read_facts
 from kiosk.identity import check_id, is_enrolled, load_identity, save_identity
 from kiosk.pipes import quiet_when_stdout_closes
@@ -839,7 +840,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = reader.add_parser("test", help="wait for a tap and print the card's UID")
     p.add_argument(
         "--reader",
-        choices=("rc522", "usb", "fake"),
+        choices=READER_KINDS,
         default=None,
         help="the kind of reader (default: the config's [reader] kind, else rc522); its wiring "
         "is the config's",

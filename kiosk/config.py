@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.domain.errors import KioskError
-from kiosk.hardware.select import FeedbackConfig, ReaderConfig
+from kiosk.hardware.select import FEEDBACK_SWITCHES, FeedbackConfig, ReaderConfig
 from sync.endpoint import EndpointError, check_endpoint
 
 DEFAULT_CONFIG = Path("/etc/doorstep/kiosk.toml")
@@ -517,8 +517,8 @@ def hardware_settings(
         reader_config = dataclasses.replace(reader_config, kind=kind)
     wanted = feedback or ("none" if demo else None)
     if wanted is not None:
-        if wanted not in ("gpio", "none"):
-            raise ValueError(f"feedback must be gpio or none, not {wanted!r}")
+        if wanted not in FEEDBACK_SWITCHES:
+            raise ValueError(f"feedback must be {' or '.join(FEEDBACK_SWITCHES)}, not {wanted!r}")
         feedback_config = dataclasses.replace(feedback_config, enabled=wanted == "gpio")
     clash = _pin_clash(reader_config, feedback_config)
     if clash:

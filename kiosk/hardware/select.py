@@ -27,6 +27,8 @@ from kiosk.hardware.feedback import Feedback, GpioFeedback, NullFeedback
 
 ReaderKind = Literal["rc522", "usb", "fake"]
 READER_KINDS: tuple[str, ...] = get_args(ReaderKind)
+#: The command line's ``--feedback``: the LED and buzzer on their GPIO pins, or none.
+FEEDBACK_SWITCHES = ("gpio", "none")
 
 #: BCM GPIO numbers on the 40-pin header.
 GPIO_PINS = range(2, 28)
