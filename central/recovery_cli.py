@@ -29,6 +29,7 @@ from typing import Any
 from central.backup import KEEP_PREVIOUS
 from central.db import CentralDB, CentralError
 from kiosk.domain.risk import add_guard_arguments
+from kiosk.domain.timetable import add_session_arguments
 
 #: Commands that must not open (and so create or migrate) the live database first.
 NO_DB_COMMANDS = ("restore",)
@@ -40,12 +41,7 @@ def add_commands(sub: Any) -> None:
     p = actions.add_parser("add", help="add a weekly or one-off session")
     p.add_argument("org")
     p.add_argument("site")
-    p.add_argument("--name", required=True)
-    when = p.add_mutually_exclusive_group(required=True)
-    when.add_argument("--weekday", help="mon..sun, for a weekly session")
-    when.add_argument("--date", help="YYYY-MM-DD, for a one-off session")
-    p.add_argument("--start", required=True, help="HH:MM")
-    p.add_argument("--end", required=True, help="HH:MM")
+    add_session_arguments(p)
     p = actions.add_parser("list", help="a site's sessions")
     p.add_argument("org")
     p.add_argument("site")
