@@ -8,7 +8,7 @@ left behind is a temporary file whose name says what it was for and which proces
 ``is_temp_name``, ``temp_target`` and ``temp_writer`` let the store's start-up clean-up
 (``LocalStore``) and the backup pruning recognise and remove it.
 
-    >>> atomic_write(folder / "identity.json", b'{"device_id": "kiosk-1"}\\n')  # doctest: +SKIP
+    >>> atomic_write(folder / "device.json", b'{"device_id": "kiosk-1"}\\n')  # doctest: +SKIP
 
 Every module that replaces a file calls this; none renames a temporary file of its own
 (``tests/store/test_atomic.py`` checks both).

@@ -73,9 +73,9 @@ def test_the_temporary_name_says_what_it_was_for_and_who_wrote_it(
 
 
 def test_a_temporary_file_whose_writer_has_ended_is_debris() -> None:
-    assert writer_gone(".identity.json.999999999.ab12cd34.tmp")
-    assert not writer_gone(".identity.json.1.ab12cd34.tmp")  # init runs
-    assert not writer_gone("identity.json")
+    assert writer_gone(".device.json.999999999.ab12cd34.tmp")
+    assert not writer_gone(".device.json.1.ab12cd34.tmp")  # init runs
+    assert not writer_gone("device.json")
 
 
 # -- every caller ---------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def test_the_store_removes_what_interrupted_writes_left_behind(tmp_path: Path) -
     quarantine.mkdir(exist_ok=True)
     debris = [
         quarantine / ".x.json.reason.txt.999999999.ab12cd34.tmp",  # a note cut short
-        data / ".identity.json.999999999.ab12cd34.tmp",  # its writer has ended
+        data / ".device.json.999999999.ab12cd34.tmp",  # its writer has ended
         data / "state" / ".families.json.1.ab12cd34.tmp",  # the store's own
     ]
     running = data / f".volunteers.json.{os.getpid()}.ab12cd34.tmp"  # may be being written
