@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from central.db import CentralError, normalise_url
+from central.db import CentralError, default_database_url, normalise_url
 
 DEFAULT_CONFIG = Path("/etc/doorstep-central/central.toml")
 CONFIG_ENV = "KIOSK_CENTRAL_CONFIG"
@@ -216,7 +216,12 @@ def trusted_proxies(items: list[str]) -> str:
     return ",".join(checked)
 
 
-def database_url(from_command_line: str | None, config: CentralConfig) -> str | None:
+def database_url(from_command_line: str | None, config: CentralConfig) -> str:
     """The database to open, most explicit first: ``--db``, ``$KIOSK_CENTRAL_DB``, the config
-    file's ``[database] url``; None means the default SQLite file (``central.db``)."""
-    return from_command_line or os.environ.get("KIOSK_CENTRAL_DB") or config.database_url
+    file's ``[database] url``, else the default SQLite file (``central.db``)."""
+    return (
+        from_command_line
+        or os.environ.get("KIOSK_CENTRAL_DB")
+        or config.database_url
+        or default_database_url()
+    )
