@@ -189,7 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.central_config = load_config(find_config(args.config))
     except CentralError as exc:
-        print(f"kiosk-central: {exc}", file=sys.stderr)
+        if args.command == "doctor":  # still one line of its own form
+            print(f"fail: {exc} — fix it, then run kiosk-central doctor again")
+        else:
+            print(f"kiosk-central: {exc}", file=sys.stderr)
         return 1
     url = database_url(args.db, args.central_config)
     if args.command == "doctor":  # looks at the database as it is: never creates or migrates it

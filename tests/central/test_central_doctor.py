@@ -141,3 +141,11 @@ def test_the_nightly_backup_keeps_the_newest_and_prunes_the_old(tmp_path, db_url
     made, removed = backup_to_folder(db_url, folder, 1, now=NOW)
     assert removed == [ten_days_old] and list_backups(folder)[-1].path == made
     assert oct(made.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_broken_config_is_a_fail_line_naming_the_key(tmp_path, capsys):
+    path = tmp_path / "central.toml"
+    path.write_text("[server]\nprot = 8700\n")
+    assert main(["--config", str(path), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"fail: {path}: [server] prot: unknown key")
