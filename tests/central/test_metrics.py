@@ -45,3 +45,18 @@ def test_metrics_are_off_without_a_secret(tmp_path):
         assert answer.status_code == 404 and "[server] secret" in answer.text
     finally:
         db.close()
+
+
+def test_a_scrape_does_not_wait_for_a_writer(tmp_path):
+    """On SQLite a plain connection would BEGIN IMMEDIATE and queue behind a kiosk's batch."""
+    from sqlalchemy import text
+
+    from central.metrics import kiosk_counts
+
+    db = CentralDB.open(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    try:
+        with db.engine.begin() as writer:  # a batch being applied: holds the write lock
+            writer.execute(text("UPDATE server_meta SET value = value"))
+            assert kiosk_counts(db) == []
+    finally:
+        db.close()
