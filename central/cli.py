@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", help=f"default: [server] host, else {DEFAULT_HOST}")
     serve.add_argument("--port", type=int, help=f"default: [server] port, else {DEFAULT_PORT}")
+    serve.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,  # given here or before 'serve': the same option
+        help="central.toml to read (as kiosk-central --config FILE serve)",
+    )
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
     serve.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])

@@ -117,3 +117,10 @@ def test_a_bad_config_stops_every_command_naming_the_key(tmp_path, capsys):
     path = write(tmp_path, "[server]\nprot = 80\n")
     assert main(["--config", str(path), "org", "list"]) == 1
     assert "[server] prot: unknown key" in capsys.readouterr().err
+
+
+def test_config_may_be_given_before_or_after_serve():
+    parse = build_parser().parse_args
+    assert parse(["--config", "/a.toml", "serve"]).config == "/a.toml"
+    assert parse(["serve", "--config", "/b.toml"]).config == "/b.toml"
+    assert parse(["serve"]).config is None

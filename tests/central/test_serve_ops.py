@@ -170,3 +170,11 @@ def test_metrics_need_the_secret_as_a_bearer_token(config):
         right = requests.get(url, headers={"Authorization": f"Bearer {SECRET}"}, timeout=5)
         assert right.status_code == 200
         assert right.headers["content-type"].startswith("text/plain; version=0.0.4")
+
+
+def test_the_address_line_puts_an_ipv6_address_in_brackets():
+    from central.serving import base_url
+
+    assert base_url("::1", 8700, tls=False) == "http://[::1]:8700/"
+    assert base_url("127.0.0.1", 8700, tls=True) == "https://127.0.0.1:8700/"
+    assert base_url("central.lan", 80, tls=False) == "http://central.lan:80/"
