@@ -149,3 +149,30 @@ def test_a_broken_config_is_a_fail_line_naming_the_key(tmp_path, capsys):
     assert main(["--config", str(path), "doctor"]) == 1
     out = capsys.readouterr().out
     assert out.startswith(f"fail: {path}: [server] prot: unknown key")
+
+
+def test_postgresql_is_backed_up_with_pg_dump_and_passes_the_doctor(tmp_path):
+    """With ``KIOSK_TEST_POSTGRES_URL`` (scripts/ci-postgres.sh): a real pg_dump, whose file
+    the doctor counts, and the database password never shown."""
+    from tests.sync.servers import database_url
+
+    with database_url("postgresql", tmp_path) as url:
+        CentralDB.open(url).close()
+        made, _ = backup_to_folder(url, tmp_path / "backups", 14)
+        assert made.name.endswith(".pgdump") and made.read_bytes()[:5] == b"PGDMP"
+        assert oct(made.stat().st_mode & 0o777) == "0o600"
+        assert not [p for p in (tmp_path / "backups").iterdir() if p.name.startswith(".")]
+        found = lines(tmp_path, url, now=datetime.now(UTC), trusted_proxies=["127.0.0.1"])
+    assert all(line.startswith("ok: ") for line in found), found
+    answers = by_subject(found, "answers")
+    assert answers.startswith("ok: database postgresql+psycopg://") and "***" in answers
+    assert by_subject(found, "newest backup") == f"ok: newest backup {made.name}"
+
+
+def test_a_postgresql_that_does_not_answer_fails(tmp_path):
+    from tests.sync.servers import free_port
+
+    url = f"postgresql://doorstep:pw@127.0.0.1:{free_port()}/doorstep"
+    line = by_subject(lines(tmp_path, url), "does not answer")
+    assert line.startswith("fail: database postgresql+psycopg://doorstep:***@127.0.0.1:")
+    assert "pw@" not in line
