@@ -10,8 +10,8 @@
 #   2. the `doorstep-central` system user (/usr/lib/sysusers.d/doorstep-central.conf)
 #   3. folders (/usr/lib/tmpfiles.d/doorstep-central.conf): /etc/doorstep-central 0750
 #      root:doorstep-central, /var/lib/doorstep-central and /var/backups/doorstep-central 0700
-#   4. the program: a venv in /opt/doorstep-central/venv with this checkout's server extra,
-#      rebuilt only when the source changed
+#   4. the program: a venv with this checkout's server extra, /opt/doorstep-central/venv-<hash>
+#      (built only when the source changed), and the symlink /opt/doorstep-central/venv to it
 #   5. /etc/doorstep-central/central.toml (0640), only if there is none, with a new random
 #      secret; an existing one is kept. Either way it is checked, and a bad one stops here.
 #   6. the systemd units (server, nightly backup and its timer), /usr/local/bin/kiosk-central
@@ -149,39 +149,46 @@ hash="$(
       ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 2>/dev/null |
     LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12
 )"
-STAMP="$OPT/source.txt"
+# One venv per source, venv-<hash>, and the symlink venv -> the one in use: a venv's scripts name
+# the path they were built at, so it is never moved; switching is one rename.
+BUILT="venv-$hash"
+target=""
 if ((NO_VENV)); then
-  say "skipped (--no-venv): python3 -m venv ${VENV#"$ROOT"}; pip install '${HERE}[server]'"
+  say "skipped (--no-venv): python3 -m venv ${OPT#"$ROOT"}/$BUILT; pip install '${HERE}[server]'"
 elif [ -n "$PREBUILT" ]; then
   [ -x "$PREBUILT/bin/python" ] || die "--prebuilt-venv $PREBUILT has no bin/python"
   target="$(cd "$PREBUILT" && pwd)"
-  if [ "$(readlink "$VENV" 2>/dev/null || true)" != "$target" ]; then
-    rm -rf "$VENV"
-    ln -s "$target" "$VENV"
-    say "uses the prebuilt environment $target"
-  fi
-elif [ -x "$VENV/bin/kiosk-central" ] && [ "$(cat "$STAMP" 2>/dev/null || true)" = "$hash" ]; then
-  say "the program is up to date (source $hash)"
+elif [ -f "$OPT/$BUILT/.complete" ]; then
+  target="$BUILT"
 else
-  say "building ${VENV#"$ROOT"} (source $hash; a few minutes)"
+  say "building ${OPT#"$ROOT"}/$BUILT (a few minutes)"
   BUILD="$(mktemp -d)"
   trap 'rm -rf "$BUILD"' EXIT
   # Build from a copy: root-owned build/ and *.egg-info must not be left in the checkout.
   tar -C "$HERE" --exclude=__pycache__ --exclude='*.egg-info' -cf - \
     setup.cfg pyproject.toml README.md kiosk sync central | tar -C "$BUILD" -xf -
-  rm -rf "$VENV.new"
-  python3 -m venv "$VENV.new"
-  "$VENV.new/bin/pip" install --quiet --disable-pip-version-check --upgrade pip wheel
-  "$VENV.new/bin/pip" install --quiet --disable-pip-version-check "${BUILD}[server]" ||
+  rm -rf "${OPT:?}/$BUILT"
+  python3 -m venv "$OPT/$BUILT"
+  "$OPT/$BUILT/bin/pip" install --quiet --disable-pip-version-check --upgrade pip wheel
+  if ! "$OPT/$BUILT/bin/pip" install --quiet --disable-pip-version-check "${BUILD}[server]"; then
+    rm -rf "${OPT:?}/$BUILT"
     die "pip could not install $HERE; the installed program (if any) is unchanged"
-  # A venv's scripts name its own path: build it where it will live, then swap it in.
-  rm -rf "$VENV.old"
-  [ -e "$VENV" ] && mv "$VENV" "$VENV.old"
-  mv "$VENV.new" "$VENV"
-  rm -rf "$VENV.old"
+  fi
+  touch "$OPT/$BUILT/.complete"
+  target="$BUILT"
 fi
-if ((!NO_VENV)) && [ "$(cat "$STAMP" 2>/dev/null || true)" != "$hash" ]; then
-  printf '%s\n' "$hash" >"$STAMP"
+if [ -n "$target" ] && [ "$(readlink "$VENV" 2>/dev/null || true)" != "$target" ]; then
+  [ -L "$VENV" ] || rm -rf "$VENV"
+  ln -sfn "$target" "$VENV.switch"
+  mv -T "$VENV.switch" "$VENV"
+  say "the program is now ${target#"$OPT/"}"
+fi
+if [ -n "$target" ]; then # older builds go once the new one is in use
+  for old in "$OPT"/venv-*; do
+    if [ -e "$old" ] && [ "${old##*/}" != "$target" ]; then
+      rm -rf "$old"
+    fi
+  done
 fi
 
 # -- 5. the configuration -------------------------------------------------------------------------

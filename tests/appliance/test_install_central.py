@@ -72,7 +72,9 @@ def test_install_lays_out_user_folders_config_units_and_venv(installed):
     assert (wants / "multi-user.target.wants/doorstep-central.service").is_symlink()
     assert (wants / "timers.target.wants/doorstep-central-backup.timer").is_symlink()
     venv = root / "opt/doorstep-central/venv"
-    assert venv.is_symlink() and (venv / "bin/kiosk-central").exists()
+    assert venv.is_symlink() and os.readlink(venv) == str(VENV)
+    assert (venv / "bin/kiosk-central").exists()
+    assert "the program is now " in output
     assert mode(root / "usr/local/bin/kiosk-central") == "0o755"
     assert "checked /etc/doorstep-central/central.toml: ok" in output
     assert "kiosk-central doctor" in output[output.index("Left to do:") :]
@@ -101,7 +103,7 @@ def test_a_second_run_changes_nothing(installed, checkout):
     again = install(checkout, root, "--prebuilt-venv", str(VENV))
     assert tree(root) == before
     assert "kept the existing /etc/doorstep-central/central.toml" in again.stdout
-    assert "wrote " not in again.stdout and "uses the prebuilt" not in again.stdout
+    assert "wrote " not in again.stdout and "the program is now" not in again.stdout
 
 
 def test_a_broken_config_stops_the_install_naming_the_key(tmp_path, checkout):
