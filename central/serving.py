@@ -52,18 +52,16 @@ def serve_settings(args: argparse.Namespace, config: CentralConfig) -> ServeSett
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host``:``port`` (port 0: the system picks one)."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except socket.gaierror as exc:
-        raise CentralError(f"cannot listen on {host!r}: {exc.strerror}") from None
-    sock = socket.socket(family, kind, proto)
+    """A listening TCP socket on ``host``:``port`` (port 0: the system picks one), made as
+    uvicorn makes its own (IPv6 when the host has a colon), so ``--host`` means what it did."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
+        sock.bind((host, port))
         sock.listen(2048)
+    except socket.gaierror as exc:
+        sock.close()
+        raise CentralError(f"cannot listen on {host!r}: {exc.strerror}") from None
     except OSError as exc:
         sock.close()
         raise CentralError(
