@@ -97,12 +97,16 @@ def standalone_reach_html(reach: Reach, charts: Sequence[Chart]) -> str:
     )
 
 
-def standalone_area_reach_html(area: Any, charts: Sequence[Chart]) -> str:
-    """Reach against the population as one HTML file (styles and pictures inside)."""
+def standalone_area_reach_html(
+    area: Any, charts: Sequence[Chart], no_map: str | None = None
+) -> str:
+    """Reach against the population as one HTML file (styles and pictures inside); ``no_map``
+    says why there is no map."""
     return render(
         "area_reach_standalone.html",
         area=area,
         area_charts=chart_views(charts),
+        no_map=no_map,
         show_area_rows=True,
         inline_css=stylesheet(),
     )
