@@ -124,8 +124,7 @@ def reach_map(db: CentralDB, report: AreaReach) -> Chart | None:
     from central.reports.outreach import risk_areas
 
     risk = risk_areas(db, report.org_id, report.lsoa_rows)
-    with matplotlib.rc_context(STYLE):
-        return _draw(report, shapes, risk.lsoas, risk.chosen_by, map_title(db, report))
+    return draw_reach_map(report, shapes, risk.lsoas, risk.chosen_by, map_title(db, report))
 
 
 def why_no_map(db: CentralDB, report: AreaReach) -> str | None:
@@ -143,6 +142,18 @@ def why_no_map(db: CentralDB, report: AreaReach) -> str | None:
     return None
 
 
+def draw_reach_map(
+    report: AreaReach,
+    shapes: Sequence[Boundary],
+    risk: frozenset[str],
+    chosen_by: str,
+    title: str,
+) -> Chart:
+    """The map itself, from what :func:`reach_map` read (no database: a pure drawing)."""
+    with matplotlib.rc_context(STYLE):
+        return _draw(report, list(shapes), risk, chosen_by, title)
+
+
 def _draw(
     report: AreaReach, shapes: list[Boundary], risk: frozenset[str], chosen_by: str, title: str
 ) -> Chart:
@@ -157,7 +168,7 @@ def _draw(
     (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
     stretch = 1 / math.cos(math.radians((y0 + y1) / 2)) if lon_lat else 1.0
     shape = stretch * (y1 - y0) / max(x1 - x0, 1e-9)
-    height = min(max(WIDTH * 0.8 * shape + 1.5, MIN_HEIGHT), MAX_HEIGHT)
+    height = min(max(WIDTH * 0.72 * shape + 1.3, MIN_HEIGHT), MAX_HEIGHT)
     fig = Figure(figsize=(WIDTH, height), layout="constrained")
     ax = fig.add_subplot()
 
@@ -217,8 +228,8 @@ def _draw(
     ax.set_aspect(stretch)
     ax.set_axis_off()
     ax.set_title(title.replace(" by LSOA: ", " by LSOA\n", 1), color=INK, fontsize=12)
-    bar = fig.colorbar(coloured, ax=ax, shrink=0.75, pad=0.02)
-    bar.set_label(f"reach (% of the children aged {report.ages.label})", color=INK)
+    bar = fig.colorbar(coloured, ax=ax, shrink=0.9, pad=0.02)
+    bar.set_label(f"reach: % of children aged {report.ages.label}", color=INK, fontsize=9)
     bar.ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     if handles:
         fig.legend(handles=handles, loc="outside lower center", frameon=False, fontsize=9)

@@ -32,8 +32,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from central.app import create_app
 from central.reports.area_reach import AgeBand, build_area_reach
 from central.reports.charts import Chart
-from central.reports.maps import MAP_NAME, reach_map, why_no_map
+from central.reports.maps import MAP_NAME, draw_reach_map, reach_map, why_no_map
 from tests.geography.county import C1, C2, L1, L2, L3, YEAR, central
+from tests.geography.map_sample import sample_county
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
@@ -196,7 +197,7 @@ def test_an_lsoa_with_no_figure_is_grey_and_the_legend_says_why(db, mapped):
         "risk area: LSOAs with a postcode on the current risk list",
     ]
     colour_bar = chart.figure.axes[1]
-    assert colour_bar.get_ylabel() == "reach (% of the children aged 0-4)"
+    assert colour_bar.get_ylabel() == "reach: % of children aged 0-4"
     assert {t.get_text() for t in colour_bar.get_yticklabels()} >= {"0%", "25%"}
 
 
@@ -336,3 +337,25 @@ def test_the_map_and_the_reach_pdf_pages_are_written_to_artifacts(db, mapped, ca
         prefix = ARTIFACTS / f"reach-pdf-{mapped}"
         subprocess.run(["pdftoppm", "-png", "-r", "70", str(pdf), str(prefix)], check=True)
         assert list(ARTIFACTS.glob(f"reach-pdf-{mapped}-*.png"))
+
+
+def test_a_believable_county_map_for_the_readme():
+    """``artifacts/reach-map-sample.png``: the README's picture (docs/screenshots/reach-map.png
+    is a copy), a made-up county of irregular LSOAs drawn by the real map."""
+    report, shapes, risk = sample_county()
+    chart = draw_reach_map(
+        report,
+        shapes,
+        risk,
+        "LSOAs with a postcode on the current risk list",
+        f"Reach of children aged 0-4 by LSOA: Spark CIC, {report.period.label}",
+    )
+    ax = chart.figure.axes[0]
+    drawn = sum(len(c.get_paths()) for c in ax.collections)
+    assert drawn == len(shapes) + len(risk)  # every LSOA filled once, the risk areas outlined
+    assert not ax.texts  # too many LSOAs to write each reach on
+    assert f"{len(shapes)} LSOAs from the boundary file" in chart.alt
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "reach-map-sample.png").write_bytes(chart.png())
+    readme = REPO / "docs" / "screenshots" / "reach-map.png"
+    assert readme.read_bytes().startswith(b"\x89PNG"), f"copy {ARTIFACTS}/reach-map-sample.png"
