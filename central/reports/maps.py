@@ -233,7 +233,8 @@ def _draw(
     bar.ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     if handles:
         fig.legend(handles=handles, loc="outside lower center", frameon=False, fontsize=9)
-    return Chart(MAP_NAME, title, _alt(report, rows, paths, risk, chosen_by, with_figure), fig)
+    alt = _alt(report, rows, paths, risk, chosen_by, with_figure)
+    return Chart(MAP_NAME, title, alt, fig, raster=True)
 
 
 def _inside(polygon: Sequence[Ring], point: tuple[float, float]) -> bool:

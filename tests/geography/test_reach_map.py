@@ -289,6 +289,20 @@ def test_the_reach_pdf_has_the_map_page(capsys, db_url, county, tmp_path):
     assert pdf_pages(after) > pdf_pages(before)
 
 
+def test_the_html_report_has_the_map_or_says_how_to_import_boundaries(capsys, db_url, county):
+    args = ["report", "reach", "--org", "lichfield", "--from", "2016-04", "--to", "2017-03"]
+    args += ["--by", "lsoa"]  # reach by area (without --by: the engagement reach report)
+    code, before, err = central(capsys, db_url, *args, "--format", "html")
+    assert code == 0, err
+    assert "kiosk-central boundaries import FILE.geojson" in before
+    assert f'id="chart-{MAP_NAME}-title"' not in before
+    path = write_geojson(county / "lsoa.geojson", "bng")
+    assert central(capsys, db_url, "boundaries", "import", str(path))[0] == 0
+    code, after, err = central(capsys, db_url, *args, "--format", "html")
+    assert code == 0, err
+    assert f'id="chart-{MAP_NAME}-title"' in after and "No map yet" not in after
+
+
 @pytest.fixture
 def client(db):
     with TestClient(create_app(db), base_url="http://testserver") as c:
@@ -306,7 +320,10 @@ def test_the_dashboard_shows_the_map_for_the_county_and_an_organisation(client, 
     assert county.status_code == 200
     assert f'id="chart-{MAP_NAME}-title"' in county.text
     assert "by LSOA: the county (every organisation)" in county.text
-    assert 'src="data:image/' in county.text.split(f'id="chart-{MAP_NAME}-title"')[1][:800]
+    # A PNG (a county's boundaries are megabytes as SVG), right after the map's title.
+    assert (
+        'src="data:image/png;base64,' in county.text.split(f'id="chart-{MAP_NAME}-title"')[1][:800]
+    )
     org = client.get("/dashboard/org/lichfield?month=2017-03", headers=alice)
     assert org.status_code == 200 and f'id="chart-{MAP_NAME}-title"' in org.text
     assert "kiosk-central boundaries import" not in org.text
