@@ -35,6 +35,8 @@ from central.reports.charts import Chart
 from central.reports.maps import MAP_NAME, draw_reach_map, reach_map, why_no_map
 from tests.geography.county import C1, C2, L1, L2, L3, YEAR, central
 from tests.geography.map_sample import sample_county
+from tests.reports.test_screens import CHROMIUM, assert_not_blank, chromium, screenshot, signed_in
+from tests.sync.servers import CentralServer
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
@@ -376,3 +378,17 @@ def test_a_believable_county_map_for_the_readme():
     (ARTIFACTS / "reach-map-sample.png").write_bytes(chart.png())
     readme = REPO / "docs" / "screenshots" / "reach-map.png"
     assert readme.read_bytes().startswith(b"\x89PNG"), f"copy {ARTIFACTS}/reach-map-sample.png"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_the_dashboard_with_the_map_in_chromium(db, db_url, county, capsys):
+    """The commissioner's dashboard in a real browser, the map on it:
+    ``artifacts/screenshots/dashboard-reach-map.png``."""
+    path = write_geojson(county / "lsoa.geojson", "bng")
+    assert central(capsys, db_url, "boundaries", "import", str(path))[0] == 0
+    users = {"carol": db.add_user("carol", "commissioner")}
+    with CentralServer(db_url, county / "server.log") as srv:
+        url = signed_in((srv, users, db), "carol", "/dashboard?month=2017-03")
+        dom = chromium(url, "--dump-dom").stdout
+        assert f'id="chart-{MAP_NAME}-title"' in dom and "data:image/png;base64," in dom
+        assert_not_blank(screenshot(url, "dashboard-reach-map.png", height=4200))
