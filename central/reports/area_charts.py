@@ -1,4 +1,4 @@
-"""The pictures that go with reach by area: the trend over its months and the map (issue 18)."""
+"""The pictures that go with reach by area: the trend over its months and the map."""
 
 from __future__ import annotations
 
