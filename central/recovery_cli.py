@@ -1,4 +1,4 @@
-"""``kiosk-central`` commands for setting kiosks up and recovering the server (issue 9).
+"""``kiosk-central`` commands for setting kiosks up and recovering the server.
 
     kiosk-central session add lichfield library --name "Stay and Play" --weekday mon \\
         --start 09:30 --end 11:30
@@ -276,7 +276,7 @@ def _risk_import_lsoa(args: argparse.Namespace, db: CentralDB) -> int:
 
 
 def _keep_directory(db: CentralDB, args: argparse.Namespace, result: Any) -> None:
-    """Keep the postcode directory read for the list (issue 18: every family's LSOA, for
+    """Keep the postcode directory read for the list (every family's LSOA, for
     reach against the population), narrowed to the same area."""
     from central.geography.directory import import_directory
     from kiosk.domain.lsoa import AreaFilter

@@ -1,5 +1,5 @@
 """What the server holds for kiosks to set themselves up with: each site's timetable and each
-organisation's risk list (issue 9: a kiosk whose SD card was replaced is ready for the door
+organisation's risk list (so that a kiosk whose SD card was replaced is ready for the door
 after ``kiosk-admin enrol``).
 
 The tables live in :mod:`central.db` (migration 3); this module reads and writes them with the

@@ -48,10 +48,6 @@ from kiosk.pipes import quiet_when_stdout_closes
 DEFAULT_DATA = "/var/lib/doorstep"
 
 
-def data_dir_default() -> str:
-    return os.environ.get("KIOSK_DATA") or DEFAULT_DATA
-
-
 def _installed_config(explicit: str | None, data_given: bool) -> Any:
     """The configuration file when one is given or installed (else None).
 

@@ -552,7 +552,7 @@ def restore_backup(
                     report.merged = adopted
                 highest = restored.highest_seq()
                 if highest < live_highest:
-                    # Seqs this kiosk gave out are never given again (issue 9).
+                    # Seqs this kiosk gave out are never given again: the server may hold them.
                     restored.raise_seq_floor(
                         live_highest,
                         f"restored from backup {info.name}; this kiosk had given seq up to "

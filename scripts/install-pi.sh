@@ -210,10 +210,6 @@ led_pin = 17
 buzzer_pin = 27
 buzzer_active_high = true
 
-[sessions]
-# The timetable is kept on the kiosk and edited with kiosk-admin session.
-source = "local"
-
 [backup]
 folder = "/var/backups/doorstep"
 keep_days = 14

@@ -161,7 +161,7 @@ class SyncClient:
     ) -> RosterResponse:
         """A roster page after ``cursor``; ``own_through`` also asks for this device's own
         member and card events up to that seq (those a replaced store no longer has);
-        ``erasures_after`` for the families erased since that erasure cursor (issue 8)."""
+        ``erasures_after`` for the families erased since that erasure cursor."""
         params = {"cursor": cursor}
         if own_through > 0:
             params["own_through"] = own_through

@@ -466,7 +466,7 @@ class BatchResponse(BaseModel):
 
 
 class ErasureNotice(BaseModel):
-    """A family erased on the server (issue 8): the kiosk removes it from its store.
+    """A family erased on the server: the kiosk removes it from its store.
 
     The family id is not sent (the server no longer has it): the kiosk recognises the family
     by ``family_hash`` (``kiosk.domain.erasure.family_hash(salt, family_id)``) and turns it and
@@ -493,7 +493,7 @@ class RosterResponse(BaseModel):
     #: The highest cursor the server has given: a kiosk's cursor above it is from before a
     #: restore (caught even when the epoch was not renewed).
     max_cursor: int | None = None
-    #: Families erased after ``?erasures_after=N`` (issue 8); None when the kiosk did not ask.
+    #: Families erased after ``?erasures_after=N`` ; None when the kiosk did not ask.
     erasures: list[ErasureNotice] | None = None
     erasure_cursor: int | None = None
     erasures_more: bool = False

@@ -1,4 +1,4 @@
-"""The pictures that go with reach by area: the trend over its months and the map (issue 18).
+"""The pictures that go with reach by area: the trend over its months and the map.
 
 A missing map is said in words, never left out in silence: :func:`area_pictures` gives the
 words for where the map would be (no boundary file yet, or one of another area), so the

@@ -1,4 +1,4 @@
-"""PDFs of issue 18: reach against the population (the headline, what is counted apart, the
+"""PDFs of reach against the population (the headline, what is counted apart, the
 trend and the map, then every area) and the trend over a pilot."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hidden families: where to drop leaflets (issue 18 item 4).
+"""Hidden families: where to drop leaflets.
 
 Volunteers deliver leaflets to every property of a target area to find the families the
 sessions do not yet reach. ``kiosk-central report outreach`` ranks the risk-area LSOAs by the

@@ -1,4 +1,4 @@
-"""The dashboard's pilot panel (issue 18): the trend over the months to the one shown, and
+"""The dashboard's pilot panel: the trend over the months to the one shown, and
 reach against the population over the same months, with the map.
 
 The window is the twelve months ending with the month shown (``PILOT_MONTHS``), or from

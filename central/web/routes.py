@@ -9,7 +9,7 @@
     /dashboard/all/reach.csv|pdf        reach across every organisation (commissioner)
     /dashboard/login, /dashboard/logout, /dashboard/login/basic
 
-Roles (issue 18): ``staff`` see their organisation's totals and registers (with names) but no
+Roles: ``staff`` see their organisation's totals and registers (with names) but no
 family or child references and not the invoice's lines, which pair references with the reasons
 a family qualifies; ``finance`` (the organisation's person who sends the invoice) also sees
 those lines and references (invoice CSV, the PDF's line pages); the commissioner as before.

@@ -61,15 +61,6 @@ def _copy_tree(value: Any) -> Any:
     return value
 
 
-def describe_bad_json(raw: bytes) -> str | None:
-    """Why ``raw`` is not a TinyDB file, in plain words (None when it is fine)."""
-    try:
-        _parse(raw, "<bytes>")
-    except CorruptFileError as exc:
-        return exc.reason
-    return None
-
-
 def _ends_unfinished(text: str) -> bool:
     """Whether JSON ``text`` stops inside a string or with brackets still open (cut short)."""
     depth = 0

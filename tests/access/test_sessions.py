@@ -1,4 +1,4 @@
-"""Dashboard sessions are kept by the server (issue 16, item 8): logout, a new password,
+"""Dashboard sessions are kept by the server: logout, a new password,
 disabling the user and the 8-hour expiry end them; the cookie's id is stored only as a hash;
 a POST from another site's page (login CSRF) is refused."""
 

@@ -1,4 +1,4 @@
-"""Names people use (issue 18 item 6): organisations and sites have display names, shown in
+"""Names people use: organisations and sites have display names, shown in
 every report for people; the ids stay what kiosks, URLs and CSV columns use. Reason codes are
 words for people (PDFs and pages) and stay codes in the CSVs machines read."""
 

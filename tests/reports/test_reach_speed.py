@@ -1,4 +1,4 @@
-"""Issue 6: ``attendance_children`` carries its attendance's organisation, date and qualification
+"""``attendance_children`` carries its attendance's organisation, date and qualification
 (so county reach counts children without a join), and they stay right through ingest,
 amendments, re-sent batches and migration 4 of an existing database."""
 

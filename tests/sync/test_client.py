@@ -55,7 +55,7 @@ def test_endpoints_that_would_leak_the_token_or_make_no_sense_are_refused(url, m
 @pytest.mark.parametrize(
     "url",
     [
-        "http://user:pass@central.example.org",  # passed the daemon's own check before issue 21
+        "http://user:pass@central.example.org",  # passed the daemon's own check once
         "https://user:pass@central.example.org",
         "https://kiosk@central.example.org",
         "http://user:pass@127.0.0.1:8700",
