@@ -32,6 +32,11 @@ db.close()
 """
 
 
+def quoted(text: str) -> str:
+    """``text`` inside an SQL string literal."""
+    return text.replace("'", "''")
+
+
 def export(commit: str, into: Path) -> None:
     archive = subprocess.run(["git", "archive", commit], check=True, capture_output=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
@@ -65,7 +70,7 @@ def sqlite_snapshot(release: Path, commit: str, applied_at: str) -> tuple[int, s
     ):
         lines.append(
             "INSERT INTO schema_version (version, description, applied_at)"
-            f" VALUES ({number}, '{description}', '{applied_at}');"
+            f" VALUES ({number}, '{quoted(description)}', '{applied_at}');"
         )
     conn.close()
     return version, "\n".join(lines) + "\n"
@@ -105,7 +110,7 @@ def postgres_snapshot(release: Path, commit: str, url: str, applied_at: str) -> 
     for number, description in rows:
         kept.append(
             "INSERT INTO schema_version (version, description, applied_at)"
-            f" VALUES ({number}, '{description}', '{applied_at}');"
+            f" VALUES ({number}, '{quoted(description)}', '{applied_at}');"
         )
     return version, "\n".join(kept).rstrip() + "\n"
 

@@ -27,9 +27,9 @@ CREATE TABLE events (
 	CONSTRAINT uq_events_device_seq UNIQUE (device_id, seq), 
 	UNIQUE (event_id)
 );
-CREATE INDEX ix_events_org_type_id ON events (org_id, type, id);
 CREATE INDEX ix_events_subject ON events (subject_id);
 CREATE INDEX ix_events_at ON events (at);
+CREATE INDEX ix_events_org_type_id ON events (org_id, type, id);
 CREATE TABLE rejections (
 	id INTEGER NOT NULL, 
 	device_id VARCHAR(64) NOT NULL, 
@@ -90,9 +90,9 @@ CREATE TABLE attendances (
 	children_at DATETIME NOT NULL, 
 	PRIMARY KEY (attendance_id)
 );
-CREATE INDEX ix_attendances_family_id ON attendances (family_id);
 CREATE INDEX ix_attendances_session ON attendances (session_key);
 CREATE INDEX ix_attendances_org_date ON attendances (org_id, session_date);
+CREATE INDEX ix_attendances_family_id ON attendances (family_id);
 CREATE TABLE sites (
 	org_id VARCHAR(64) NOT NULL, 
 	site_id VARCHAR(64) NOT NULL, 

@@ -1124,4 +1124,4 @@ INSERT INTO schema_version (version, description, applied_at) VALUES (4, 'reach:
 INSERT INTO schema_version (version, description, applied_at) VALUES (5, 'family rights: erasures and retention', '2026-12-03 19:00:14');
 INSERT INTO schema_version (version, description, applied_at) VALUES (6, 'audit log, grants and login throttling', '2026-12-03 19:00:14');
 INSERT INTO schema_version (version, description, applied_at) VALUES (7, 'risk lists: rule and source files', '2026-12-03 19:00:14');
-INSERT INTO schema_version (version, description, applied_at) VALUES (8, 'kiosk health: each kiosk's latest status report', '2026-12-03 19:00:14');
+INSERT INTO schema_version (version, description, applied_at) VALUES (8, 'kiosk health: each kiosk''s latest status report', '2026-12-03 19:00:14');

@@ -90,10 +90,10 @@ CREATE TABLE attendances (
 	children_at DATETIME NOT NULL, 
 	PRIMARY KEY (attendance_id)
 );
-CREATE INDEX ix_attendances_org_date ON attendances (org_id, session_date);
 CREATE INDEX ix_attendances_org_family_date ON attendances (org_id, family_id, session_date);
 CREATE INDEX ix_attendances_family_id ON attendances (family_id);
 CREATE INDEX ix_attendances_session ON attendances (session_key);
+CREATE INDEX ix_attendances_org_date ON attendances (org_id, session_date);
 CREATE TABLE attendance_reviews (
 	attendance_id VARCHAR(36) NOT NULL, 
 	decision VARCHAR(10) NOT NULL, 
@@ -308,4 +308,4 @@ INSERT INTO schema_version (version, description, applied_at) VALUES (4, 'reach:
 INSERT INTO schema_version (version, description, applied_at) VALUES (5, 'family rights: erasures and retention', '2026-12-03 19:00:14');
 INSERT INTO schema_version (version, description, applied_at) VALUES (6, 'audit log, grants and login throttling', '2026-12-03 19:00:14');
 INSERT INTO schema_version (version, description, applied_at) VALUES (7, 'risk lists: rule and source files', '2026-12-03 19:00:14');
-INSERT INTO schema_version (version, description, applied_at) VALUES (8, 'kiosk health: each kiosk's latest status report', '2026-12-03 19:00:14');
+INSERT INTO schema_version (version, description, applied_at) VALUES (8, 'kiosk health: each kiosk''s latest status report', '2026-12-03 19:00:14');

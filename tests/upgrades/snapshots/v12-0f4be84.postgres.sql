@@ -1461,7 +1461,7 @@ INSERT INTO schema_version (version, description, applied_at) VALUES (4, 'reach:
 INSERT INTO schema_version (version, description, applied_at) VALUES (5, 'family rights: erasures and retention', '2026-12-04 04:18:01');
 INSERT INTO schema_version (version, description, applied_at) VALUES (6, 'audit log, grants and login throttling', '2026-12-04 04:18:01');
 INSERT INTO schema_version (version, description, applied_at) VALUES (7, 'risk lists: rule and source files', '2026-12-04 04:18:01');
-INSERT INTO schema_version (version, description, applied_at) VALUES (8, 'kiosk health: each kiosk's latest status report', '2026-12-04 04:18:01');
+INSERT INTO schema_version (version, description, applied_at) VALUES (8, 'kiosk health: each kiosk''s latest status report', '2026-12-04 04:18:01');
 INSERT INTO schema_version (version, description, applied_at) VALUES (9, 'refusal quotas and conflicting copies of events', '2026-12-04 04:18:01');
 INSERT INTO schema_version (version, description, applied_at) VALUES (10, 'dashboard sessions kept by the server', '2026-12-04 04:18:01');
 INSERT INTO schema_version (version, description, applied_at) VALUES (11, 'issued invoices; names of organisations and sites', '2026-12-04 04:18:01');

@@ -29,8 +29,8 @@ CREATE TABLE events (
 	UNIQUE (event_id)
 );
 CREATE INDEX ix_events_org_type_id ON events (org_id, type, id);
-CREATE INDEX ix_events_at ON events (at);
 CREATE INDEX ix_events_subject ON events (subject_id);
+CREATE INDEX ix_events_at ON events (at);
 CREATE TABLE rejections (
 	id INTEGER NOT NULL, 
 	device_id VARCHAR(64) NOT NULL, 
@@ -104,10 +104,10 @@ CREATE TABLE attendances (
 	children_at DATETIME NOT NULL, 
 	PRIMARY KEY (attendance_id)
 );
-CREATE INDEX ix_attendances_session ON attendances (session_key);
-CREATE INDEX ix_attendances_org_family_date ON attendances (org_id, family_id, session_date);
 CREATE INDEX ix_attendances_org_date ON attendances (org_id, session_date);
+CREATE INDEX ix_attendances_session ON attendances (session_key);
 CREATE INDEX ix_attendances_family_id ON attendances (family_id);
+CREATE INDEX ix_attendances_org_family_date ON attendances (org_id, family_id, session_date);
 CREATE TABLE attendance_reviews (
 	attendance_id VARCHAR(36) NOT NULL, 
 	decision VARCHAR(10) NOT NULL, 
@@ -159,8 +159,8 @@ CREATE TABLE login_failures (
 	address VARCHAR(64) NOT NULL, 
 	PRIMARY KEY (id)
 );
-CREATE INDEX ix_login_failures_name_at ON login_failures (name, at);
 CREATE INDEX ix_login_failures_address_at ON login_failures (address, at);
+CREATE INDEX ix_login_failures_name_at ON login_failures (name, at);
 CREATE TABLE erasures (
 	id INTEGER NOT NULL, 
 	org_id VARCHAR(64) NOT NULL, 
@@ -418,7 +418,7 @@ INSERT INTO schema_version (version, description, applied_at) VALUES (4, 'reach:
 INSERT INTO schema_version (version, description, applied_at) VALUES (5, 'family rights: erasures and retention', '2026-12-04 04:18:01');
 INSERT INTO schema_version (version, description, applied_at) VALUES (6, 'audit log, grants and login throttling', '2026-12-04 04:18:01');
 INSERT INTO schema_version (version, description, applied_at) VALUES (7, 'risk lists: rule and source files', '2026-12-04 04:18:01');
-INSERT INTO schema_version (version, description, applied_at) VALUES (8, 'kiosk health: each kiosk's latest status report', '2026-12-04 04:18:01');
+INSERT INTO schema_version (version, description, applied_at) VALUES (8, 'kiosk health: each kiosk''s latest status report', '2026-12-04 04:18:01');
 INSERT INTO schema_version (version, description, applied_at) VALUES (9, 'refusal quotas and conflicting copies of events', '2026-12-04 04:18:01');
 INSERT INTO schema_version (version, description, applied_at) VALUES (10, 'dashboard sessions kept by the server', '2026-12-04 04:18:01');
 INSERT INTO schema_version (version, description, applied_at) VALUES (11, 'issued invoices; names of organisations and sites', '2026-12-04 04:18:01');
