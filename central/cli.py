@@ -27,7 +27,9 @@
     kiosk-central boundaries import county-lsoa.geojson                # for the reach map
     kiosk-central backup central-backup.sqlite3                        # also: restore FILE
 
-Every command creates or migrates the database first. Errors go to stderr with exit status 1.
+Every command creates an empty database first; one that is behind this server's schema is
+refused, saying to take a backup and run ``kiosk-central migrate`` (issue 19). Errors go to
+stderr with exit status 1.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ from kiosk.pipes import quiet_when_stdout_closes
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
+#: Commands that open a database whatever its schema: the upgrade, and the backup taken first.
+ANY_SCHEMA_COMMANDS = ("migrate", "backup")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Before anything opens a SQLite file: a damaged one, or one copied by hand over the
         # database beside the old -wal, is refused, and not made worse (issue 16).
         preflight(url, full=args.command == "serve")
-        db = CentralDB.open(url)
+        db = CentralDB.open(url, migrate=args.command not in ANY_SCHEMA_COMMANDS, upgrade=False)
     except CentralError as exc:
         print(f"kiosk-central: {exc}", file=sys.stderr)
         return 1
@@ -208,7 +212,7 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
         case "serve", _:
             return _serve(args, db)
         case "migrate", _:
-            print(f"schema version {db.schema_version()}", file=sys.stderr)
+            _migrate(db)
         case "org", "add":
             db.add_org(args.org, args.name)
             print(f"organisation {args.org} added", file=sys.stderr)
@@ -317,6 +321,17 @@ def _actor(args: argparse.Namespace) -> str:
     from central.audit import os_actor
 
     return os_actor(args.as_actor)
+
+
+def _migrate(db: CentralDB) -> None:
+    """``kiosk-central migrate``: bring the schema to this server's latest revision."""
+    before, after = db.migrate()
+    if before is None:
+        print(f"new database created at schema revision {after}", file=sys.stderr)
+    elif before == after:
+        print(f"schema already current (revision {after}): nothing to do", file=sys.stderr)
+    else:
+        print(f"schema upgraded from revision {before} to {after}", file=sys.stderr)
 
 
 def _serve(args: argparse.Namespace, db: CentralDB) -> int:
