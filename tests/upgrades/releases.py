@@ -42,6 +42,13 @@ class Release:
         name = f"v{self.version:02d}-{self.commit}.{'sqlite' if backend == 'sqlite' else backend}"
         return (SNAPSHOTS / f"{name}.sql").read_text()
 
+    def invoice_as_released(self) -> str:
+        """April's CSV as this release's own code wrote it (``snapshots/make_invoice.py``); the
+        first release had no invoice, so the next release's, which read the same rows."""
+        release = self if self.has_rates else RELEASES[1]
+        name = f"v{release.version:02d}-{release.commit}.invoice.csv"
+        return (SNAPSHOTS / name).read_text()
+
     def __str__(self) -> str:
         return f"v{self.version}-{self.commit}"
 

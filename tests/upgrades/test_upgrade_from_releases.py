@@ -1,5 +1,6 @@
 """Issue 19: each released schema, filled with data, upgrades to the head by `kiosk-central
-migrate` and then gives the invoice it gave before.
+migrate` and then gives the invoice it gave before: the lines worked out by hand, and the CSV
+the release's own code wrote (``snapshots/*.invoice.csv``), byte for byte.
 
 The old database is the release's own schema (a committed SQL snapshot made by that release's
 code) with rows inserted in plain SQL, never today's tables with some dropped. Every test runs
@@ -108,6 +109,9 @@ def test_a_released_database_upgrades_and_gives_the_same_invoice(db_url, backend
         if not release.has_rates:  # the first release had no rates: set April's now
             set_rate(db, "lichfield", "3.00", date(2016, 4, 1))
         assert invoice_lines(db) == (EXPECTED_LINES, EXPECTED_TOTAL_PENCE)
+        # The very sheet the release's own code wrote from these rows, byte for byte.
+        sheet = build_invoice(db, "lichfield", Period.month(MONTH))
+        assert sheet.csv_text() == release.invoice_as_released()
         # Revision 4's copies were filled from each child's attendance.
         with db.engine.connect() as conn:
             copies = conn.execute(
