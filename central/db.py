@@ -993,15 +993,11 @@ class CentralDB:
         if found.too_new:
             raise _too_new(found)
         if found.behind:
-            where = (
-                "a backup first: kiosk-central backup FILE"
-                if self.dialect == "sqlite"
-                else "a backup first (pg_dump)"
-            )
+            how = "kiosk-central backup FILE" if self.dialect == "sqlite" else "pg_dump"
             raise SchemaBehind(
                 f"the database is at schema revision {found.current} but this server needs "
-                f"{found.head}: stop the server, take {where}, then run 'kiosk-central "
-                "migrate'"
+                f"{found.head}: back it up ({how}), then run 'kiosk-central migrate' with the "
+                "server stopped (docs/upgrades.md)"
             )
         if found.empty and create:
             self.migrate()

@@ -100,11 +100,16 @@ def state(conn: Connection) -> SchemaState:
     return SchemaState(current, newest, adopt, known)
 
 
+def _config(conn: Connection) -> Config:
+    """Alembic's configuration without an alembic.ini: env.py runs on ``conn``."""
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.attributes["connection"] = conn
+    return config
+
+
 def _known(revision: str) -> bool:
-    try:
-        return scripts().get_revision(revision) is not None
-    except Exception:  # alembic raises several kinds for an unknown id
-        return False
+    return revision in {script.revision for script in scripts().walk_revisions()}
 
 
 def upgrade(conn: Connection, metadata: MetaData) -> tuple[str | None, str]:
@@ -123,10 +128,7 @@ def upgrade(conn: Connection, metadata: MetaData) -> tuple[str | None, str]:
         if before.adopt:
             context.stamp(scripts(), before.current)
         if before.current != before.head:
-            config = Config()
-            config.set_main_option("script_location", str(SCRIPT_LOCATION))
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            command.upgrade(_config(conn), "head")
     _record_for_older_servers(conn, metadata)
     return before.current, before.head
 
@@ -160,9 +162,7 @@ def run_revisions(conn: Connection, target: str) -> None:
     """Upgrade or downgrade the database on ``conn`` to revision ``target`` by running the
     revisions between (tests use it to put a database back where an older release left it)."""
     found = state(conn)
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
-    config.attributes["connection"] = conn
+    config = _config(conn)
     if found.adopt:
         MigrationContext.configure(conn).stamp(scripts(), found.current)
     if found.current is not None and revision_number(target) < revision_number(found.current):

@@ -167,7 +167,7 @@ def test_serve_refuses_a_database_that_is_behind_and_says_what_to_run(db_url, ba
     assert refused.returncode == 1
     message = refused.stderr
     assert "schema revision 0001" in message and f"needs {HEAD}" in message
-    assert "kiosk-central migrate" in message and "backup" in message
+    assert "kiosk-central migrate" in message and "back it up" in message
     # Nothing was changed: the database is still as the release left it.
     db = CentralDB.open(db_url, migrate=False)
     try:
