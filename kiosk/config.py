@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import ipaddress
 import math
 import os
 import sys
@@ -39,10 +38,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from kiosk.domain.errors import KioskError
-from kiosk.hardware.select import FeedbackConfig, ReaderConfig
+from kiosk.hardware.select import FEEDBACK_SWITCHES, FeedbackConfig, ReaderConfig
+from sync.endpoint import EndpointError, check_endpoint
 
 DEFAULT_CONFIG = Path("/etc/doorstep/kiosk.toml")
 CONFIG_ENV = "KIOSK_CONFIG"
@@ -240,15 +239,6 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -332,25 +322,10 @@ class _Checker:
         text = self.text(section, key, value)
         if not text:
             return ""
-        parts = urlsplit(text)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise self.error(
-                section, key, f"must be a URL like https://central.example.org, not {_show(value)}"
-            )
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
-            raise self.error(
-                section,
-                key,
-                f"{text} is plain http: the token and families' data must travel over https "
-                "(http is allowed only to this machine, for testing)",
-            )
-        if parts.query or parts.fragment or parts.username or parts.password:
-            raise self.error(section, key, "must not hold a query, a fragment or a password")
         try:
-            parts.port  # noqa: B018 - a bad port raises
-        except ValueError:
-            raise self.error(section, key, f"has a bad port number: {text}") from None
-        return text.rstrip("/")
+            return check_endpoint(text)
+        except EndpointError as exc:
+            raise self.error(section, key, str(exc)) from None
 
     # sections
     def device(self, table: Mapping[str, Any]) -> DeviceSettings:
@@ -542,8 +517,8 @@ def hardware_settings(
         reader_config = dataclasses.replace(reader_config, kind=kind)
     wanted = feedback or ("none" if demo else None)
     if wanted is not None:
-        if wanted not in ("gpio", "none"):
-            raise ValueError(f"feedback must be gpio or none, not {wanted!r}")
+        if wanted not in FEEDBACK_SWITCHES:
+            raise ValueError(f"feedback must be {' or '.join(FEEDBACK_SWITCHES)}, not {wanted!r}")
         feedback_config = dataclasses.replace(feedback_config, enabled=wanted == "gpio")
     clash = _pin_clash(reader_config, feedback_config)
     if clash:

@@ -583,10 +583,11 @@ def dashboard_router(
 
         area = guarded(lambda: build_area_reach(db, org_id, period, DASHBOARD_AGES, "lsoa"))
         if fmt == "pdf":
-            from central.reports.area_charts import area_charts
+            from central.reports.area_charts import area_pictures
             from central.reports.area_pdf import area_reach_pdf
 
-            pdf = area_reach_pdf(area, area_charts(db, area))
+            pictures = area_pictures(db, area)
+            pdf = area_reach_pdf(area, pictures.charts, pictures.no_map)
             return _download(pdf, "application/pdf", f"{name}.pdf")
         buf = io.StringIO()
         write_area_reach_csv(area, buf)

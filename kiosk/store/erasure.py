@@ -34,7 +34,7 @@ from kiosk.domain.erasure import (
     redact,
     scrub_event,
 )
-from kiosk.store.durable import fsync_dir
+from kiosk.store.atomic import atomic_write
 
 if TYPE_CHECKING:
     from kiosk.store.local import LocalStore
@@ -203,12 +203,8 @@ def _redact_quarantine(store: LocalStore, secrets: set[str], erasure: Erasure) -
         for secret in quoted:
             clean = clean.replace(json.dumps(secret)[1:-1], REDACTED)
         if clean != text:
-            tmp = path.with_name("." + name + ".erasing")
-            tmp.write_text(clean, encoding="utf-8", errors="surrogateescape")
-            os.replace(tmp, path)
+            atomic_write(path, clean.encode("utf-8", errors="surrogateescape"))
             count += 1
-    if count:
-        fsync_dir(folder)
     return count
 
 

@@ -110,6 +110,10 @@ def test_only_the_device_is_required_and_defaults_fit_the_appliance():
         ),
         (with_line("sync", 'endpoint = "ftp://x.org"'), "[sync] endpoint: must be a URL like"),
         (
+            with_line("sync", 'endpoint = "https://kiosk:secret@central.example.org"'),
+            "[sync] endpoint: must not hold a user name or password",
+        ),
+        (
             with_line("sync", 'ca_file = "/nonexistent/ca.pem"'),
             "[sync] ca_file: /nonexistent/ca.pem does not exist",
         ),
