@@ -29,9 +29,10 @@
     kiosk-central boundaries import county-lsoa.geojson                # for the reach map
     kiosk-central backup central-backup.sqlite3                        # also: restore FILE
 
-Every command but doctor and restore creates or migrates the database first. Errors go to
-stderr with exit status 1. Settings come from central.toml (``central.config``) when there is
-one; the command line overrides it.
+Every command but doctor and restore creates an empty database first; every one but migrate,
+backup and doctor refuses a database behind this server's schema, saying to back it up and run
+``kiosk-central migrate`` (issue 19). Errors go to stderr with exit status 1. Settings come
+from central.toml (``central.config``) when there is one; the command line overrides it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ from central.reports import cli as reports_cli
 from central.serving import DEFAULT_HOST, DEFAULT_PORT
 from central.sqlite_check import preflight
 from kiosk.pipes import quiet_when_stdout_closes
+
+#: Commands that open a database whatever its schema: the upgrade, and the backup taken first.
+ANY_SCHEMA_COMMANDS = ("migrate", "backup")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -218,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Before anything opens a SQLite file: a damaged one, or one copied by hand over the
         # database beside the old -wal, is refused, and not made worse (issue 16).
         preflight(url, full=args.command == "serve")
-        db = CentralDB.open(url)
+        db = CentralDB.open(url, migrate=args.command not in ANY_SCHEMA_COMMANDS, upgrade=False)
     except CentralError as exc:
         print(f"kiosk-central: {exc}", file=sys.stderr)
         return 1
@@ -243,7 +247,7 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
         case "serve", _:
             return _serve(args, db)
         case "migrate", _:
-            print(f"schema version {db.schema_version()}", file=sys.stderr)
+            _migrate(db)
         case "org", "add":
             db.add_org(args.org, args.name)
             print(f"organisation {args.org} added", file=sys.stderr)
@@ -352,6 +356,17 @@ def _actor(args: argparse.Namespace) -> str:
     from central.audit import os_actor
 
     return os_actor(args.as_actor)
+
+
+def _migrate(db: CentralDB) -> None:
+    """``kiosk-central migrate``: bring the schema to this server's latest revision."""
+    before, after = db.migrate()
+    if before is None:
+        print(f"new database created at schema revision {after}", file=sys.stderr)
+    elif before == after:
+        print(f"schema already current (revision {after}): nothing to do", file=sys.stderr)
+    else:
+        print(f"schema upgraded from revision {before} to {after}", file=sys.stderr)
 
 
 def _serve(args: argparse.Namespace, db: CentralDB) -> int:
