@@ -195,13 +195,13 @@ class WelcomeScreen(KioskScreen):
             return
         self.time_left = self.countdown.fraction_left()
         if self.countdown.expired():
-            self.app.finish_welcome()
+            self.app.door.finish_welcome()
 
     def on_leave(self, *args) -> None:
         self._fingers.clear()
 
     def done_pressed(self) -> None:
-        self.app.finish_welcome()
+        self.app.door.finish_welcome()
 
 
 class DoorMessageScreen(KioskScreen):
@@ -241,7 +241,7 @@ class DoorMessageScreen(KioskScreen):
             return  # "Just a moment" stays until the tap is answered
         self.time_left = self.countdown.fraction_left()
         if self.countdown.expired():
-            self.app.leave_door_screen()
+            self.app.door.leave()
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

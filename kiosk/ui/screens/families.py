@@ -77,7 +77,7 @@ class FamilyPickerScreen(KioskScreen):
         self.search()
 
     def search(self) -> None:
-        self.app.find_families(self.query, self.show_results)
+        self.app.search.find(self.query, self.show_results)
 
     def show_results(self, choices: list[FamilyChoice]) -> None:
         grid = self.ids.results
@@ -109,9 +109,9 @@ class FamilyPickerScreen(KioskScreen):
 
     def picked(self, family: Family) -> None:
         if self.purpose == "sign_in":
-            self.app.choose_children(family)
+            self.app.signin.choose_children(family)
         else:
-            self.app.assign_card(family)
+            self.app.cards.give(family)
 
     def start_typing(self) -> None:
         self.typing = True
@@ -167,7 +167,7 @@ class ChooseChildrenScreen(KioskScreen):
     def sign_in(self) -> None:
         if self.family is not None:
             chosen = [chip.value for chip in self.chips if chip.selected]
-            self.app.sign_in(self.family, chosen)
+            self.app.signin.sign_in(self.family, chosen)
 
 
 class VolunteerMessageScreen(KioskScreen):
@@ -228,7 +228,7 @@ class VolunteerMessageScreen(KioskScreen):
         if self._done is not None:
             self._done()
         else:
-            self.app.volunteer_go("volunteer_home")
+            self.app.volunteer.go_to("volunteer_home")
 
     def reset(self) -> None:
         self.action_text, self._action, self._action_countdown = "", None, None

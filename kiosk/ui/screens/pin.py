@@ -61,11 +61,11 @@ class PinScreen(KioskScreen):
             idle = app.monotonic() - max(self._shown_at, app.last_touch)
             if idle >= app.timings.pin_idle:
                 log.info("the PIN screen went back to the door after %.0f s idle", idle)
-                app.leave_volunteer_mode()
+                app.volunteer.cancel_unlock()
                 return
         if self.locked and self._recheck is not None and self._recheck.expired():
             self._recheck.restart()
-            app.recheck_pin_lock()
+            app.volunteer.recheck_pin_lock()
 
     def unlocked(self) -> None:
         """The lock is lifted (by an admin, or it ran out): PINs are taken again."""
@@ -101,7 +101,7 @@ class PinScreen(KioskScreen):
         pin, self.entered = self.entered, ""
         self.checking = True
         self.say(_("Checking..."))
-        self.app.check_pin(pin, self.then)
+        self.app.volunteer.check_pin(pin, self.then)
 
     def result(self, message: str, error: bool, locked: bool = False) -> None:
         self.checking = False

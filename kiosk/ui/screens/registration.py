@@ -54,7 +54,7 @@ class RegStepScreen(KioskScreen):
 
     @property
     def draft(self) -> RegistrationDraft:
-        return self.app.draft
+        return self.app.registration.draft
 
     def say(self, message: str, error: bool = False) -> None:
         self.message, self.error = message, error
@@ -72,11 +72,11 @@ class RegStepScreen(KioskScreen):
 
     def back(self) -> None:
         i = STEPS.index(self.name)
-        self.app.volunteer_go(STEPS[i - 1] if i else "volunteer_home")
+        self.app.volunteer.go_to(STEPS[i - 1] if i else "volunteer_home")
 
     def forward(self) -> None:
         i = STEPS.index(self.name)
-        self.app.volunteer_go(STEPS[i + 1])
+        self.app.volunteer.go_to(STEPS[i + 1])
 
     def next_pressed(self) -> None:
         try:
@@ -117,7 +117,7 @@ class RegTextScreen(RegStepScreen):
 
     def back(self) -> None:
         if self.step == 1:
-            self.app.discard_draft()  # Cancel: the volunteer chose to start again
+            self.app.registration.discard()  # Cancel: the volunteer chose to start again
         super().back()
 
     def wrong_answer(self) -> str:
@@ -381,7 +381,7 @@ class RegCardScreen(RegStepScreen):
 
     def card_captured(self, uid: str) -> None:
         self.say(_("Checking the card..."))
-        self.app.check_card_is_new(uid, self._card_checked)
+        self.app.registration.check_card_is_new(uid, self._card_checked)
 
     def _card_checked(self, uid: str, is_new: bool) -> None:
         if not is_new:
@@ -406,7 +406,7 @@ class RegCardScreen(RegStepScreen):
         if not self.saving:
             self.saving = True
             self.say(_("Saving..."))
-            self.app.register_draft()
+            self.app.registration.register()
 
     def failed(self, message: str) -> None:
         self.saving = False

@@ -47,7 +47,7 @@ class StartSessionScreen(KioskScreen):
             return
         self.saving = True
         self.typing = False
-        self.app.start_session(self.ids.entry.text, int(self.hours))
+        self.app.sessions.start(self.ids.entry.text, int(self.hours))
 
     def failed(self, message: str) -> None:
         self.saving = False

@@ -65,7 +65,7 @@ class TodayRegisterScreen(KioskScreen):
         self.reload()
 
     def reload(self) -> None:
-        self.app.load_register(self.show, self.session_key or None)
+        self.app.today.load(self.show, self.session_key or None)
 
     def choose(self, session_key: str) -> None:
         self.session_key = session_key
@@ -141,9 +141,9 @@ class TodayRegisterScreen(KioskScreen):
             height=dp(64),
         )
         if line.signed_out_at:
-            out.bind(on_release=lambda _b: self.app.undo_sign_out(self.register, line))
+            out.bind(on_release=lambda _b: self.app.today.undo_sign_out(self.register, line))
         else:
-            out.bind(on_release=lambda _b: self.app.sign_out(self.register, line))
+            out.bind(on_release=lambda _b: self.app.today.sign_out(self.register, line))
         undo = KioskButton(
             style="key",
             text=_("Undo sign-in"),
@@ -151,7 +151,7 @@ class TodayRegisterScreen(KioskScreen):
             width=dp(150),
             height=dp(64),
         )
-        undo.bind(on_release=lambda _b: self.app.ask_undo_sign_in(self.register, line))
+        undo.bind(on_release=lambda _b: self.app.today.ask_undo_sign_in(self.register, line))
         row.add_widget(out)
         row.add_widget(undo)
         return row

@@ -13,7 +13,7 @@ class VolunteerHomeScreen(KioskScreen):
     """Session, card reader and connection; sign in, register, today's register, start."""
 
     def on_pre_enter(self, *args) -> None:
-        self.app.refresh_status()
+        self.app.status.refresh()
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
