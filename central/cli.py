@@ -3,6 +3,7 @@
     kiosk-central serve                                # SQLite in ~/.local/share/doorstep-central
     kiosk-central --db postgresql://u@db/doorstep serve --host 0.0.0.0 --port 8700
     kiosk-central serve --forwarded-allow-ips 127.0.0.1      # behind a reverse proxy on this host
+    kiosk-central --db postgresql://u@db/doorstep serve --workers 4   # processes (central.workers)
     kiosk-central org add lichfield
     kiosk-central site add lichfield library
     kiosk-central org add spark --name "Spark CIC"     # the name shown in reports
@@ -35,11 +36,13 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from central import audit_cli, recovery_cli
+from central import audit_cli, recovery_cli, workers
 from central.db import GRANTS, ROLES, CentralDB, CentralError, default_database_url
 from central.geography import cli as geography_cli
 from central.privacy import cli as privacy_cli
@@ -85,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
         "10.0.0.0/24) whose X-Forwarded-For and X-Forwarded-Proto are believed: the client "
         "address (login limits, audit log) and scheme come from them. Default: none, every "
         "request is taken as from the address that connected",
+    )
+
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (default 1); more than 1 needs PostgreSQL "
+        "(central.workers says why)",
     )
 
     sub.add_parser("migrate", help="create or upgrade the database schema, then exit")
@@ -179,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CentralError as exc:
             print(f"kiosk-central: {exc}", file=sys.stderr)
             return 1
+    if args.command == "serve" and (problem := workers.refusal(url, args.workers)):
+        print(f"kiosk-central: {problem}", file=sys.stderr)  # before the database is touched
+        return 1
     try:
         # Before anything opens a SQLite file: a damaged one, or one copied by hand over the
         # database beside the old -wal, is refused, and not made worse (issue 16).
@@ -324,14 +339,27 @@ def _serve(args: argparse.Namespace, db: CentralDB) -> int:
 
     from central.app import create_app
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    several = args.workers > 1
+    log_format = workers.LOG_FORMAT if several else "%(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=args.log_level.upper(), format=log_format)
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise CentralError("give both --ssl-certfile and --ssl-keyfile, or neither")
-    uvicorn.run(
+    if several:
+        # uvicorn spawns the workers: each builds its own app and database pool from the
+        # environment (central.workers); this process only watches over them.
+        os.environ[workers.DB_ENV] = args.db or default_database_url()
+        os.environ[workers.LOG_LEVEL_ENV] = args.log_level
+        db.close()
+        app: Any = workers.FACTORY
+    else:
         # Closing the database at shutdown lets SQLite copy its -wal into the file and remove
         # it, so a server stopped normally leaves one whole file (uvicorn ends the process on
         # SIGTERM after shutdown, before main's own close).
-        create_app(db, on_shutdown=db.close),
+        app = create_app(db, on_shutdown=db.close)
+    uvicorn.run(
+        app,
+        factory=several,
+        workers=args.workers,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
