@@ -1,12 +1,12 @@
 """Many kiosks syncing at once: 300 by default, against a real server on PostgreSQL.
 
     .venv/bin/python bench/load.py [--kiosks 300] [--batches 3] [--events 50] [--orgs 30]
-                                   [--workers 2] [--deadline 300] [--db URL]
+                                   [--workers 1,2,4] [--deadline 300] [--db URL]
 
 Needs PostgreSQL: ``--db URL``, else a fresh schema in ``$KIOSK_TEST_POSTGRES_URL`` (``eval
 "$(bash scripts/ci-postgres.sh)"``), dropped afterwards. Enrols ``--kiosks`` devices (spread
-over ``--orgs`` organisations, three sites each), starts the server (uvicorn, ``--workers``
-processes, on a free port on 127.0.0.1 only) and releases one thread per kiosk at the same
+over ``--orgs`` organisations, three sites each), starts the server (``kiosk-central serve
+--workers N``, on a free port on 127.0.0.1 only) and releases one thread per kiosk at the same
 moment. Each kiosk, with its own token and its own HTTP connection, does what the sync daemon
 does: asks who it is (``GET /api/v1/device``), sends its events oldest first in ``--batches``
 batches of ``--events`` (registrations with cards, then attendances), and pulls a page of its
@@ -14,8 +14,10 @@ organisation's roster. Then the server's database is compared with what was sent
 every event held once, none lost, none duplicated, none refused, every kiosk's seqs all held.
 
 Prints: errors, lost/duplicated events, answer times (p50, p95, p99, max) per request kind,
-events per second, and the server's capacity (workers x database pool). Exits 1 on any error,
-loss or duplicate; everything is bounded by ``--deadline`` seconds.
+events per second, and the server's capacity (workers x database pool). ``--workers 1,2,4``
+runs the same load against each setting (a fresh schema each) and then prints them side by
+side: p50 and p99 per request kind, wall time, lost, duplicated, refused, errors. Exits 1 on
+any error, loss or duplicate; everything is bounded by ``--deadline`` seconds.
 """
 
 from __future__ import annotations
@@ -58,39 +60,17 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOST = "127.0.0.1"  # loopback only: this drives a server of ours, nowhere else
 
 
-# -- the server (uvicorn imports this module in each worker) ---------------------------------
-def server_app() -> Any:
-    """The API over ``$KIOSK_CENTRAL_DB``: the factory ``uvicorn --factory`` calls per worker."""
-    from central.app import create_app
-
-    return create_app(CentralDB.open(os.environ["KIOSK_CENTRAL_DB"], migrate=False))
-
-
+# -- the server ------------------------------------------------------------------------------
 @contextlib.contextmanager
 def running_server(db_url: str, workers: int, log: Path) -> Iterator[str]:
+    """``kiosk-central serve --workers N``, the command a deployment runs, on a free port."""
     with socket.socket() as s:
         s.bind((HOST, 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "KIOSK_CENTRAL_DB": db_url}
+    env = {**os.environ}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    args = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.load:server_app",
-        "--factory",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--backlog",
-        "2048",
-    ]
+    args = [sys.executable, "-m", "central.cli", "--db", db_url, "serve", "--host", HOST]
+    args += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
     with log.open("ab") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     url = f"http://{HOST}:{port}"
@@ -389,37 +369,88 @@ def report(result: LoadResult) -> str:
     return "\n".join(lines)
 
 
+def side_by_side(results: dict[int, LoadResult]) -> str:
+    """One column per ``--workers`` setting: answer times per request kind, then the counts."""
+    settings = list(results)
+    head = f"{'':<22}" + "".join(f"{f'--workers {w}':>14}" for w in settings)
+    lines = [head, "-" * len(head)]
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"{label:<22}" + "".join(f"{c:>14}" for c in cells))
+
+    kinds = sorted({k for r in results.values() for k in r.latencies})
+    for kind in kinds:
+        for name, q in (("p50", 0.5), ("p99", 0.99)):
+            cells = []
+            for r in results.values():
+                ms = [v * 1000 for v in r.latencies.get(kind, [])]
+                cells.append(f"{percentile(ms, q):.0f} ms" if ms else "-")
+            row(f"{kind} {name}", cells)
+    row("wall time", [f"{r.wall_seconds:.1f} s" for r in results.values()])
+    row("events/s", [f"{r.sent / r.wall_seconds:.0f}" for r in results.values()])
+    for label, attr in (("lost", "lost"), ("duplicated", "duplicated"), ("refused", "refused")):
+        row(label, [str(getattr(r, attr)) for r in results.values()])
+    row("errors", [str(len(r.errors)) for r in results.values()])
+    row("result", ["ok" if r.ok else "FAILED" for r in results.values()])
+    return "\n".join(lines)
+
+
+def _settings(text: str) -> list[int]:
+    """``--workers 1,2,4``: the process counts to run the same load against, in order."""
+    try:
+        found = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give numbers, e.g. 1,2,4") from None
+    if not found or min(found) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more processes, e.g. 1,2,4")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kiosks", type=int, default=300)
     parser.add_argument("--batches", type=int, default=3, help="batches per kiosk")
     parser.add_argument("--events", type=int, default=50, help="events per batch")
     parser.add_argument("--orgs", type=int, default=30, help="organisations the kiosks belong to")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--deadline", type=float, default=300.0, help="seconds, at most")
     parser.add_argument(
-        "--db", help="PostgreSQL URL (default: a schema in $KIOSK_TEST_POSTGRES_URL)"
+        "--workers",
+        type=_settings,
+        default=[2],
+        help="server processes; several settings (1,2,4) run the same load against each and "
+        "print them side by side",
+    )
+    parser.add_argument("--deadline", type=float, default=300.0, help="seconds, at most, per run")
+    parser.add_argument(
+        "--db", help="PostgreSQL URL (default: a schema in $KIOSK_TEST_POSTGRES_URL per run)"
     )
     args = parser.parse_args(argv)
-    with contextlib.ExitStack() as stack:
-        url = args.db
-        if not url:
-            base = os.environ.get("KIOSK_TEST_POSTGRES_URL")
-            if not base:
-                print("load: give --db or set KIOSK_TEST_POSTGRES_URL", file=sys.stderr)
-                return 2
-            url = stack.enter_context(postgres_schema(base))
-        result = run_load(
-            url,
-            kiosks=args.kiosks,
-            batches=args.batches,
-            events=args.events,
-            orgs=args.orgs,
-            workers=args.workers,
-            deadline=args.deadline,
-        )
-        print(report(result))
-        return 0 if result.ok else 1
+    base = os.environ.get("KIOSK_TEST_POSTGRES_URL")
+    if not args.db and not base:
+        print("load: give --db or set KIOSK_TEST_POSTGRES_URL", file=sys.stderr)
+        return 2
+    if args.db and len(args.workers) > 1:
+        print("load: several --workers settings need a schema each: drop --db", file=sys.stderr)
+        return 2
+    results: dict[int, LoadResult] = {}
+    for workers in args.workers:
+        with contextlib.ExitStack() as stack:
+            url = args.db or stack.enter_context(postgres_schema(base or ""))
+            result = run_load(
+                url,
+                kiosks=args.kiosks,
+                batches=args.batches,
+                events=args.events,
+                orgs=args.orgs,
+                workers=workers,
+                deadline=args.deadline,
+            )
+        print(f"== --workers {workers}", flush=True)
+        print(report(result), flush=True)
+        results[workers] = result
+    if len(results) > 1:
+        print(f"\n{args.kiosks} kiosks, {args.batches} batches of {args.events} events each")
+        print(side_by_side(results))
+    return 0 if all(r.ok for r in results.values()) else 1
 
 
 if __name__ == "__main__":
