@@ -62,7 +62,7 @@ HOST = "127.0.0.1"  # loopback only: this drives a server of ours, nowhere else
 
 # -- the server ------------------------------------------------------------------------------
 @contextlib.contextmanager
-def running_server(db_url: str, workers: int, log: Path) -> Iterator[str]:
+def running_server(db_url: str, workers: int, log: Path) -> Iterator[tuple[str, int]]:
     """``kiosk-central serve --workers N``, the command a deployment runs, on a free port."""
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -88,7 +88,7 @@ def running_server(db_url: str, workers: int, log: Path) -> Iterator[str]:
         # Every worker must be up, not just the first: ask until the answers stop failing.
         for _ in range(workers * 5):
             requests.get(url + "/healthz", timeout=5)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:
@@ -111,6 +111,48 @@ def postgres_schema(base: str) -> Iterator[str]:
     finally:
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# -- where the time goes (Linux /proc; zeros elsewhere) -------------------------------------
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by ``pid`` and every process under it (the server's workers)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        own = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return own + sum(tree_cpu_seconds(int(k)) for k in kids)
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time used by everything on the machine so far (all cores; /proc/stat)."""
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in first[1:8])
+    return (user + nice + system + irq + softirq) / _TICK
+
+
+def sessions_so_far(db: CentralDB) -> int:
+    """Connections PostgreSQL has accepted into this database so far (pg_stat_database)."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+            ).scalar_one()
+        )
+
+
+def own_cpu_seconds() -> float:
+    """This process's CPU time: the load client's threads (JSON, HTTP)."""
+    return time.process_time()
 
 
 # -- the kiosks ------------------------------------------------------------------------------
@@ -240,6 +282,15 @@ class LoadResult:
     kiosks_not_fully_held: int
     latencies: dict[str, list[float]]
     capacity: str
+    #: CPU seconds during the run: the server's processes, this load client, the whole machine
+    #: (PostgreSQL, and anyone else's work, is the rest), and the cores there are.
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+    machine_cpu: float = 0.0
+    cores: int = field(default_factory=lambda: os.cpu_count() or 1)
+    #: PostgreSQL sessions (connections) opened during the run: each costs a process and a
+    #: password exchange on the database's side, so a pool that keeps them should open few.
+    sessions_opened: int = 0
 
     @property
     def ok(self) -> bool:
@@ -286,7 +337,7 @@ def run_load(
         )
         outcome = Outcome()
         log = log or Path(os.environ.get("TMPDIR", "/tmp")) / f"load-{uuid.uuid4().hex[:8]}.log"
-        with running_server(db_url, workers, log) as url:
+        with running_server(db_url, workers, log) as (url, server_pid):
             start = threading.Barrier(kiosks + 1)
             threads = [
                 threading.Thread(
@@ -298,10 +349,14 @@ def run_load(
                 t.start()
             start.wait(timeout=120)
             began = time.perf_counter()
+            cpu_before = (tree_cpu_seconds(server_pid), own_cpu_seconds(), machine_cpu_seconds())
+            sessions_before = sessions_so_far(db)
             stop_at = time.monotonic() + deadline
             for t in threads:
                 t.join(max(0.0, stop_at - time.monotonic()))
             wall = time.perf_counter() - began
+            cpu_after = (tree_cpu_seconds(server_pid), own_cpu_seconds(), machine_cpu_seconds())
+            sessions_opened = sessions_so_far(db) - sessions_before
             stuck = sum(t.is_alive() for t in threads)
             if stuck:
                 outcome.error(f"{stuck} kiosk(s) still syncing after the {deadline:.0f} s deadline")
@@ -341,6 +396,10 @@ def run_load(
             kiosks_not_fully_held=not_held,
             latencies=outcome.latencies,
             capacity=capacity,
+            server_cpu=cpu_after[0] - cpu_before[0],
+            client_cpu=cpu_after[1] - cpu_before[1],
+            machine_cpu=cpu_after[2] - cpu_before[2],
+            sessions_opened=sessions_opened,
         )
     finally:
         db.close()
@@ -356,6 +415,8 @@ def report(result: LoadResult) -> str:
         f"duplicated: {result.duplicated}; refused: {result.refused}; kiosks not fully held: "
         f"{result.kiosks_not_fully_held}",
         f"errors: {len(result.errors)}",
+        f"CPU during the run: {where_time_went(result)}",
+        f"database sessions opened during the run: {result.sessions_opened}",
     ]
     lines += [f"  {e}" for e in result.errors[:10]]
     for kind, values in sorted(result.latencies.items()):
@@ -367,6 +428,17 @@ def report(result: LoadResult) -> str:
         )
     lines.append("result: " + ("ok" if result.ok else "FAILED"))
     return "\n".join(lines)
+
+
+def where_time_went(result: LoadResult) -> str:
+    """CPU seconds by whom, against what the machine's cores could give in the wall time."""
+    rest = max(0.0, result.machine_cpu - result.server_cpu - result.client_cpu)
+    could = result.wall_seconds * result.cores
+    return (
+        f"server {result.server_cpu:.0f} s, load client {result.client_cpu:.0f} s, "
+        f"PostgreSQL and everything else {rest:.0f} s, of {could:.0f} s the {result.cores} "
+        f"core(s) had ({result.machine_cpu / could:.0%} busy)"
+    )
 
 
 def side_by_side(results: dict[int, LoadResult]) -> str:
@@ -388,6 +460,13 @@ def side_by_side(results: dict[int, LoadResult]) -> str:
             row(f"{kind} {name}", cells)
     row("wall time", [f"{r.wall_seconds:.1f} s" for r in results.values()])
     row("events/s", [f"{r.sent / r.wall_seconds:.0f}" for r in results.values()])
+    row("server CPU", [f"{r.server_cpu:.0f} s" for r in results.values()])
+    row("load client CPU", [f"{r.client_cpu:.0f} s" for r in results.values()])
+    others = [max(0.0, r.machine_cpu - r.server_cpu - r.client_cpu) for r in results.values()]
+    row("PostgreSQL+others CPU", [f"{v:.0f} s" for v in others])
+    busy = [f"{r.machine_cpu / (r.wall_seconds * r.cores):.0%}" for r in results.values()]
+    row("machine busy", busy)
+    row("database sessions", [str(r.sessions_opened) for r in results.values()])
     for label, attr in (("lost", "lost"), ("duplicated", "duplicated"), ("refused", "refused")):
         row(label, [str(getattr(r, attr)) for r in results.values()])
     row("errors", [str(len(r.errors)) for r in results.values()])
