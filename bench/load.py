@@ -117,15 +117,37 @@ def postgres_schema(base: str) -> Iterator[str]:
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time used so far by ``pid`` and every process under it (the server's workers)."""
+def _stat(pid: int) -> list[str]:
+    """``/proc/PID/stat`` after the command name: [state, ppid, ...], utime at 11."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def tree_cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """CPU time used so far by ``pid`` and every process under it (the server's workers);
+    ``reaped`` adds what its ended children used (PostgreSQL's finished sessions)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        own = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+        fields = _stat(pid)
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        if reaped:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
         kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except (OSError, IndexError, ValueError):
         return 0.0
-    return own + sum(tree_cpu_seconds(int(k)) for k in kids)
+    return ticks / _TICK + sum(tree_cpu_seconds(int(k)) for k in kids)
+
+
+def postgres_cpu_seconds(db: CentralDB) -> float:
+    """CPU time used so far by the PostgreSQL the bench runs on, when it runs on this machine
+    (its postmaster is the parent of our session's backend); 0 if it cannot be seen."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    try:
+        postmaster = int(_stat(backend)[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return tree_cpu_seconds(postmaster, reaped=True)
 
 
 def machine_cpu_seconds() -> float:
@@ -286,6 +308,7 @@ class LoadResult:
     #: (PostgreSQL, and anyone else's work, is the rest), and the cores there are.
     server_cpu: float = 0.0
     client_cpu: float = 0.0
+    postgres_cpu: float = 0.0
     machine_cpu: float = 0.0
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
     #: PostgreSQL sessions (connections) opened during the run: each costs a process and a
@@ -351,12 +374,14 @@ def run_load(
             began = time.perf_counter()
             cpu_before = (tree_cpu_seconds(server_pid), own_cpu_seconds(), machine_cpu_seconds())
             sessions_before = sessions_so_far(db)
+            pg_before = postgres_cpu_seconds(db)
             stop_at = time.monotonic() + deadline
             for t in threads:
                 t.join(max(0.0, stop_at - time.monotonic()))
             wall = time.perf_counter() - began
             cpu_after = (tree_cpu_seconds(server_pid), own_cpu_seconds(), machine_cpu_seconds())
             sessions_opened = sessions_so_far(db) - sessions_before
+            pg_cpu = postgres_cpu_seconds(db) - pg_before
             stuck = sum(t.is_alive() for t in threads)
             if stuck:
                 outcome.error(f"{stuck} kiosk(s) still syncing after the {deadline:.0f} s deadline")
@@ -400,6 +425,7 @@ def run_load(
             client_cpu=cpu_after[1] - cpu_before[1],
             machine_cpu=cpu_after[2] - cpu_before[2],
             sessions_opened=sessions_opened,
+            postgres_cpu=pg_cpu,
         )
     finally:
         db.close()
@@ -432,13 +458,16 @@ def report(result: LoadResult) -> str:
 
 def where_time_went(result: LoadResult) -> str:
     """CPU seconds by whom, against what the machine's cores could give in the wall time."""
-    rest = max(0.0, result.machine_cpu - result.server_cpu - result.client_cpu)
     could = result.wall_seconds * result.cores
     return (
-        f"server {result.server_cpu:.0f} s, load client {result.client_cpu:.0f} s, "
-        f"PostgreSQL and everything else {rest:.0f} s, of {could:.0f} s the {result.cores} "
-        f"core(s) had ({result.machine_cpu / could:.0%} busy)"
+        f"server {result.server_cpu:.0f} s, PostgreSQL {result.postgres_cpu:.0f} s, load client "
+        f"{result.client_cpu:.0f} s, the rest of the machine {_others(result):.0f} s, of "
+        f"{could:.0f} s the {result.cores} core(s) had ({result.machine_cpu / could:.0%} busy)"
     )
+
+
+def _others(r: LoadResult) -> float:
+    return max(0.0, r.machine_cpu - r.server_cpu - r.client_cpu - r.postgres_cpu)
 
 
 def side_by_side(results: dict[int, LoadResult]) -> str:
@@ -462,8 +491,8 @@ def side_by_side(results: dict[int, LoadResult]) -> str:
     row("events/s", [f"{r.sent / r.wall_seconds:.0f}" for r in results.values()])
     row("server CPU", [f"{r.server_cpu:.0f} s" for r in results.values()])
     row("load client CPU", [f"{r.client_cpu:.0f} s" for r in results.values()])
-    others = [max(0.0, r.machine_cpu - r.server_cpu - r.client_cpu) for r in results.values()]
-    row("PostgreSQL+others CPU", [f"{v:.0f} s" for v in others])
+    row("PostgreSQL CPU", [f"{r.postgres_cpu:.0f} s" for r in results.values()])
+    row("others' CPU", [f"{_others(r):.0f} s" for r in results.values()])
     busy = [f"{r.machine_cpu / (r.wall_seconds * r.cores):.0%}" for r in results.values()]
     row("machine busy", busy)
     row("database sessions", [str(r.sessions_opened) for r in results.values()])
