@@ -70,7 +70,8 @@ def running_server(db_url: str, workers: int, log: Path) -> Iterator[tuple[str, 
     env = {**os.environ}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     args = [sys.executable, "-m", "central.cli", "--db", db_url, "serve", "--host", HOST]
-    args += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    # At info, each worker logs every batch it applies with its pid (central.workers).
+    args += ["--port", str(port), "--workers", str(workers), "--log-level", "info"]
     with log.open("ab") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     url = f"http://{HOST}:{port}"
@@ -170,6 +171,19 @@ def sessions_so_far(db: CentralDB) -> int:
                 text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
             ).scalar_one()
         )
+
+
+def batches_per_process(log: Path) -> list[int]:
+    """How many batches each server process applied, most first: uvicorn's workers share one
+    socket, and each keeps the connections it accepted, so the split shows in the answers."""
+    import re
+
+    found = re.findall(r"\[pid (\d+)\]: device \S+: ", log.read_text(errors="replace"))
+    if not found:  # one process logs without its pid
+        found = ["-"] * len(
+            re.findall(r"central.api: device \S+: ", log.read_text("utf-8", "replace"))
+        )
+    return sorted(Counter(found).values(), reverse=True)
 
 
 def own_cpu_seconds() -> float:
@@ -314,6 +328,8 @@ class LoadResult:
     #: PostgreSQL sessions (connections) opened during the run: each costs a process and a
     #: password exchange on the database's side, so a pool that keeps them should open few.
     sessions_opened: int = 0
+    #: Batches each server process applied, most first (from the server's log).
+    batches_per_process: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -426,6 +442,7 @@ def run_load(
             machine_cpu=cpu_after[2] - cpu_before[2],
             sessions_opened=sessions_opened,
             postgres_cpu=pg_cpu,
+            batches_per_process=batches_per_process(log),
         )
     finally:
         db.close()
@@ -443,6 +460,7 @@ def report(result: LoadResult) -> str:
         f"errors: {len(result.errors)}",
         f"CPU during the run: {where_time_went(result)}",
         f"database sessions opened during the run: {result.sessions_opened}",
+        f"batches applied by each server process: {result.batches_per_process}",
     ]
     lines += [f"  {e}" for e in result.errors[:10]]
     for kind, values in sorted(result.latencies.items()):
@@ -496,6 +514,8 @@ def side_by_side(results: dict[int, LoadResult]) -> str:
     busy = [f"{r.machine_cpu / (r.wall_seconds * r.cores):.0%}" for r in results.values()]
     row("machine busy", busy)
     row("database sessions", [str(r.sessions_opened) for r in results.values()])
+    split = ["/".join(map(str, r.batches_per_process)) for r in results.values()]
+    row("batches per process", split)
     for label, attr in (("lost", "lost"), ("duplicated", "duplicated"), ("refused", "refused")):
         row(label, [str(getattr(r, attr)) for r in results.values()])
     row("errors", [str(len(r.errors)) for r in results.values()])
