@@ -344,33 +344,27 @@ def _serve(args: argparse.Namespace, db: CentralDB) -> int:
     logging.basicConfig(level=args.log_level.upper(), format=log_format)
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise CentralError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    options: dict[str, Any] = {
+        "log_level": args.log_level,
+        "ssl_certfile": args.ssl_certfile,
+        "ssl_keyfile": args.ssl_keyfile,
+        "access_log": args.log_level == "debug",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only the
+        # proxies named on the command line are believed, none by default.
+        "proxy_headers": bool(args.forwarded_allow_ips),
+        "forwarded_allow_ips": args.forwarded_allow_ips or "",
+    }
     if several:
-        # uvicorn spawns the workers: each builds its own app and database pool from the
-        # environment (central.workers); this process only watches over them.
+        # Each worker builds its own app and database pool from the environment
+        # (central.workers); this process only watches over them.
         os.environ[workers.DB_ENV] = args.db or default_database_url()
         os.environ[workers.LOG_LEVEL_ENV] = args.log_level
         db.close()
-        app: Any = workers.FACTORY
-    else:
-        # Closing the database at shutdown lets SQLite copy its -wal into the file and remove
-        # it, so a server stopped normally leaves one whole file (uvicorn ends the process on
-        # SIGTERM after shutdown, before main's own close).
-        app = create_app(db, on_shutdown=db.close)
-    uvicorn.run(
-        app,
-        factory=several,
-        workers=args.workers,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile,
-        access_log=args.log_level == "debug",
-        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only the
-        # proxies named on the command line are believed, none by default.
-        proxy_headers=bool(args.forwarded_allow_ips),
-        forwarded_allow_ips=args.forwarded_allow_ips or "",
-    )
+        return workers.serve_processes(args.workers, args.host, args.port, options)
+    # Closing the database at shutdown lets SQLite copy its -wal into the file and remove
+    # it, so a server stopped normally leaves one whole file (uvicorn ends the process on
+    # SIGTERM after shutdown, before main's own close).
+    uvicorn.run(create_app(db, on_shutdown=db.close), host=args.host, port=args.port, **options)
     return 0
 
 

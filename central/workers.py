@@ -1,11 +1,16 @@
 """Several server processes (issue 19): ``kiosk-central --db postgresql://... serve --workers 4``.
 
-One Python process answers one request at a time on each CPU core it can use, so on a server
-with several cores more processes answer more kiosks at once. uvicorn starts ``--workers``
-processes that share the listening socket; each one builds the app here
-(:func:`app_from_environment`, the factory uvicorn imports by name) over its own pool of
-database connections. The parent (``kiosk-central serve``) has already checked and migrated the
-database, and hands the database URL and log level to its workers in the environment.
+One Python process uses one CPU core at a time, so on a server with several cores more
+processes answer more kiosks at once. :func:`serve_processes` starts ``--workers`` processes,
+each a uvicorn server over the app built here (:func:`app_from_environment`) with its own pool
+of database connections. The parent (``kiosk-central serve``) has already checked and migrated
+the database, and hands the database URL and log level to its workers in the environment.
+
+Each worker listens on the port with a socket of its own (``SO_REUSEPORT``), so the kernel
+deals new connections out between them evenly. uvicorn's own ``workers=N`` shares one socket
+instead, and each worker's event loop accepts every connection waiting when it wakes: 300
+kiosks connecting at once all went to one process (``bench/load.py`` showed 60 of 60 batches
+on one of two), and as a kiosk keeps its connection, the other processes sat idle.
 
 What makes several processes safe is that no process keeps anything the others need. Every
 piece of state was checked for this (issue 19):
@@ -32,7 +37,12 @@ past the busy timeout fails its kiosk's batch. PostgreSQL is what several proces
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import signal
+import socket
+import threading
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import make_url
@@ -46,6 +56,10 @@ LOG_LEVEL_ENV = "KIOSK_CENTRAL_LOG_LEVEL"
 FACTORY = "central.workers:app_from_environment"
 #: Each line says which process wrote it, so one can see the workers share the load.
 LOG_FORMAT = "%(levelname)s %(name)s [pid %(process)d]: %(message)s"
+#: Seconds a worker is given to finish its requests after SIGTERM before it is killed.
+STOP_SECONDS = 30
+
+log = logging.getLogger("central.workers")
 
 
 def refusal(url: str, workers: int) -> str | None:
@@ -72,3 +86,75 @@ def app_from_environment() -> FastAPI:
     logging.basicConfig(level=level, format=LOG_FORMAT)
     db = CentralDB.open(os.environ[DB_ENV], migrate=False)
     return create_app(db, on_shutdown=db.close)
+
+
+def serve_processes(workers: int, host: str, port: int, options: dict[str, Any]) -> int:
+    """Run ``workers`` server processes on ``host:port`` until SIGTERM or SIGINT, then stop
+    them all. ``options`` are ``uvicorn.Config``'s (TLS, log level, proxies).
+
+    If a worker ends on its own (it could not listen, or crashed), the others are stopped
+    too and 1 is returned: under systemd (``Restart=on-failure``) the whole service starts
+    again, rather than running on with fewer processes than it was asked for.
+    """
+    _check_port_free(host, port)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    spawn = multiprocessing.get_context("spawn")
+    processes = [
+        spawn.Process(target=_worker, args=(host, port, options), name=f"worker-{n + 1}")
+        for n in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    log.info("%d server processes: %s", workers, ", ".join(str(p.pid) for p in processes))
+    status = 0
+    while not stop.wait(0.5):
+        ended = [p for p in processes if not p.is_alive()]
+        if ended:
+            log.error(
+                "server process %s ended (exit status %s): stopping the others",
+                ended[0].pid,
+                ended[0].exitcode,
+            )
+            status = 1
+            break
+    for process in processes:
+        if process.is_alive():
+            process.terminate()  # SIGTERM: uvicorn finishes the requests it has, then exits
+    for process in processes:
+        process.join(STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    return status
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a port something else listens on: with ``SO_REUSEPORT`` another server of the
+    same user could otherwise share it, and take some of the kiosks' connections."""
+    from central.db import CentralError
+
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CentralError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _worker(host: str, port: int, options: dict[str, Any]) -> None:
+    """One server process: its own listening socket on the shared port, the app from the
+    environment (:func:`app_from_environment`)."""
+    import uvicorn
+
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    config = uvicorn.Config(FACTORY, factory=True, host=host, port=port, **options)
+    uvicorn.Server(config).run(sockets=[sock])

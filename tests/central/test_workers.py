@@ -11,6 +11,7 @@ process answering. Kept small (a few kiosks): ``bench/load.py`` is the load test
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -285,3 +286,24 @@ def test_several_processes_are_refused_on_sqlite_before_the_file_is_made(
     expected = "needs PostgreSQL" if workers == "2" else "give 1 or more"
     assert expected in done.stderr
     assert not path.exists()
+
+
+@postgres
+def test_a_port_another_server_listens_on_is_refused(pg_url: str) -> None:
+    """Each worker listens with SO_REUSEPORT; without this check a second server of the same
+    user on the same port would quietly take some of the kiosks' connections."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        done = subprocess.run(
+            [*command("kiosk-central", "central.cli"), "--db", pg_url, "serve"]
+            + ["--port", str(port), "--workers", "2"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=subprocess_env(),
+            cwd=REPO,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
