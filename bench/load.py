@@ -162,7 +162,9 @@ def machine_cpu_seconds() -> float:
 
 
 def sessions_so_far(db: CentralDB) -> int:
-    """Connections PostgreSQL has accepted into this database so far (pg_stat_database)."""
+    """Connections PostgreSQL has accepted into this database so far (pg_stat_database; a
+    session is counted when its backend next reports its statistics, so a run's figure can
+    fall short by the connections still open at its end)."""
     from sqlalchemy import text
 
     with db.engine.connect() as conn:
@@ -491,11 +493,11 @@ def _others(r: LoadResult) -> float:
 def side_by_side(results: dict[int, LoadResult]) -> str:
     """One column per ``--workers`` setting: answer times per request kind, then the counts."""
     settings = list(results)
-    head = f"{'':<22}" + "".join(f"{f'--workers {w}':>14}" for w in settings)
+    head = f"{'':<22}" + "".join(f"{f'--workers {w}':>18}" for w in settings)
     lines = [head, "-" * len(head)]
 
     def row(label: str, cells: list[str]) -> None:
-        lines.append(f"{label:<22}" + "".join(f"{c:>14}" for c in cells))
+        lines.append(f"{label:<22}" + "".join(f"{c:>18}" for c in cells))
 
     kinds = sorted({k for r in results.values() for k in r.latencies})
     for kind in kinds:
