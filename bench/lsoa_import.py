@@ -9,7 +9,9 @@ process so that its peak memory (maxrss) is its own:
 * ``directory+imd 30%``: the same through the IMD file;
 * ``directory+imd 30%, one district``: one local authority (a few thousand postcodes out);
 * ``store``: saving the national list as a risk-list version (``LocalStore.save_risk_list``),
-  opening the store again, the first decision (hashes the list once) and the next ones.
+  opening the store again, the first decision (hashes the list once) and the next ones;
+* ``reload``: loading that version three times over (each kept in memory), with the garbage
+  collector paused while the areas are built (``kiosk.domain.risk.gc_paused``) and without.
 
 Prints rows, MB, seconds, rows/s, MB/s and peak RSS for each, beside an idle interpreter's RSS.
 
@@ -274,7 +276,33 @@ def child_store(args: argparse.Namespace) -> dict[str, float]:
     }
 
 
-CHILDREN = {"idle": child_idle, "import": child_import, "store": child_store}
+def child_reload(args: argparse.Namespace) -> dict[str, float]:
+    """Load the saved version three times over (each kept), with the collector paused or not.
+
+    Each load builds one tracked ``RiskArea`` per postcode; with the collector running, its full
+    passes rescan every area already held, so each further load is slower than the last.
+    """
+    import contextlib
+
+    from kiosk.domain import risk
+
+    if args.no_gc_pause:
+        risk.gc_paused = contextlib.nullcontext
+    data = json.loads((Path(args.dir) / "kiosk" / "risk" / "v1.json").read_text())
+    held, seconds = [], {}
+    for n in range(1, 4):
+        t0 = time.perf_counter()
+        held.append(risk.RiskList.from_dict(data))
+        seconds[f"load_{n}_s"] = time.perf_counter() - t0
+    return seconds
+
+
+CHILDREN = {
+    "idle": child_idle,
+    "import": child_import,
+    "store": child_store,
+    "reload": child_reload,
+}
 
 
 def run_child(name: str, directory: Path, *extra: str) -> dict[str, float]:
@@ -292,6 +320,7 @@ def main() -> int:
     parser.add_argument("--with-imd", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--one-district", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--save-list", help=argparse.SUPPRESS)
+    parser.add_argument("--no-gc-pause", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(CHILDREN[args.child](args)))
@@ -333,6 +362,10 @@ def main() -> int:
             f"{got['first_decision_s'] * 1000:.0f} ms; next decisions "
             f"{got['next_decision_ms']:.3f} ms each; peak RSS {got['peak_rss_mb']:.0f} MB"
         )
+        for label, extra in (("paused", ()), ("running", ("--no-gc-pause",))):
+            got = run_child("reload", directory, *extra)
+            loads = ", ".join(f"{got[f'load_{n}_s']:.2f}" for n in range(1, 4))
+            print(f"three loads of that version, garbage collector {label}: {loads} s")
     finally:
         if not args.keep and not args.dir:
             shutil.rmtree(directory, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""How fast are the reports for a county month? (issue 6; target: under 2 s each)
+"""How fast are the reports for a county month? (target: under 2 s each)
 
 Builds a county month in a fresh PostgreSQL schema: 100 organisations with 3 sites each,
 2,000 families each (200,000 families, about 400,000 children) and 1,000,000 attendances in
@@ -16,11 +16,11 @@ with COPY. Then times, on a warm connection pool (best of --repeat runs, and the
 
 It prints its figures and asserts nothing. The schema is dropped afterwards (--keep keeps it).
 
-``--year`` times issue 18's reports instead, on a county year: 12 months (April 2016 to March
-2017), 100 organisations, 100,000 attendances a month (1,200,000 in all), families spread over
-500 LSOAs of a postcode directory (20,000 postcodes) with IMD deciles and ONS population
-estimates, children born 2010 to 2017. It times reach by LSOA and by district for the county
-and one organisation, and the trend over the twelve months (target: under 2 s each).
+``--year`` times reach by area and the trend instead, on a county year: 12 months (April 2016
+to March 2017), 100 organisations, 100,000 attendances a month (1,200,000 in all), families
+spread over 500 LSOAs of a postcode directory (20,000 postcodes) with IMD deciles and ONS
+population estimates, children born 2010 to 2017. It times reach by LSOA and by district for the
+county and one organisation, and the trend over the twelve months (target: under 2 s each).
 
     .venv/bin/python bench/report_speed.py --year
 """
@@ -179,7 +179,7 @@ def _postcode(n: int) -> str:
 
 
 def generate_year(url: str, orgs: int, families_per_org: int, per_month: int) -> None:
-    """A county year, with the geography of issue 18 (see the module's docstring)."""
+    """A county year, with the geography reach by area needs (see the module's docstring)."""
     import json
 
     import psycopg
@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--year",
         action="store_true",
-        help="issue 18: a county year (100,000 attendances a month) with its geography; "
+        help="a county year (100,000 attendances a month) with its geography; "
         "times reach by area and the trend",
     )
     parser.add_argument("--per-month", type=int, default=100_000, help="with --year")

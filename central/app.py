@@ -12,6 +12,8 @@
   software), kept as its latest for the dashboard's kiosk health panel (``central.health``).
 - ``GET /healthz``: the database answers and its schema version; a SQLite database must also
   pass ``PRAGMA quick_check`` (``central.sqlite_check``), else 503 saying what is wrong.
+- ``GET /metrics``: Prometheus text, with central.toml's secret as a bearer token
+  (``central.metrics``). ``GET /`` sends a browser on to the dashboard.
 
 Whole-request errors: 401 (no or unknown token), 403 (revoked device), 413 (body over
 ``MAX_BODY_BYTES`` or more than ``MAX_BATCH_EVENTS`` events), 422 (not ``{"events": [...]}``),
@@ -28,12 +30,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central.db import CentralDB, Device, WriteOffRefused
+from central.metrics import install_metrics
 from central.sqlite_check import HealthCheck
 from sync.protocol import (
     DEVICE_PATH,
@@ -192,9 +195,11 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     max_batch_events: int = MAX_BATCH_EVENTS,
     on_shutdown: Callable[[], None] | None = None,
+    metrics_secret: str | None = None,
 ) -> FastAPI:
     """The API over ``db``. The caller owns ``db`` (and closes it, e.g. with ``on_shutdown``,
-    called when the server shuts down)."""
+    called when the server shuts down). ``metrics_secret`` opens ``/metrics`` to a client
+    that sends it as a bearer token (none: ``/metrics`` is off)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -396,6 +401,7 @@ def create_app(
             return JSONResponse({"status": "error", "detail": problem}, status_code=503)
         return JSONResponse({"status": "ok", "schema_version": version})
 
+    install_metrics(app, db, metrics_secret)
     _install_dashboard(app, db)
     return app
 
@@ -408,3 +414,8 @@ def _install_dashboard(app: FastAPI, db: CentralDB) -> None:
         log.warning("reporting dashboard disabled: %s (install the 'server' extra)", exc)
         return
     install(app, db)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        # A person typing the server's address wants the dashboard, not a JSON 404.
+        return RedirectResponse("/dashboard", status_code=302)

@@ -1,4 +1,4 @@
-"""What the server will believe of a kiosk's event, beyond its shape (issue 16).
+"""What the server will believe of a kiosk's event, beyond its shape.
 
 ``sync.protocol`` checks that an event is well formed; a device token that is well formed can
 still claim what is not so. These rules say what the server checks against what it knows, and

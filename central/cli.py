@@ -4,6 +4,8 @@
     kiosk-central --db postgresql://u@db/doorstep serve --host 0.0.0.0 --port 8700
     kiosk-central serve --forwarded-allow-ips 127.0.0.1      # behind a reverse proxy on this host
     kiosk-central --db postgresql://u@db/doorstep serve --workers 4   # processes (central.workers)
+    kiosk-central --config /etc/doorstep-central/central.toml serve   # options from the file
+    kiosk-central doctor            # database, schema, secret, TLS, disk, backups: ok/warn/fail
     kiosk-central org add lichfield
     kiosk-central site add lichfield library
     kiosk-central org add spark --name "Spark CIC"     # the name shown in reports
@@ -28,38 +30,47 @@
     kiosk-central boundaries import county-lsoa.geojson                # for the reach map
     kiosk-central backup central-backup.sqlite3                        # also: restore FILE
 
-Every command creates or migrates the database first. Errors go to stderr with exit status 1.
+Every command but doctor and restore creates an empty database first; every one but migrate,
+backup and doctor refuses a database behind this server's schema, saying to back it up and run
+``kiosk-central migrate`` (issue 19). Errors go to stderr with exit status 1. Settings come
+from central.toml (``central.config``) when there is one; the command line overrides it.
 """
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from central import audit_cli, recovery_cli, workers
-from central.db import GRANTS, ROLES, CentralDB, CentralError, default_database_url
+from central.config import CentralConfig, database_url, find_config, load_config, trusted_proxies
+from central.db import GRANTS, ROLES, CentralDB, CentralError
 from central.geography import cli as geography_cli
 from central.privacy import cli as privacy_cli
 from central.reports import cli as reports_cli
+from central.serving import DEFAULT_HOST, DEFAULT_PORT
 from central.sqlite_check import preflight
 from kiosk.pipes import quiet_when_stdout_closes
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8700
+#: Commands that open a database whatever its schema: the upgrade, and the backup taken first.
+ANY_SCHEMA_COMMANDS = ("migrate", "backup")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk-central",
         description="The Doorstep central server: receives kiosk events, enrols devices.",
-        epilog="Database: --db, else $KIOSK_CENTRAL_DB, else a SQLite file in "
-        "$KIOSK_CENTRAL_DATA (default ~/.local/share/doorstep-central).",
+        epilog="Database: --db, else $KIOSK_CENTRAL_DB, else [database] url of central.toml, "
+        "else a SQLite file in $KIOSK_CENTRAL_DATA (default ~/.local/share/doorstep-central).",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="central.toml to read (default: $KIOSK_CENTRAL_CONFIG, else "
+        "/etc/doorstep-central/central.toml when it exists); options given here override it",
     )
     parser.add_argument(
         "--db",
@@ -75,8 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the HTTP API")
-    serve.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    serve.add_argument("--host", help=f"default: [server] host, else {DEFAULT_HOST}")
+    serve.add_argument("--port", type=int, help=f"default: [server] port, else {DEFAULT_PORT}")
+    serve.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,  # given here or before 'serve': the same option
+        help="central.toml to read (as kiosk-central --config FILE serve)",
+    )
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
     serve.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
@@ -86,8 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_forwarded_ips,
         help="the reverse proxies (comma-separated addresses or networks, e.g. 127.0.0.1 or "
         "10.0.0.0/24) whose X-Forwarded-For and X-Forwarded-Proto are believed: the client "
-        "address (login limits, audit log) and scheme come from them. Default: none, every "
-        "request is taken as from the address that connected",
+        "address (login limits, audit log) and scheme come from them. Default: [server] "
+        "trusted_proxies, else none: every request is taken as from the address that connected",
+    )
+
+    sub.add_parser(
+        "doctor",
+        help="check the server (database, schema, secret, TLS or proxy, disk, backups): "
+        "ok/warn/fail lines; exit status 1 if one fails",
     )
 
     serve.add_argument(
@@ -184,7 +207,22 @@ def build_parser() -> argparse.ArgumentParser:
 @quiet_when_stdout_closes
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    url = args.db or default_database_url()
+    try:
+        args.central_config = load_config(find_config(args.config))
+    except CentralError as exc:
+        if args.command == "doctor":  # still one line of its own form
+            print(f"fail: {exc} — fix it, then run kiosk-central doctor again")
+        else:
+            print(f"kiosk-central: {exc}", file=sys.stderr)
+        return 1
+    url = database_url(args.db, args.central_config)
+    if args.command == "doctor":  # looks at the database as it is: never creates or migrates it
+        from central.doctor import run_doctor
+
+        findings = run_doctor(args.central_config, url)
+        for finding in findings:
+            print(finding.line())
+        return 1 if any(f.level == "fail" for f in findings) else 0
     if args.command in recovery_cli.NO_DB_COMMANDS:
         try:
             return recovery_cli.run_without_db(args, url)
@@ -198,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Before anything opens a SQLite file: a damaged one, or one copied by hand over the
         # database beside the old -wal, is refused, and not made worse (issue 16).
         preflight(url, full=args.command == "serve")
-        db = CentralDB.open(url)
+        db = CentralDB.open(url, migrate=args.command not in ANY_SCHEMA_COMMANDS, upgrade=False)
     except CentralError as exc:
         print(f"kiosk-central: {exc}", file=sys.stderr)
         return 1
@@ -223,7 +261,7 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
         case "serve", _:
             return _serve(args, db)
         case "migrate", _:
-            print(f"schema version {db.schema_version()}", file=sys.stderr)
+            _migrate(db)
         case "org", "add":
             db.add_org(args.org, args.name)
             print(f"organisation {args.org} added", file=sys.stderr)
@@ -334,60 +372,81 @@ def _actor(args: argparse.Namespace) -> str:
     return os_actor(args.as_actor)
 
 
+def _migrate(db: CentralDB) -> None:
+    """``kiosk-central migrate``: bring the schema to this server's latest revision."""
+    before, after = db.migrate()
+    if before is None:
+        print(f"new database created at schema revision {after}", file=sys.stderr)
+    elif before == after:
+        print(f"schema already current (revision {after}): nothing to do", file=sys.stderr)
+    else:
+        print(f"schema upgraded from revision {before} to {after}", file=sys.stderr)
+
+
 def _serve(args: argparse.Namespace, db: CentralDB) -> int:
     import uvicorn
 
     from central.app import create_app
+    from central.serving import bind, listening_line, serve_settings
 
     several = args.workers > 1
     log_format = workers.LOG_FORMAT if several else "%(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=args.log_level.upper(), format=log_format)
-    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        raise CentralError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    settings = serve_settings(args, _config(args))
     options: dict[str, Any] = {
         "log_level": args.log_level,
-        "ssl_certfile": args.ssl_certfile,
-        "ssl_keyfile": args.ssl_keyfile,
+        "ssl_certfile": settings.ssl_certfile,
+        "ssl_keyfile": settings.ssl_keyfile,
         "access_log": args.log_level == "debug",
         # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only the
-        # proxies named on the command line are believed, none by default.
-        "proxy_headers": bool(args.forwarded_allow_ips),
-        "forwarded_allow_ips": args.forwarded_allow_ips or "",
+        # proxies named on the command line or in central.toml are believed, none by default.
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or "",
     }
+    tls = bool(settings.ssl_certfile)
     if several:
-        # Each worker builds its own app and database pool from the environment
-        # (central.workers); this process only watches over them.
-        os.environ[workers.DB_ENV] = args.db or default_database_url()
-        os.environ[workers.LOG_LEVEL_ENV] = args.log_level
+        # Each worker builds its own app and database pool (central.workers); this process
+        # holds the port and watches over them.
+        sock = workers.hold_port(settings.host, settings.port)
+        app = workers.WorkerApp(
+            database_url(args.db, args.central_config), args.log_level, settings.secret
+        )
         db.close()
-        return workers.serve_processes(args.workers, args.host, args.port, options)
-    # Closing the database at shutdown lets SQLite copy its -wal into the file and remove
-    # it, so a server stopped normally leaves one whole file (uvicorn ends the process on
-    # SIGTERM after shutdown, before main's own close).
-    uvicorn.run(create_app(db, on_shutdown=db.close), host=args.host, port=args.port, **options)
+        print(listening_line(sock, settings.host, tls=tls), file=sys.stderr)
+        sys.stderr.flush()
+        try:
+            return workers.serve_processes(args.workers, sock, app, options)
+        finally:
+            sock.close()
+    sock = bind(settings.host, settings.port)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            # Closing the database at shutdown lets SQLite copy its -wal into the file and
+            # remove it, so a server stopped normally leaves one whole file (uvicorn ends the
+            # process on SIGTERM after shutdown, before main's own close).
+            create_app(db, on_shutdown=db.close, metrics_secret=settings.secret),
+            host=settings.host,
+            port=sock.getsockname()[1],
+            **options,
+        )
+    )
+    print(listening_line(sock, settings.host, tls=tls), file=sys.stderr)
+    sys.stderr.flush()
+    server.run(sockets=[sock])
     return 0
+
+
+def _config(args: argparse.Namespace) -> CentralConfig:
+    """central.toml as ``main`` read it (an empty one for callers that skip ``main``)."""
+    return getattr(args, "central_config", None) or CentralConfig()
 
 
 def _forwarded_ips(value: str) -> str:
     """``--forwarded-allow-ips``: addresses and networks (or ``*``), checked, comma-joined."""
-    items = [item.strip() for item in value.split(",") if item.strip()]
-    if not items:
-        raise argparse.ArgumentTypeError("give at least one address, e.g. 127.0.0.1")
-    if items == ["*"]:
-        return "*"
-    checked = []
-    for item in items:
-        try:  # written as uvicorn reads them (it quietly ignores what it cannot)
-            if "/" in item:
-                checked.append(str(ipaddress.ip_network(item, strict=False)))
-            else:
-                checked.append(str(ipaddress.ip_address(item)))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{item!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/24); "
-                "'*' alone trusts every client"
-            ) from None
-    return ",".join(checked)
+    try:
+        return trusted_proxies(value.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ SQLAlchemy Core over SQLite (the default: a file, no set-up) or PostgreSQL (a da
 Everything that reads or writes the database lives here; the HTTP API and the CLI call
 :class:`CentralDB` and never build SQL themselves.
 
-The schema is created and migrated by the server: a fresh database gets every table at the
-latest version; an existing one runs the ordered :data:`MIGRATIONS` it has not yet seen, each
-in its own transaction, recorded in ``schema_version``.
+The schema is created and upgraded by :mod:`central.migrations` (Alembic revisions, issue 19):
+a fresh database gets every table at the latest revision; an existing one is upgraded by
+``kiosk-central migrate`` (:meth:`CentralDB.migrate`), and ``serve`` refuses one that is behind.
 
     >>> db = CentralDB.open("sqlite:////tmp/doorstep-doctest.sqlite3")  # doctest: +SKIP
     >>> db.add_org("lichfield"); db.add_site("lichfield", "library")    # doctest: +SKIP
@@ -28,7 +28,7 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -60,7 +60,6 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    inspect,
     or_,
     select,
     text,
@@ -71,6 +70,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import DDL
 from sqlalchemy.types import TypeDecorator
 
+from central import migrations
 from central.claims import (
     DateWindow,
     conflict_reason,
@@ -136,6 +136,10 @@ class WriteOffRefused(CentralError, ValueError):
 
 class SchemaTooNew(CentralError):
     """The database was migrated by a newer server than this one."""
+
+
+class SchemaBehind(CentralError):
+    """The database is at an older revision than this server's: ``kiosk-central migrate``."""
 
 
 def utcnow() -> datetime:
@@ -757,180 +761,11 @@ lsoa_boundaries = Table(
 
 
 # -- migrations ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Migration:
-    """One step from ``version - 1`` to ``version``; ``apply`` runs inside a transaction."""
-
-    version: int
-    description: str
-    apply: Callable[[Connection], None]
-
-
-def _initial_schema(conn: Connection) -> None:
-    metadata.create_all(conn)
-
-
-#: Ordered steps. A fresh database is created at the latest version directly (the tables above
-#: are always the latest); add a step here whenever a table above changes, written with explicit
-#: ALTERs for existing databases.
-def _organisation_rates(conn: Connection) -> None:
-    for table in (org_rates, attendance_reviews):
-        table.create(conn, checkfirst=True)
-    ix_attendances_org_family_date.create(conn, checkfirst=True)
-
-
-def _recovery_tables(conn: Connection) -> None:
-    for table in (server_meta, seq_gaps, site_sessions, risk_lists):
-        table.create(conn, checkfirst=True)
-
-
-def _reach_speed(conn: Connection) -> None:
-    """Migration 4 (issue 6): what county-wide reach needs to answer quickly.
-
-    ``attendance_children`` gains copies of its attendance's ``org_id``, ``session_date`` and
-    ``qualifies`` (filled from ``attendances``) and an index on the first two. PostgreSQL adds
-    the columns, fills them and then makes them NOT NULL; SQLite cannot add a NOT NULL column
-    without a default, so it rebuilds the table (rename, create, copy, drop). Safe to run on a
-    database that already has them.
-    """
-    have = {c["name"] for c in inspect(conn).get_columns("attendance_children")}
-    if not {"org_id", "session_date", "qualifies"} <= have:
-        if conn.dialect.name == "postgresql":
-            conn.execute(
-                text(
-                    "ALTER TABLE attendance_children ADD COLUMN IF NOT EXISTS org_id"
-                    f" VARCHAR({_ID}), ADD COLUMN IF NOT EXISTS session_date DATE,"
-                    " ADD COLUMN IF NOT EXISTS qualifies BOOLEAN"
-                )
-            )
-            conn.execute(
-                text(
-                    "UPDATE attendance_children AS ac SET org_id = a.org_id,"
-                    " session_date = a.session_date, qualifies = a.qualifies"
-                    " FROM attendances AS a WHERE a.attendance_id = ac.attendance_id"
-                )
-            )
-            conn.execute(
-                text(
-                    "ALTER TABLE attendance_children ALTER COLUMN org_id SET NOT NULL,"
-                    " ALTER COLUMN session_date SET NOT NULL, ALTER COLUMN qualifies SET NOT NULL"
-                )
-            )
-        else:
-            conn.execute(text("ALTER TABLE attendance_children RENAME TO attendance_children_v3"))
-            attendance_children.create(conn)
-            conn.execute(
-                text(
-                    "INSERT INTO attendance_children"
-                    " (attendance_id, child_id, org_id, session_date, qualifies)"
-                    " SELECT ac.attendance_id, ac.child_id, a.org_id, a.session_date, a.qualifies"
-                    " FROM attendance_children_v3 AS ac"
-                    " JOIN attendances AS a ON a.attendance_id = ac.attendance_id"
-                )
-            )
-            conn.execute(text("DROP TABLE attendance_children_v3"))
-    for index in attendance_children.indexes:
-        index.create(conn, checkfirst=True)
-
-
-def _family_rights(conn: Connection) -> None:
-    """Migration 5 (issue 8): erasure records and retention policies."""
-    for table in (
-        privacy_salts,
-        erasures,
-        retention_policies,
-        attendance_aggregates,
-        retention_runs,
-    ):
-        table.create(conn, checkfirst=True)
-
-
-def _audit_and_access(conn: Connection) -> None:
-    """Migration 6 (issue 8): the append-only audit log, grants and login throttling."""
-    # Creating audit_log also creates its append-only triggers (the after_create DDL above).
-    for table in (audit_log, user_grants, login_failures):
-        table.create(conn, checkfirst=True)
-
-
-def _risk_provenance(conn: Connection) -> None:
-    """Migration 7 (issue 10): a risk list's rule and source files, for lists from LSOA data.
-
-    Migration 3 creates ``risk_lists`` from the latest definition (with these columns), so only
-    the columns a version 3-6 database lacks are added.
-    """
-    have = {c["name"] for c in inspect(conn).get_columns("risk_lists")}
-    for column in (risk_lists.c.rule, risk_lists.c.sources):
-        if column.name not in have:
-            kind = column.type.compile(dialect=conn.dialect)
-            conn.execute(text(f"ALTER TABLE risk_lists ADD COLUMN {column.name} {kind}"))
-
-
-def _kiosk_health(conn: Connection) -> None:
-    """Migration 8: the latest status report of each kiosk, for the kiosk health panel."""
-    device_status.create(conn, checkfirst=True)
-
-
-def _believe_nothing(conn: Connection) -> None:
-    """Migration 9 (issue 16): refused events de-duplicated and counted against a quota, and
-    conflicting copies of one event kept for comparison."""
-    have = {c["name"] for c in inspect(conn).get_columns("rejections")}
-    if "digest" not in have:
-        conn.execute(text("ALTER TABLE rejections ADD COLUMN digest VARCHAR(64)"))
-    for index in rejections.indexes:
-        index.create(conn, checkfirst=True)
-    have = {c["name"] for c in inspect(conn).get_columns("devices")}
-    if "unkept_rejections" not in have:
-        conn.execute(
-            text("ALTER TABLE devices ADD COLUMN unkept_rejections BIGINT NOT NULL DEFAULT 0")
-        )
-    event_conflicts.create(conn, checkfirst=True)
-
-
-def _web_sessions(conn: Connection) -> None:
-    """Migration 10 (issue 16): dashboard sessions kept by the server, so logout ends them."""
-    web_sessions.create(conn, checkfirst=True)
-
-
-def _invoices_and_names(conn: Connection) -> None:
-    """Migration 11 (issue 18): display names of organisations and sites; issued invoices and
-    their lines. (The ``finance`` role needs no change: roles are text.)"""
-    for table, column in ((orgs, orgs.c.name), (sites, sites.c.name)):
-        have = {c["name"] for c in inspect(conn).get_columns(table.name)}
-        if column.name not in have:
-            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN name VARCHAR(200)"))
-    for table in (invoices, invoice_lines):
-        table.create(conn, checkfirst=True)
-
-
-def _geography(conn: Connection) -> None:
-    """Migration 12 (issue 18): the postcode directory, population estimates and boundaries
-    the reach-against-population reports need (new tables only)."""
-    for table in (
-        postcode_areas,
-        lsoa_areas,
-        area_imports,
-        population_versions,
-        population_estimates,
-        lsoa_boundaries,
-    ):
-        table.create(conn, checkfirst=True)
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial schema", _initial_schema),
-    Migration(2, "organisation rates", _organisation_rates),
-    Migration(3, "recovery: seq gaps, server timetable and risk lists", _recovery_tables),
-    Migration(4, "reach: indexed child attendances by organisation and date", _reach_speed),
-    Migration(5, "family rights: erasures and retention", _family_rights),
-    Migration(6, "audit log, grants and login throttling", _audit_and_access),
-    Migration(7, "risk lists: rule and source files", _risk_provenance),
-    Migration(8, "kiosk health: each kiosk's latest status report", _kiosk_health),
-    Migration(9, "refusal quotas and conflicting copies of events", _believe_nothing),
-    Migration(10, "dashboard sessions kept by the server", _web_sessions),
-    Migration(11, "issued invoices; names of organisations and sites", _invoices_and_names),
-    Migration(12, "geography: postcode directory, population and boundaries", _geography),
-)
-LATEST_VERSION = MIGRATIONS[-1].version
+# The schema's history is the Alembic revisions in central/migrations (issue 19): the tables
+# above are always the latest; change one only together with a new revision written with
+# frozen operations (tests/upgrades checks the two agree).
+#: The newest schema this server knows, as a number (``schema_version``, ``/health``).
+LATEST_VERSION = migrations.revision_number(migrations.head())
 
 
 # -- engines ---------------------------------------------------------------------------------
@@ -1094,6 +929,13 @@ def _subject(checked: Checked) -> str:
     return checked.event.event_id
 
 
+def _too_new(found: migrations.SchemaState) -> SchemaTooNew:
+    return SchemaTooNew(
+        f"the database is at schema revision {found.current} but this server only knows up to "
+        f"{found.head}: upgrade doorstep-kiosk on the server"
+    )
+
+
 class CentralDB:
     """The central database: enrolment, ingest, the roster and counts."""
 
@@ -1101,10 +943,20 @@ class CentralDB:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str | None = None, migrate: bool = True) -> CentralDB:
+    def open(cls, url: str | None = None, migrate: bool = True, upgrade: bool = True) -> CentralDB:
+        """Open the database at ``url``. ``migrate``: create it if it is empty and, with
+        ``upgrade`` (tests, scripts), bring an older one to the latest revision; without
+        ``upgrade`` (the ``kiosk-central`` commands) an older one is refused
+        (:class:`SchemaBehind`, saying what to run). ``migrate=False`` opens it as it is."""
         db = cls(make_engine(url or default_database_url()))
-        if migrate:
-            db.migrate()
+        try:
+            if migrate and upgrade:
+                db.migrate()
+            elif migrate:
+                db.require_current(create=True)
+        except BaseException:
+            db.close()
+            raise
         return db
 
     def close(self) -> None:
@@ -1121,48 +973,42 @@ class CentralDB:
             yield conn.execution_options(**{_READ_ONLY: True})
 
     # -- schema ------------------------------------------------------------------------------
-    def schema_version(self) -> int:
+    def schema_state(self) -> migrations.SchemaState:
+        """Where the database stands against this server's revisions (changes nothing)."""
         with self._reading() as conn:
-            if not inspect(conn).has_table("schema_version"):
-                return 0
-            return int(conn.execute(select(func.max(schema_version.c.version))).scalar() or 0)
+            return migrations.state(conn)
 
-    def migrate(self) -> int:
-        """Create or upgrade the schema; returns the version now in force."""
+    def schema_version(self) -> int:
+        """The revision in force as a number (0 for an empty database)."""
+        return migrations.revision_number(self.schema_state().current)
+
+    def migrate(self) -> tuple[str | None, str]:
+        """Create or upgrade the schema to the latest revision, in one transaction; returns
+        (revision before, revision after): equal when there was nothing to do, None before
+        for a database that was empty."""
         with self.engine.begin() as conn:
             self._lock(conn, "schema")
-            if not inspect(conn).has_table("schema_version"):
-                metadata.create_all(conn)
-                conn.execute(
-                    insert(schema_version),
-                    [
-                        {"version": m.version, "description": m.description, "applied_at": utcnow()}
-                        for m in MIGRATIONS
-                    ],
-                )
-                return LATEST_VERSION
-            current = int(conn.execute(select(func.max(schema_version.c.version))).scalar() or 0)
-        if current > LATEST_VERSION:
-            raise SchemaTooNew(
-                f"the database is at schema version {current} but this server only knows up to "
-                f"{LATEST_VERSION}: upgrade doorstep-kiosk on the server"
+            found = migrations.state(conn)
+            if found.too_new:
+                raise _too_new(found)
+            return migrations.upgrade(conn, metadata)
+
+    def require_current(self, create: bool = False) -> None:
+        """Refuse a database that is behind (or ahead of) this server, saying what to run;
+        ``create``: an empty one is created at the latest revision (there is nothing to keep).
+        """
+        found = self.schema_state()
+        if found.too_new:
+            raise _too_new(found)
+        if found.behind:
+            how = "kiosk-central backup FILE" if self.dialect == "sqlite" else "pg_dump"
+            raise SchemaBehind(
+                f"the database is at schema revision {found.current} but this server needs "
+                f"{found.head}: back it up ({how}), then run 'kiosk-central migrate' with the "
+                "server stopped (docs/upgrades.md)"
             )
-        for step in MIGRATIONS:
-            if step.version <= current:
-                continue
-            with self.engine.begin() as conn:
-                self._lock(conn, "schema")
-                done = conn.execute(
-                    select(schema_version.c.version).where(schema_version.c.version == step.version)
-                ).first()
-                if done is None:
-                    step.apply(conn)
-                    conn.execute(
-                        insert(schema_version).values(
-                            version=step.version, description=step.description, applied_at=utcnow()
-                        )
-                    )
-        return LATEST_VERSION
+        if found.empty and create:
+            self.migrate()
 
     def _lock(self, conn: Connection, name: str) -> None:
         """Serialise writers on ``name`` (SQLite is already serialised by BEGIN IMMEDIATE)."""

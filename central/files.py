@@ -1,4 +1,4 @@
-"""The central server's files are its owner's alone, whatever the umask (issue 16, item 9).
+"""The central server's files are its owner's alone, whatever the umask.
 
 The SQLite database holds every family's data, and so do its ``-wal`` and ``-shm``, its backups
 and the ``pre-restore-*`` copies ``kiosk-central restore`` keeps. They are created ``0600``

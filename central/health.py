@@ -97,9 +97,9 @@ class DeviceFacts:
     server_rejected: tuple[tuple[str, int], ...] = ()
     write_offs: tuple[WriteOff, ...] = ()
     #: Copies of held events with other content the server was sent after the report (all
-    #: of them without a report): the kiosk's own count covers those before (issue 16).
+    #: of them without a report): the kiosk's own count covers those before.
     conflicts_held: int = 0
-    #: Refused events answered but not kept on the server, its quota being full (issue 16).
+    #: Refused events answered but not kept on the server, its quota being full.
     unkept_rejections: int = 0
 
 

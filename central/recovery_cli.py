@@ -1,4 +1,4 @@
-"""``kiosk-central`` commands for setting kiosks up and recovering the server (issue 9).
+"""``kiosk-central`` commands for setting kiosks up and recovering the server.
 
     kiosk-central session add lichfield library --name "Stay and Play" --weekday mon \\
         --start 09:30 --end 11:30
@@ -29,6 +29,7 @@ from typing import Any
 from central.backup import KEEP_PREVIOUS
 from central.db import CentralDB, CentralError
 from kiosk.domain.risk import add_guard_arguments
+from kiosk.domain.timetable import add_session_arguments
 
 #: Commands that must not open (and so create or migrate) the live database first.
 NO_DB_COMMANDS = ("restore",)
@@ -40,12 +41,7 @@ def add_commands(sub: Any) -> None:
     p = actions.add_parser("add", help="add a weekly or one-off session")
     p.add_argument("org")
     p.add_argument("site")
-    p.add_argument("--name", required=True)
-    when = p.add_mutually_exclusive_group(required=True)
-    when.add_argument("--weekday", help="mon..sun, for a weekly session")
-    when.add_argument("--date", help="YYYY-MM-DD, for a one-off session")
-    p.add_argument("--start", required=True, help="HH:MM")
-    p.add_argument("--end", required=True, help="HH:MM")
+    add_session_arguments(p)
     p = actions.add_parser("list", help="a site's sessions")
     p.add_argument("org")
     p.add_argument("site")
@@ -73,8 +69,13 @@ def add_commands(sub: Any) -> None:
     add_lsoa_arguments(p)
     actions.add_parser("history", help="every version").add_argument("org")
 
-    p = sub.add_parser("backup", help="an online-consistent copy of the SQLite database")
-    p.add_argument("file")
+    p = sub.add_parser(
+        "backup",
+        help="an online-consistent copy of the SQLite database into FILE; without FILE, a "
+        "dated backup (SQLite, or pg_dump for PostgreSQL) into central.toml's [backup] folder, "
+        "deleting those older than its keep_days (the nightly timer runs this)",
+    )
+    p.add_argument("file", nargs="?")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p = sub.add_parser(
         "restore", help="put a backup in place of the SQLite database (stop the server first)"
@@ -143,6 +144,8 @@ def run(args: argparse.Namespace, db: CentralDB) -> int | None:
         case "risk", "history":
             for version in setup_data.risk_history(db, args.org):
                 print(version.history_line())
+        case "backup", _ if args.file is None:
+            return _backup_to_folder(args, db)
         case "backup", _:
             from central.backup import backup_database
 
@@ -167,6 +170,18 @@ def run(args: argparse.Namespace, db: CentralDB) -> int | None:
                     print(f"  {path}: server {c['held'].get(path)!r}, sent {c['sent'].get(path)!r}")
         case _:
             return None
+    return 0
+
+
+def _backup_to_folder(args: argparse.Namespace, db: CentralDB) -> int:
+    from central.backup_folder import backup_to_folder
+    from central.config import CentralConfig
+
+    config = getattr(args, "central_config", None) or CentralConfig()
+    made, removed = backup_to_folder(db_url(db), config.backup_folder, config.backup_keep_days)
+    print(f"backup: {made}")
+    for old in removed:
+        print(f"pruned: {old.name} (older than {config.backup_keep_days} days)")
     return 0
 
 
@@ -261,7 +276,7 @@ def _risk_import_lsoa(args: argparse.Namespace, db: CentralDB) -> int:
 
 
 def _keep_directory(db: CentralDB, args: argparse.Namespace, result: Any) -> None:
-    """Keep the postcode directory read for the list (issue 18: every family's LSOA, for
+    """Keep the postcode directory read for the list (every family's LSOA, for
     reach against the population), narrowed to the same area."""
     from central.geography.directory import import_directory
     from kiosk.domain.lsoa import AreaFilter

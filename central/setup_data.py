@@ -1,5 +1,5 @@
 """What the server holds for kiosks to set themselves up with: each site's timetable and each
-organisation's risk list (issue 9: a kiosk whose SD card was replaced is ready for the door
+organisation's risk list (so that a kiosk whose SD card was replaced is ready for the door
 after ``kiosk-admin enrol``).
 
 The tables live in :mod:`central.db` (migration 3); this module reads and writes them with the
@@ -19,7 +19,6 @@ kiosk's own domain rules, so a session or a risk list means exactly what it mean
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,7 +48,7 @@ from kiosk.domain.risk import (
     compare,
     parse_risk_file,
 )
-from kiosk.domain.timetable import SessionSlot, Timetable, make_slot
+from kiosk.domain.timetable import SessionSlot, Timetable, make_slot, slot_id_for
 
 
 class SetupError(CentralError):
@@ -98,16 +97,6 @@ def timetable(db: CentralDB, org_id: str, site_id: str) -> Timetable:
             .order_by(site_sessions.c.created_at, site_sessions.c.slot_id)
         ).all()
     return Timetable(tuple(_slot(r) for r in rows))
-
-
-def slot_id_for(name: str, weekday: str | None, on_date: str | None, taken: set[str]) -> str:
-    """``stay-and-play-mon`` (as ``kiosk-admin session add`` makes it), unique among ``taken``."""
-    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:30] or "session"
-    base += "-" + (weekday.lower()[:3] if weekday else str(on_date))
-    slot_id, n = base, 2
-    while slot_id in taken:
-        slot_id, n = f"{base}-{n}", n + 1
-    return slot_id
 
 
 def add_session(

@@ -1,5 +1,4 @@
-"""Refuse a SQLite database that is damaged, or that was replaced by hand beside an old -wal
-(issue 16, item 12).
+"""Refuse a SQLite database that is damaged, or that was replaced by hand beside an old -wal.
 
 The obvious way to restore, copying a backup over ``central.sqlite3``, goes wrong when the
 server did not stop cleanly: its ``-wal`` (the changes not yet copied into the database file)

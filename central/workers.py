@@ -2,9 +2,10 @@
 
 One Python process uses one CPU core at a time, so on a server with several cores more
 processes answer more kiosks at once. :func:`serve_processes` starts ``--workers`` processes,
-each a uvicorn server over the app built here (:func:`app_from_environment`) with its own pool
-of database connections. The parent (``kiosk-central serve``) has already checked and migrated
-the database, and hands the database URL and log level to its workers in the environment.
+each a uvicorn server over its own app and pool of database connections (:func:`_worker`). The
+parent (``kiosk-central serve``) has already checked the database and read central.toml; it
+hands each worker what it needs (:class:`WorkerApp`) through multiprocessing, not the
+environment, so the database password and the metrics secret are not in ``/proc/PID/environ``.
 
 Each worker listens on the port with a socket of its own (``SO_REUSEPORT``), so the kernel
 deals new connections out between them evenly. uvicorn's own ``workers=N`` shares one socket
@@ -19,9 +20,10 @@ piece of state was checked for this (issue 19):
   logging out deletes the row, so the cookie stops working in every process at once;
 - login throttling: failures are rows in ``login_failures``, counted by every process;
 - CSRF: an ``Origin``/``Referer`` check against the request itself, no token, no secret;
-- device tokens, user passwords: hashes in the database; nothing is signed with a key, so there
-  is no secret to share, and nothing is generated at start-up except per-process caches of
-  what is derived from files (templates, the SQLite file check);
+- device tokens, user passwords: hashes in the database; nothing is signed with a key. The one
+  secret, central.toml's (the bearer token for ``/metrics``), comes from the shared file, and
+  nothing is generated at start-up except per-process caches of what is derived from files
+  (templates, the SQLite file check);
 - writes for one organisation (a kiosk's batch, write-offs, erasure, retention, risk lists) and
   the audit log's chain are serialised by a lock in the database (PostgreSQL: a transaction
   advisory lock, ``CentralDB._lock``), so the roster cursor (the events' row id) grows in
@@ -38,22 +40,16 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import signal
 import socket
 import threading
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
 from sqlalchemy import make_url
 
 from central.db import CentralDB, normalise_url
 
-#: How the parent hands its choices to the worker processes it starts (uvicorn spawns them).
-DB_ENV = "KIOSK_CENTRAL_DB"
-LOG_LEVEL_ENV = "KIOSK_CENTRAL_LOG_LEVEL"
-#: The factory uvicorn imports in each worker.
-FACTORY = "central.workers:app_from_environment"
 #: Each line says which process wrote it, so one can see the workers share the load.
 LOG_FORMAT = "%(levelname)s %(name)s [pid %(process)d]: %(message)s"
 #: Seconds a worker is given to finish its requests after SIGTERM before it is killed.
@@ -78,31 +74,33 @@ def refusal(url: str, workers: int) -> str | None:
     return None
 
 
-def app_from_environment() -> FastAPI:
-    """The API over ``$KIOSK_CENTRAL_DB`` in this worker process (the parent migrated it)."""
-    from central.app import create_app
+@dataclass(frozen=True)
+class WorkerApp:
+    """What each worker process builds its app from (``serve``'s settings)."""
 
-    level = os.environ.get(LOG_LEVEL_ENV, "info").upper()
-    logging.basicConfig(level=level, format=LOG_FORMAT)
-    db = CentralDB.open(os.environ[DB_ENV], migrate=False)
-    return create_app(db, on_shutdown=db.close)
+    db_url: str
+    log_level: str
+    metrics_secret: str | None = None
 
 
-def serve_processes(workers: int, host: str, port: int, options: dict[str, Any]) -> int:
-    """Run ``workers`` server processes on ``host:port`` until SIGTERM or SIGINT, then stop
-    them all. ``options`` are ``uvicorn.Config``'s (TLS, log level, proxies).
+def serve_processes(
+    workers: int, sock: socket.socket, app: WorkerApp, options: dict[str, Any]
+) -> int:
+    """Run ``workers`` server processes on the address ``sock`` holds (:func:`hold_port`)
+    until SIGTERM or SIGINT, then stop them all. ``options`` are ``uvicorn.Config``'s (TLS,
+    log level, proxies).
 
     If a worker ends on its own (it could not listen, or crashed), the others are stopped
     too and 1 is returned: under systemd (``Restart=on-failure``) the whole service starts
     again, rather than running on with fewer processes than it was asked for.
     """
-    _check_port_free(host, port)
+    host, port = sock.getsockname()[:2]
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     spawn = multiprocessing.get_context("spawn")
     processes = [
-        spawn.Process(target=_worker, args=(host, port, options), name=f"worker-{n + 1}")
+        spawn.Process(target=_worker, args=(host, port, app, options), name=f"worker-{n + 1}")
         for n in range(workers)
     ]
     for process in processes:
@@ -130,31 +128,57 @@ def serve_processes(workers: int, host: str, port: int, options: dict[str, Any])
     return status
 
 
-def _check_port_free(host: str, port: int) -> None:
-    """Refuse a port something else listens on: with ``SO_REUSEPORT`` another server of the
-    same user could otherwise share it, and take some of the kiosks' connections."""
+def hold_port(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (port 0: the system picks one) that keeps the port for
+    the workers while they run. It never listens, so it is given no connections; each worker
+    listens on a socket of its own on the same port (``SO_REUSEPORT``).
+
+    A port something already listens on is refused: with ``SO_REUSEPORT`` another server of
+    the same user could otherwise share it, and take some of the kiosks' connections.
+    """
     from central.db import CentralError
 
-    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise CentralError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    if port:
+        with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise CentralError(
+                    f"cannot listen on {host}:{port}: {exc.strerror} (is another server "
+                    "running? choose another --port)"
+                ) from None
+    sock = _reuse_port_socket(host)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise CentralError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
 
 
 def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _worker(host: str, port: int, options: dict[str, Any]) -> None:
-    """One server process: its own listening socket on the shared port, the app from the
-    environment (:func:`app_from_environment`)."""
-    import uvicorn
-
+def _reuse_port_socket(host: str) -> socket.socket:
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return sock
+
+
+def _worker(host: str, port: int, app: WorkerApp, options: dict[str, Any]) -> None:
+    """One server process: its own listening socket on the shared port, its own app and
+    database pool (the parent has migrated the database)."""
+    import uvicorn
+
+    from central.app import create_app
+
+    logging.basicConfig(level=app.log_level.upper(), format=LOG_FORMAT)
+    sock = _reuse_port_socket(host)
     sock.bind((host, port))
-    config = uvicorn.Config(FACTORY, factory=True, host=host, port=port, **options)
+    db = CentralDB.open(app.db_url, migrate=False)
+    served = create_app(db, on_shutdown=db.close, metrics_secret=app.metrics_secret)
+    config = uvicorn.Config(served, host=host, port=port, **options)
     uvicorn.Server(config).run(sockets=[sock])

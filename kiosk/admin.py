@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -39,17 +38,14 @@ from kiosk.domain.events import DeviceIdentity
 from kiosk.domain.families import THEMATIC_CRITERIA
 from kiosk.domain.postcodes import PostcodeError, parse_postcode
 from kiosk.domain.risk import add_guard_arguments, check_change, compare, parse_risk_file
-from kiosk.domain.timetable import WEEKDAYS, make_slot
+from kiosk.domain.timetable import WEEKDAYS, add_session_arguments, make_slot, slot_id_for
 from kiosk.export import write_attendance_csv
+from kiosk.hardware.select import READER_KINDS
 from kiosk.health import assess, read_facts
 from kiosk.identity import check_id, is_enrolled, load_identity, save_identity
 from kiosk.pipes import quiet_when_stdout_closes
 
 DEFAULT_DATA = "/var/lib/doorstep"
-
-
-def data_dir_default() -> str:
-    return os.environ.get("KIOSK_DATA") or DEFAULT_DATA
 
 
 def _installed_config(explicit: str | None, data_given: bool) -> Any:
@@ -278,11 +274,8 @@ class Admin:
     # -- sessions ---------------------------------------------------------------------------
     def session_add(self, args: argparse.Namespace) -> int:
         timetable = self.store.timetable()
-        base = re.sub(r"[^a-z0-9]+", "-", args.name.lower()).strip("-")[:30] or "session"
-        base += "-" + (args.weekday.lower()[:3] if args.weekday else args.date)
-        slot_id, n = base, 2
-        while any(s.slot_id == slot_id for s in timetable.slots):
-            slot_id, n = f"{base}-{n}", n + 1
+        taken = {s.slot_id for s in timetable.slots}
+        slot_id = slot_id_for(args.name, args.weekday, args.date, taken)
         slot = make_slot(slot_id, args.name, args.start, args.end, args.weekday, args.date)
         self.store.save_timetable(timetable.add(slot))
         self.say(f"added {slot.slot_id}: {slot.describe()}")
@@ -763,12 +756,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     session = group("session", "the timetable")
     p = session.add_parser("add", help="add a weekly or one-off session")
-    p.add_argument("--name", required=True)
-    when = p.add_mutually_exclusive_group(required=True)
-    when.add_argument("--weekday", help="mon..sun, for a weekly session")
-    when.add_argument("--date", help="YYYY-MM-DD, for a one-off session")
-    p.add_argument("--start", required=True, help="HH:MM")
-    p.add_argument("--end", required=True, help="HH:MM")
+    add_session_arguments(p)
     p.set_defaults(run=Admin.session_add)
     session.add_parser("list", help="the timetable").set_defaults(run=Admin.session_list)
     p = session.add_parser("remove", help="remove a session by id")
@@ -839,7 +827,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = reader.add_parser("test", help="wait for a tap and print the card's UID")
     p.add_argument(
         "--reader",
-        choices=("rc522", "usb", "fake"),
+        choices=READER_KINDS,
         default=None,
         help="the kind of reader (default: the config's [reader] kind, else rc522); its wiring "
         "is the config's",

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import CONFIG_ENV, DEFAULT_CONFIG, KioskConfig, find_config, hardware_settings
+from kiosk.hardware.select import FEEDBACK_SWITCHES, READER_KINDS
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from sync.systemd import Notifier
 
@@ -101,14 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--reader",
-        choices=("rc522", "usb", "fake"),
+        choices=READER_KINDS,
         default=None,
         help="the kind of card reader, wired as the config's [reader] says (default: the "
         "config's kind, else rc522; fake in demo mode)",
     )
     parser.add_argument(
         "--feedback",
-        choices=("gpio", "none"),
+        choices=FEEDBACK_SWITCHES,
         default=None,
         help="LED and buzzer on the GPIO pins the config's [feedback] names, or none (default: "
         "on or off as the config says, else gpio; none in demo mode)",

@@ -39,12 +39,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Event
 from kiosk.identity import IDENTITY_FILE
-from kiosk.store.durable import fsync_dir, is_temp_name
+from kiosk.store.atomic import atomic_write, fsync_dir, is_temp_name
 from kiosk.store.layout import DEFAULT_TZ, LOCK_POLL_SECONDS, LOCK_TIMEOUT_SECONDS, Layout
 from kiosk.store.lock import FolderLock
 
@@ -294,11 +294,7 @@ def create_backup(
         }
         name = _unique_name(folder, f"doorstep-{device_id or 'kiosk'}-{_stamp(now)}{suffix}")
         final = folder / (name + SUFFIX)
-        tmp = work / (name + SUFFIX)
-        _write_archive(tmp, stage, manifest, files)
-        os.chmod(tmp, 0o640)
-        os.replace(tmp, final)
-        fsync_dir(folder)
+        atomic_write(final, lambda raw: _write_archive(raw, stage, manifest, files), mode=0o640)
         return _info_from_manifest(final, manifest)
     except KioskError:
         raise  # e.g. StoreBusyError (also an OSError): its own message says what to do
@@ -329,19 +325,18 @@ def _tarinfo(name: str, size: int, mode: int, mtime: float, kind: bytes = tarfil
 
 
 def _write_archive(
-    target: Path, stage: Path, manifest: dict[str, Any], files: dict[str, Any]
+    raw: BinaryIO, stage: Path, manifest: dict[str, Any], files: dict[str, Any]
 ) -> None:
+    """The backup archive (manifest first, then the data files) into the open file ``raw``."""
+    os.fchmod(raw.fileno(), 0o640)  # whatever the umask
     body = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
     mtime = datetime.fromisoformat(manifest["created_at"].replace("Z", "+00:00")).timestamp()
-    with open(target, "wb") as raw:
-        with tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            tar.addfile(_tarinfo(MANIFEST, len(body), 0o640, mtime), io.BytesIO(body))
-            for rel in files:
-                path = stage / rel
-                with open(path, "rb") as fh:
-                    tar.addfile(_tarinfo(DATA_PREFIX + rel, path.stat().st_size, 0o640, mtime), fh)
-        raw.flush()
-        os.fsync(raw.fileno())
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        tar.addfile(_tarinfo(MANIFEST, len(body), 0o640, mtime), io.BytesIO(body))
+        for rel in files:
+            path = stage / rel
+            with open(path, "rb") as fh:
+                tar.addfile(_tarinfo(DATA_PREFIX + rel, path.stat().st_size, 0o640, mtime), fh)
 
 
 # -- list and prune -------------------------------------------------------------------------------
@@ -370,10 +365,15 @@ def prune_backups(folder: Path, keep_days: int, now: datetime | None = None) -> 
     doomed = [b for b in backups[:-1] if b.created_at < cutoff]
     for backup in doomed:
         backup.path.unlink(missing_ok=True)
-    for stale in Path(folder).glob(".incoming-*"):  # left by a backup that was killed
+    for stale in Path(folder).glob(".*"):  # left by a backup that was killed
+        if not (stale.name.startswith(".incoming-") or is_temp_name(stale.name)):
+            continue
         with contextlib.suppress(OSError):
             if stale.stat().st_mtime < (now - timedelta(days=1)).timestamp():
-                shutil.rmtree(stale, ignore_errors=True)
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink()
     if doomed:
         fsync_dir(folder)
     return doomed
@@ -552,7 +552,7 @@ def restore_backup(
                     report.merged = adopted
                 highest = restored.highest_seq()
                 if highest < live_highest:
-                    # Seqs this kiosk gave out are never given again (issue 9).
+                    # Seqs this kiosk gave out are never given again: the server may hold them.
                     restored.raise_seq_floor(
                         live_highest,
                         f"restored from backup {info.name}; this kiosk had given seq up to "

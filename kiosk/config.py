@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import ipaddress
+import logging
 import math
 import os
 import sys
@@ -39,10 +39,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from kiosk.domain.errors import KioskError
-from kiosk.hardware.select import FeedbackConfig, ReaderConfig
+from kiosk.hardware.select import FEEDBACK_SWITCHES, FeedbackConfig, ReaderConfig
+from sync.endpoint import EndpointError, check_endpoint
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("/etc/doorstep/kiosk.toml")
 CONFIG_ENV = "KIOSK_CONFIG"
@@ -59,7 +61,6 @@ DEFAULT_BATCH_SIZE = 200
 MAX_BATCH_SIZE = 1000
 DEFAULT_SYNC_INTERVAL = 30.0
 DEFAULT_BACKUP_KEEP_DAYS = 14
-SESSION_SOURCES = ("local",)
 
 #: Exit status for a configuration problem: the same as ``kiosk-sync``'s EXIT_CONFIG, so the
 #: units' ``RestartPreventExitStatus=6`` stops a restart loop that cannot fix itself.
@@ -109,17 +110,6 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
-class SessionSettings:
-    """``[sessions]``: where the timetable comes from.
-
-    ``"local"``: kept in the store and edited with ``kiosk-admin session``; the only source so
-    far (the key is there so another can be chosen later without changing the file's format).
-    """
-
-    source: str = "local"
-
-
-@dataclass(frozen=True)
 class BackupSettings:
     """``[backup]``: where nightly backups go and how many days of them are kept."""
 
@@ -137,8 +127,9 @@ class KioskConfig:
     sync: SyncSettings = field(default_factory=SyncSettings)
     reader: ReaderConfig = field(default_factory=lambda: ReaderConfig(kind="rc522"))
     feedback: FeedbackConfig = field(default_factory=lambda: FeedbackConfig(enabled=True))
-    sessions: SessionSettings = field(default_factory=SessionSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)
+    #: Lines the file no longer needs, to show a person (``kiosk-admin config check``).
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def token_problem(self) -> str | None:
         """Why the sync daemon could not read its token (None when it can)."""
@@ -240,15 +231,6 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -274,9 +256,9 @@ class _Checker:
         sync = self.sync(data.get("sync", {}))
         reader = self.reader(data.get("reader", {}))
         feedback = self.feedback(data.get("feedback", {}), reader)
-        sessions = self.sessions(data.get("sessions", {}))
+        notes = self.sessions(data.get("sessions", {}))
         backup = self.backup(data.get("backup", {}))
-        return KioskConfig(self.path, device, store, sync, reader, feedback, sessions, backup)
+        return KioskConfig(self.path, device, store, sync, reader, feedback, backup, notes)
 
     def keys(self, section: str, table: Mapping[str, Any], known: Sequence[str]) -> None:
         for key in table:
@@ -332,25 +314,10 @@ class _Checker:
         text = self.text(section, key, value)
         if not text:
             return ""
-        parts = urlsplit(text)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise self.error(
-                section, key, f"must be a URL like https://central.example.org, not {_show(value)}"
-            )
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
-            raise self.error(
-                section,
-                key,
-                f"{text} is plain http: the token and families' data must travel over https "
-                "(http is allowed only to this machine, for testing)",
-            )
-        if parts.query or parts.fragment or parts.username or parts.password:
-            raise self.error(section, key, "must not hold a query, a fragment or a password")
         try:
-            parts.port  # noqa: B018 - a bad port raises
-        except ValueError:
-            raise self.error(section, key, f"has a bad port number: {text}") from None
-        return text.rstrip("/")
+            return check_endpoint(text)
+        except EndpointError as exc:
+            raise self.error(section, key, str(exc)) from None
 
     # sections
     def device(self, table: Mapping[str, Any]) -> DeviceSettings:
@@ -434,19 +401,30 @@ class _Checker:
             )
         return feedback
 
-    def sessions(self, table: Mapping[str, Any]) -> SessionSettings:
+    def sessions(self, table: Mapping[str, Any]) -> tuple[str, ...]:
+        """``[sessions]`` is no longer used: the timetable is always the kiosk's own.
+
+        Installed kiosks were given ``source = "local"``, the one value ever accepted, so that
+        line still loads (with a note to delete it) rather than stopping the door at an upgrade.
+        Any other value never loaded; it is refused with what to do.
+        """
         self.keys("sessions", table, ("source",))
-        if "source" in table:
-            source = self.text("sessions", "source", table["source"])
-            if source not in SESSION_SOURCES:
-                raise self.error(
-                    "sessions",
-                    "source",
-                    f'must be "local" (the timetable kept on the kiosk, edited with '
-                    f"kiosk-admin session), not {_show(table['source'])}",
-                )
-            return SessionSettings(source)
-        return SessionSettings()
+        if "source" not in table:
+            return ()
+        source = self.text("sessions", "source", table["source"])
+        if source != "local":
+            raise self.error(
+                "sessions",
+                "source",
+                "the timetable is always kept on the kiosk and edited with kiosk-admin "
+                f"session; delete this line (it says {_show(table['source'])})",
+            )
+        note = (
+            '[sessions] source = "local" is no longer needed (the timetable is always kept on '
+            "the kiosk): delete the [sessions] section"
+        )
+        log.warning("%s: %s", self.path, note)
+        return (note,)
 
     def backup(self, table: Mapping[str, Any]) -> BackupSettings:
         self.keys("backup", table, ("folder", "keep_days"))
@@ -542,8 +520,8 @@ def hardware_settings(
         reader_config = dataclasses.replace(reader_config, kind=kind)
     wanted = feedback or ("none" if demo else None)
     if wanted is not None:
-        if wanted not in ("gpio", "none"):
-            raise ValueError(f"feedback must be gpio or none, not {wanted!r}")
+        if wanted not in FEEDBACK_SWITCHES:
+            raise ValueError(f"feedback must be {' or '.join(FEEDBACK_SWITCHES)}, not {wanted!r}")
         feedback_config = dataclasses.replace(feedback_config, enabled=wanted == "gpio")
     clash = _pin_clash(reader_config, feedback_config)
     if clash:
@@ -586,8 +564,8 @@ def describe(config: KioskConfig) -> list[tuple[str, str]]:
             if fb.enabled
             else "off",
         ),
-        ("sessions", config.sessions.source),
         ("backup", f"{config.backup.folder}, kept {config.backup.keep_days} days"),
+        *(("note", note) for note in config.notes),
     ]
 
 

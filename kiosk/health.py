@@ -46,7 +46,7 @@ class Facts:
     identity_problem: str | None = None
     clock_synced: bool | None = None
     timetable_conflicts: tuple[str, ...] = ()
-    #: Events set aside because the server holds another copy of them (issue 16).
+    #: Events set aside because the server holds another copy of them .
     conflicts: int = 0
 
 

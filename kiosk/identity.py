@@ -12,7 +12,6 @@ event (:class:`IdentityFile`), so no tap is refused for the order an admin did t
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from kiosk.domain.errors import ValidationError
 from kiosk.domain.events import DeviceIdentity
+from kiosk.store.atomic import atomic_write
 
 IDENTITY_FILE = "device.json"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -107,10 +107,5 @@ def save_identity(data_dir: Path, identity: DeviceIdentity) -> None:
     check_id(identity.device_id, "device id")
     check_id(identity.site_id, "site id")
     path = Path(data_dir) / IDENTITY_FILE
-    tmp = path.with_suffix(".tmp")
     text = json.dumps({"device_id": identity.device_id, "site_id": identity.site_id}, indent=2)
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, (text + "\n").encode("utf-8"))

@@ -1,5 +1,6 @@
-# Steps of scripts/install-pi.sh that depend on the machine it runs on, kept apart so that the
-# tests can run each one against a fake machine (commands on PATH, a folder as the root).
+# Steps of scripts/install-pi.sh (and install-central.sh) that depend on the machine they run
+# on, kept apart so that the tests can run each one against a fake machine (commands on PATH, a
+# folder as the root).
 # Sourced, not run: it only defines functions. They read ROOT ("" for the real machine, else
 # the folder being prepared) and set NEED_REBOOT.
 # shellcheck shell=bash
@@ -8,6 +9,16 @@ say() { printf 'install: %s\n' "$*"; }
 die() {
   printf 'install: %s\n' "$*" >&2
   exit 1
+}
+
+# Install a file only when its content or mode differs; says so. Returns 0 if it changed.
+put() { # put MODE SOURCE TARGET
+  local mode="$1" src="$2" dst="$3"
+  if [ -f "$dst" ] && cmp -s "$src" "$dst" && [ "$(stat -c %a "$dst")" = "${mode#0}" ]; then
+    return 1
+  fi
+  install -D -m "$mode" "$src" "$dst"
+  say "wrote ${dst#"$ROOT"}"
 }
 
 # The groups the kiosk user is in (doorstep.sysusers has the same list).

@@ -92,16 +92,6 @@ UNITS_SRC="$HERE/systemd"
 LEFT=() # what the admin still has to do, printed at the end
 NEED_REBOOT=0
 
-# Install a file only when its content or mode differs; says so. Returns 0 if it changed.
-put() { # put MODE SOURCE TARGET
-  local mode="$1" src="$2" dst="$3"
-  if [ -f "$dst" ] && cmp -s "$src" "$dst" && [ "$(stat -c %a "$dst")" = "${mode#0}" ]; then
-    return 1
-  fi
-  install -D -m "$mode" "$src" "$dst"
-  say "wrote ${dst#"$ROOT"}"
-}
-
 # -- 0. is this the right machine? ---------------------------------------------------------------------
 if [ -z "$ROOT" ] && [ -r /etc/os-release ]; then
   # shellcheck source=/dev/null
@@ -219,10 +209,6 @@ enabled = true
 led_pin = 17
 buzzer_pin = 27
 buzzer_active_high = true
-
-[sessions]
-# The timetable is kept on the kiosk and edited with kiosk-admin session.
-source = "local"
 
 [backup]
 folder = "/var/backups/doorstep"

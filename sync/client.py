@@ -16,17 +16,17 @@ daemon decides, with :class:`sync.retry.RetryPolicy`, when to try again.
 from __future__ import annotations
 
 import importlib.metadata
-import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from pydantic import ValidationError
 from requests.adapters import HTTPAdapter
 
+from sync.endpoint import EndpointError
+from sync.endpoint import check_endpoint as endpoint_url
 from sync.protocol import (
     DEVICE_PATH,
     EVENTS_PATH,
@@ -94,27 +94,11 @@ class ProtocolMismatch(SyncError):
 
 
 def check_endpoint(endpoint: str) -> str:
-    """The base URL without a trailing slash; ``https://`` unless the host is this machine."""
-    parts = urlsplit(endpoint.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"endpoint {endpoint!r} must be a URL like https://central.example.org")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigError(
-            f"endpoint {endpoint!r} is plain http: the device token and families' data must "
-            "travel over https (plain http is only allowed to this machine, for testing)"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigError(f"endpoint {endpoint!r} must not have a query or fragment")
-    return endpoint.strip().rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+    """The base URL without a trailing slash, checked by ``sync.endpoint``; ConfigError if bad."""
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return endpoint_url(endpoint)
+    except EndpointError as exc:
+        raise ConfigError(f"endpoint: {exc}") from None
 
 
 def read_token(path: str | Path) -> str:
@@ -177,7 +161,7 @@ class SyncClient:
     ) -> RosterResponse:
         """A roster page after ``cursor``; ``own_through`` also asks for this device's own
         member and card events up to that seq (those a replaced store no longer has);
-        ``erasures_after`` for the families erased since that erasure cursor (issue 8)."""
+        ``erasures_after`` for the families erased since that erasure cursor."""
         params = {"cursor": cursor}
         if own_through > 0:
             params["own_through"] = own_through

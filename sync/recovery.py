@@ -1,4 +1,4 @@
-"""Recovery without loss (issue 9): the sync daemon's part.
+"""Recovery without loss: the sync daemon's part.
 
 Three moments lose data in comparable systems; each ends here with every attendance counted
 exactly once:
@@ -87,7 +87,7 @@ def adopt_server_floor(store: Any, info: DeviceInfo, now: datetime) -> int | Non
     if info.highest_seq <= highest:
         return None
     if info.highest_seq - highest > FLOOR_JUMP_MAX:
-        # No kiosk issues that many events: a write-off gone wrong on the server (issue 16).
+        # No kiosk issues that many events: a write-off gone wrong on the server.
         # Numbering above it would waste the seq space (and memory); the admin undoes it.
         log.error(
             "the server says it knows seq up to %d of device %s, %d past this store's %d: "
@@ -191,7 +191,7 @@ def gaps_for(store: Any, lost: Iterable[Any], set_aside: dict[int, str]) -> list
 def reannounce_families(store: Any, kept: Iterable[int], now: datetime) -> int:
     """The server lost seqs this kiosk no longer has (pruned): if they held the registration
     of families that kept events name, the server would refuse those events (it counts only
-    families it holds, issue 16). Tell it the families again, as this kiosk holds them now
+    families it holds). Tell it the families again, as this kiosk holds them now
     (``member.updated``), right behind the events sent again, so they go in the same batch
     where the batch is big enough (a refusal says why otherwise, and ``rejected retry``
     sends them once the families are in). Returns how many families were told."""

@@ -67,7 +67,7 @@ def sync_status_lines(store: SyncStore) -> list[tuple[str, str]]:
 
 
 def _recovery_lines(store: SyncStore, state: dict[str, Any]) -> list[tuple[str, str]]:
-    """Issue 9: what was sent again, what is missing for good, seq floor, roster restarts."""
+    """Recovery: what was sent again, what is missing for good, seq floor, roster restarts."""
     lines: list[tuple[str, str]] = []
     resend = state.get("last_resend")
     lines.append(("last_resend", describe_resend(resend) if isinstance(resend, dict) else "none"))

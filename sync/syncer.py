@@ -17,11 +17,11 @@ The rules (DESIGN.md, Sync; FIELD-NOTES.md, Offline capture and sync):
 Failures are exceptions from :mod:`sync.client`; :meth:`Syncer.run_pass` catches them into a
 :class:`PassReport` and records what happened in the store's sync state for ``kiosk-admin``.
 
-With the real store (``kiosk.store.LocalStore``) a pass also recovers (:mod:`sync.recovery`,
-issue 9): it continues above seqs the server already knows when the store is new or restored,
-re-sends what a server restored from a backup lacks (and writes off, by number and session,
-what this kiosk no longer keeps), pulls the roster again when the server's database was
-restored, and pulls the site's timetable and risk list from the server now and then.
+With the real store (``kiosk.store.LocalStore``) a pass also recovers (:mod:`sync.recovery`):
+it continues above seqs the server already knows when the store is new or restored, re-sends
+what a server restored from a backup lacks (and writes off, by number and session, what this
+kiosk no longer keeps), pulls the roster again when the server's database was restored, and
+pulls the site's timetable and risk list from the server now and then.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ log = logging.getLogger("sync")
 DEFAULT_BATCH_SIZE = 200
 #: Roster pages pulled in one pass at most (500 events each); the rest comes next pass.
 MAX_ROSTER_PAGES = 50
-#: How often a pass also drops acknowledged days past the store's retention window (issue 8).
+#: How often a pass also drops acknowledged days past the store's retention window, so the
+#: store stays small.
 PRUNE_EVERY = timedelta(hours=1)
 
 Outcome = Literal["ok", "unreachable", "auth", "protocol"]
@@ -90,14 +91,14 @@ class PassReport:
     conflicts: int = 0
     batches: int = 0
     roster_applied: int = 0
-    #: Families erased on the server and now removed from this kiosk (issue 8).
+    #: Families erased on the server and now removed from this kiosk.
     erased: int = 0
-    #: Acknowledged events past the retention window dropped from this kiosk (issue 8).
+    #: Acknowledged events past the retention window dropped from this kiosk.
     pruned: int = 0
     waiting: int = 0
     holds_up_to: int | None = None
     error: SyncError | None = None
-    #: Recovery (issue 9): events re-queued because the server lacked them, seqs written off.
+    #: Recovery: events re-queued because the server lacked them, seqs written off.
     requeued: int = 0
     written_off: int = 0
     setup_changes: list[str] = field(default_factory=list)
@@ -473,7 +474,7 @@ class Syncer:
             log.error("event %s rejected by the server and set aside: %s", event_id, reason)
         for event_id, reason in conflicting:
             # The server holds another copy under this id and keeps it: set aside here for
-            # someone to compare, never sent again on its own (issue 16).
+            # someone to compare, never sent again on its own.
             self.store.mark_rejected(event_id, reason, kind="conflict")
             report.conflicts += 1
             log.error("event %s differs from the server's copy, set aside: %s", event_id, reason)
@@ -492,7 +493,7 @@ class Syncer:
         """Families and cards registered at the organisation's other kiosks."""
         state = self.store.sync_state()
         cursor = int(state.get("roster_cursor") or 0)
-        # Families erased on the server since the last pull come with the pages (issue 8),
+        # Families erased on the server since the last pull come with the pages,
         # for a store that can forget them (a test double may not).
         can_erase = hasattr(self.store, "apply_erasures")
         erased_after = int(state.get("erasure_cursor") or 0)

@@ -1,4 +1,4 @@
-"""Where families live and how many children live there (issue 18).
+"""Where families live and how many children live there.
 
 - :mod:`central.geography.directory`: the postcode directory (ONSPD) the server keeps from
   ``risk import-lsoa``: each postcode's LSOA, ward and district, each LSOA's IMD decile;

@@ -1,4 +1,4 @@
-"""``kiosk-central population`` and ``kiosk-central boundaries`` (issue 18).
+"""``kiosk-central population`` and ``kiosk-central boundaries`` .
 
     kiosk-central population import sapelsoasyoa2022.xlsx [--sheet "Mid-2022 LSOA 2021"]
     kiosk-central population import under-fives.csv --dry-run      # lsoa,age,count

@@ -1,7 +1,7 @@
 """The postcode directory the server keeps: postcode -> LSOA, ward, district; LSOA -> IMD decile.
 
 ``kiosk-central risk import-lsoa`` reads the ONS Postcode Directory to build a risk list, and
-until issue 18 kept only the chosen postcodes. Reach against the population needs every
+once kept only the chosen postcodes. Reach against the population needs every
 family's LSOA, so the same import now also keeps the directory's rows (in the area it was
 narrowed to, with ``--county`` or ``--local-authority``; all of them otherwise), terminated
 postcodes included: a family registered years ago may still give one.

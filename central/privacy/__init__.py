@@ -1,4 +1,4 @@
-"""Families' rights on the central server (issue 8): a copy of their data (``export``,
+"""Families' rights on the central server: a copy of their data (``export``,
 ``export_pdf``), erasure (``erase``; kiosks follow through the roster), and retention
 (``retention``). The commands are in ``central.privacy.cli``; the tables in ``central.db``
 (section "family rights")."""

@@ -235,7 +235,7 @@ class _Eraser:
                     for a, c in pairs
                 ],
             )
-        if "family_id" in attendance_children.c:  # denormalised (issue 6, migration 4)
+        if "family_id" in attendance_children.c:  # denormalised (migration 4)
             for ids in _chunks(attendance_ids):
                 conn.execute(
                     update(attendance_children)

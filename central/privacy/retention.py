@@ -1,4 +1,4 @@
-"""Retention on the central server (issue 8): how long each organisation keeps attendances.
+"""Retention on the central server: how long each organisation keeps attendances.
 
 A policy per organisation (``kiosk-central retention set ORG --years N --policy P``):
 

@@ -1,4 +1,4 @@
-"""PDFs of issue 18: reach against the population (the headline, what is counted apart, the
+"""PDFs of reach against the population (the headline, what is counted apart, the
 trend and the map, then every area) and the trend over a pilot."""
 
 from __future__ import annotations
@@ -7,10 +7,11 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from reportlab.platypus import Image, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Spacer
 
 from central.reports.area_reach import AreaReach, apart_lines
 from central.reports.charts import Chart, trend_chart
+from central.reports.maps import MAP_NAME
 from central.reports.pdf import (
     STYLES,
     _document,
@@ -39,8 +40,11 @@ def chart_flowable(chart: Chart, width: float, height: float) -> KeepTogether:
     )
 
 
-def area_reach_pdf(report: AreaReach, charts: Sequence[Chart] = ()) -> bytes:
-    """Reach by area as a PDF."""
+def area_reach_pdf(
+    report: AreaReach, charts: Sequence[Chart] = (), no_map: str | None = None
+) -> bytes:
+    """Reach by area as a PDF: the map (a chart named ``reach-map``) gets a page of its own;
+    without one, ``no_map`` (why, and what to import) is said where it would be."""
     from reportlab.lib.units import mm
 
     buf = io.BytesIO()
@@ -103,7 +107,13 @@ def area_reach_pdf(report: AreaReach, charts: Sequence[Chart] = ()) -> bytes:
     for line in apart_lines(report):
         story.append(Paragraph(_esc(line), STYLES["note"], bulletText="•"))
     for chart in charts:
-        story.append(chart_flowable(chart, width, 110 * mm))
+        if chart.name == MAP_NAME:
+            story += [PageBreak(), chart_flowable(chart, width, doc.height - 40 * mm), PageBreak()]
+        else:
+            story.append(chart_flowable(chart, width, 110 * mm))
+    if no_map:
+        story.append(Paragraph("The map", STYLES["h2"]))
+        story.append(Paragraph(_esc(no_map), STYLES["note"]))
 
     first = _FIRST[report.by]
     deprivation = "IMD decile" if report.by == "lsoa" else "LSOAs in 0-30%"

@@ -1,4 +1,4 @@
-"""Reach against the population: the share of an area's children who came (issue 18).
+"""Reach against the population: the share of an area's children who came.
 
 For an organisation (or the county: every organisation), a range of months and an age band
 (``--ages 0-4``), per LSOA, ward or district:

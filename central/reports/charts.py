@@ -56,12 +56,19 @@ STYLE = {
 }
 
 
+#: Dots per inch of a raster chart on a web page (sharp on a high-density screen).
+WEB_DPI = 144
+
+
 @dataclass(frozen=True)
 class Chart:
     name: str
     title: str
     alt: str
     figure: Figure = field(repr=False, compare=False)
+    #: Shown on the web as a PNG, not SVG: a map of a county's LSOAs is 100,000 points or
+    #: more, megabytes as SVG and some tens of kilobytes as a picture.
+    raster: bool = field(default=False, compare=False)
 
     def svg(self) -> str:
         buf = io.StringIO()

@@ -421,11 +421,13 @@ def _area_reach(args: argparse.Namespace, db: CentralDB) -> int:
     elif args.format == "pdf":
         from central.reports.area_pdf import area_reach_pdf
 
-        _write(args, area_reach_pdf(report, area_extras(db, report)))
+        pictures = area_extras(db, report)
+        _write(args, area_reach_pdf(report, pictures.charts, pictures.no_map))
     else:
         from central.web.pages import standalone_area_reach_html
 
-        _write(args, standalone_area_reach_html(report, area_extras(db, report)))
+        pictures = area_extras(db, report)
+        _write(args, standalone_area_reach_html(report, pictures.charts, pictures.no_map))
     for note in report.notes:
         _note(f"note: {note}")
     for line in headline_lines(report) + apart_lines(report):
@@ -433,11 +435,12 @@ def _area_reach(args: argparse.Namespace, db: CentralDB) -> int:
     return 0
 
 
-def area_extras(db: CentralDB, report: Any) -> list[Any]:
-    """The charts that go with reach by area: the trend over its months, and the map."""
-    from central.reports.area_charts import area_charts
+def area_extras(db: CentralDB, report: Any) -> Any:
+    """The pictures that go with reach by area: the trend over its months, and the map (or
+    the words saying why there is none)."""
+    from central.reports.area_charts import area_pictures
 
-    return area_charts(db, report)
+    return area_pictures(db, report)
 
 
 def _trend(args: argparse.Namespace, db: CentralDB) -> int:

@@ -7,7 +7,7 @@ decided with, exactly like a kiosk would (``qualifies``, ``reasons``, ``risk_ver
 Providers are tried in order (:data:`PROVIDERS`); the first that returns a decider wins:
 
 - the organisation's newest risk list on the server, when the server has one
-  (:func:`central.setup_data.risk_list`, issue 9), exactly as a kiosk would decide with it;
+  (:func:`central.setup_data.risk_list`), exactly as a kiosk would decide with it;
 - otherwise :class:`ThematicOnly`: the family's recorded thematic criteria (young or single
   parent, special educational needs) and no postcode check, recorded as risk version
   ``v0-none``. The import says so in its output.
@@ -73,7 +73,7 @@ Provider = Callable[[CentralDB, str], PaperDecider | None]
 def server_risk_list(db: CentralDB, org_id: str) -> PaperDecider | None:
     """The organisation's newest risk list on the server (``kiosk-central risk import``)."""
     try:
-        from central.setup_data import risk_list  # issue 9: risk lists held by the server
+        from central.setup_data import risk_list  # risk lists held by the server
     except ImportError:
         return None
     risk: Any = risk_list(db, org_id)

@@ -1,4 +1,4 @@
-"""Invoices that stay issued (issue 18): ``kiosk-central invoice issue|list|void``.
+"""Invoices that stay issued: ``kiosk-central invoice issue|list|void``.
 
 Issuing a month freezes its backing sheet under an invoice number (``spark-2016-04-1``): the
 CSV exactly as issued (so its fingerprint never changes), the lines with what the PDF needs,

@@ -1,7 +1,7 @@
 """The words people use: organisations' and sites' display names, and reason codes as words.
 
 Ids (``spark``, ``chase-terrace``) stay what the kiosks, URLs and CSV columns use; people read
-names ("Spark CIC", "Chase Terrace") in titles, pages and PDFs (issue 18). Without a name the
+names ("Spark CIC", "Chase Terrace") in titles, pages and PDFs. Without a name the
 id is shown, so nothing is ever blank.
 
 Reason codes (``postcode``, ``young_parent``) stay codes in the CSVs machines read, which also

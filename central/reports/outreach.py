@@ -1,4 +1,4 @@
-"""Hidden families: where to drop leaflets (issue 18 item 4).
+"""Hidden families: where to drop leaflets.
 
 Volunteers deliver leaflets to every property of a target area to find the families the
 sessions do not yet reach. ``kiosk-central report outreach`` ranks the risk-area LSOAs by the
@@ -19,6 +19,7 @@ Never names, never family references: only areas, postcodes and counts of childr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
@@ -27,7 +28,7 @@ from sqlalchemy import select
 
 from central.db import CentralDB, CentralError, orgs, postcode_areas
 from central.geography.directory import postcodes_by_lsoa
-from central.reports.area_reach import AgeBand, AreaReach, build_area_reach
+from central.reports.area_reach import AgeBand, AreaReach, AreaRow, build_area_reach
 from central.reports.period import Period, local_now
 from central.setup_data import risk_list
 from kiosk.domain.csvcells import csv_writer
@@ -69,6 +70,16 @@ class Outreach:
         return self.org_id or "the county (every organisation)"
 
 
+@dataclass(frozen=True)
+class RiskAreas:
+    """The LSOAs that count as risk areas, and how they were chosen (in words)."""
+
+    chosen_by: str
+    lsoas: frozenset[str]
+    on_list: dict[str, set[str]]  # LSOA -> its postcodes the risk list matches (may be empty)
+    fell_back: bool  # "risk" was asked for, but no risk list matched: the deprived ones
+
+
 def _risk_lists(db: CentralDB, org_id: str | None) -> list[RiskList]:
     if org_id is not None:
         found = risk_list(db, org_id)
@@ -90,6 +101,24 @@ def _on_lists(db: CentralDB, lists: list[RiskList]) -> dict[str, set[str]]:
     return out
 
 
+def risk_areas(
+    db: CentralDB, org_id: str | None, rows: Sequence[AreaRow], areas: str = "risk"
+) -> RiskAreas:
+    """Which of ``rows`` (LSOAs) are risk areas: those with a postcode on the current risk list
+    (``org_id``'s, or any organisation's for the county); without a risk list, or with
+    ``areas="deprived"``, the 0-30% most deprived. The one definition the outreach plan and the
+    reach map share, so the map outlines the areas the plan sends volunteers to."""
+    if areas not in AREA_CHOICES:
+        raise CentralError(f"--areas {areas!r}: choose risk or deprived")
+    lists = _risk_lists(db, org_id) if areas == "risk" else []
+    on_list = _on_lists(db, lists) if lists else {}
+    if areas == "risk" and on_list:
+        codes = frozenset(r.code for r in rows if r.code in on_list)
+        return RiskAreas("LSOAs with a postcode on the current risk list", codes, on_list, False)
+    codes = frozenset(r.code for r in rows if r.imd_decile is not None and r.imd_decile <= 3)
+    return RiskAreas("the 0-30% most deprived LSOAs (IMD deciles 1-3)", codes, {}, areas == "risk")
+
+
 def build_outreach(
     db: CentralDB,
     org_id: str | None,
@@ -105,19 +134,14 @@ def build_outreach(
         raise CentralError("--top must be 1 or more")
     report: AreaReach = build_area_reach(db, org_id, period, ages, "lsoa")
     notes = list(report.notes)
-    lists = _risk_lists(db, org_id) if areas == "risk" else []
-    on_list = _on_lists(db, lists) if lists else {}
-    if areas == "risk" and on_list:
-        chosen_by = "LSOAs with a postcode on the current risk list"
-        rows = [r for r in report.lsoa_rows if r.code in on_list]
-    else:
-        if areas == "risk":
-            notes.append(
-                "No risk list matches a postcode of the directory, so the areas are the 0-30% "
-                "most deprived LSOAs (IMD deciles 1-3)."
-            )
-        chosen_by = "the 0-30% most deprived LSOAs (IMD deciles 1-3)"
-        rows = [r for r in report.lsoa_rows if r.imd_decile is not None and r.imd_decile <= 3]
+    chosen = risk_areas(db, org_id, report.lsoa_rows, areas)
+    if chosen.fell_back:
+        notes.append(
+            "No risk list matches a postcode of the directory, so the areas are the 0-30% "
+            "most deprived LSOAs (IMD deciles 1-3)."
+        )
+    chosen_by, on_list = chosen.chosen_by, chosen.on_list
+    rows = [r for r in report.lsoa_rows if r.code in chosen.lsoas]
     rows.sort(
         key=lambda r: (
             r.population is None,

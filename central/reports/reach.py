@@ -117,12 +117,11 @@ class Reach:
     occurrences: list[Counts]  # each session held: (org, site, date, session name)
     visit_bands: list[VisitBand]
     registrations: int
-    registrations_by_month: list[tuple[str, int]]
     heard_from: list[tuple[str | None, str, int]]
     not_seen: list[NotSeen]
     not_seen_by_org: list[tuple[str, int]]
     generated_at: datetime = field(default_factory=local_now, compare=False)
-    #: The organisation's display name (issue 18), set by :func:`with_names`.
+    #: The organisation's display name, set by :func:`with_names`.
     org_name: str = ""
 
     @property
@@ -132,10 +131,6 @@ class Reach:
     @property
     def not_seen_cutoff(self) -> date:
         return self.as_of - NOT_SEEN_AFTER
-
-    @property
-    def never_came(self) -> list[NotSeen]:
-        return [f for f in self.not_seen if f.last_seen is None]
 
     @property
     def lapsed(self) -> list[NotSeen]:
@@ -196,12 +191,9 @@ def build_reach(
         not_seen = q.not_seen_names() if with_names and org_id is not None else []
         not_seen_by_org = q.not_seen_by_org
     heard: dict[str | None, int] = {}
-    by_reg_month: dict[str, int] = {}
-    for registered_at, heard_from in regs:
+    for _registered_at, heard_from in regs:
         code = heard_from if heard_from in HEARD_FROM_LABELS else ("other" if heard_from else None)
         heard[code] = heard.get(code, 0) + 1
-        ym = registered_at.astimezone(REPORT_TZ).strftime("%Y-%m")
-        by_reg_month[ym] = by_reg_month.get(ym, 0) + 1
     return Reach(
         org_id=org_id,
         period=period,
@@ -214,7 +206,6 @@ def build_reach(
         occurrences=occurrences,
         visit_bands=bands,
         registrations=len(regs),
-        registrations_by_month=[(month_label(m), by_reg_month.get(m, 0)) for m in period.months()],
         heard_from=[
             (code, label, heard.get(code, 0))
             for code, label in HEARD_FROM_LABELS.items()
@@ -226,7 +217,7 @@ def build_reach(
 
 
 def with_names(reach: Reach, names: Names) -> Reach:
-    """``reach`` with organisations and sites labelled by their display names (issue 18): the
+    """``reach`` with organisations and sites labelled by their display names: the
     keys keep the ids, only the labels people read change."""
 
     def site(org: str, site_id: str) -> str:

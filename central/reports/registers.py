@@ -53,7 +53,7 @@ class RegisterLine:
     at: datetime
     clock_synced: bool
     #: False for a reader who sees names but not the references that join to the invoice's
-    #: lines (staff, issue 18): the CSV leaves them out.
+    #: lines (staff): the CSV leaves them out.
     refs_shown: bool = True
 
     @property
@@ -72,7 +72,7 @@ class SessionRegister:
     start: str
     end: str
     lines: tuple[RegisterLine, ...]
-    site_name: str = ""  # the site's display name (issue 18)
+    site_name: str = ""  # the site's display name
 
     @property
     def site_label(self) -> str:

@@ -1,4 +1,4 @@
-"""The trend over a pilot: month by month, against a baseline month (issue 18).
+"""The trend over a pilot: month by month, against a baseline month.
 
 The pilot is judged on whether engagement with 'at risk' families has risen. For an
 organisation (or the county) and any range of months, each month gives:

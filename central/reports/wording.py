@@ -1,4 +1,4 @@
-"""Words for numbers in reports: "1 organisation", "2 organisations" (issue 18)."""
+"""Words for numbers in reports: "1 organisation", "2 organisations"."""
 
 from __future__ import annotations
 

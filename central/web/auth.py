@@ -69,7 +69,7 @@ class User:
     @property
     def sees_refs(self) -> bool:
         """Family and child references join registers to the invoice's lines: staff see
-        names on registers without them (issue 18)."""
+        names on registers without them."""
         return self.sees_lines
 
     @property

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from central.health import LABELS
-from central.reports.charts import Chart
+from central.reports.charts import WEB_DPI, Chart
 from central.reports.money import format_money
 from central.reports.period import long_date
 from central.reports.reach import Reach, percent
@@ -69,17 +69,16 @@ def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
+def chart_src(chart: Chart) -> str:
+    """A chart as an inline ``<img>`` source: SVG, or PNG for a raster one (the map)."""
+    if chart.raster:
+        return "data:image/png;base64," + base64.b64encode(chart.png(dpi=WEB_DPI)).decode()
+    return "data:image/svg+xml;base64," + base64.b64encode(chart.svg().encode()).decode()
+
+
 def chart_views(charts: Sequence[Chart]) -> list[dict[str, str]]:
-    """Charts as ``<img>`` sources (inline SVG data) with their titles and alt text."""
-    return [
-        {
-            "name": c.name,
-            "title": c.title,
-            "alt": c.alt,
-            "src": "data:image/svg+xml;base64," + base64.b64encode(c.svg().encode()).decode(),
-        }
-        for c in charts
-    ]
+    """Charts as ``<img>`` sources (inline data) with their titles and alt text."""
+    return [{"name": c.name, "title": c.title, "alt": c.alt, "src": chart_src(c)} for c in charts]
 
 
 def stylesheet() -> str:
@@ -97,12 +96,16 @@ def standalone_reach_html(reach: Reach, charts: Sequence[Chart]) -> str:
     )
 
 
-def standalone_area_reach_html(area: Any, charts: Sequence[Chart]) -> str:
-    """Reach against the population as one HTML file (styles and pictures inside)."""
+def standalone_area_reach_html(
+    area: Any, charts: Sequence[Chart], no_map: str | None = None
+) -> str:
+    """Reach against the population as one HTML file (styles and pictures inside); ``no_map``
+    says why there is no map."""
     return render(
         "area_reach_standalone.html",
         area=area,
         area_charts=chart_views(charts),
+        no_map=no_map,
         show_area_rows=True,
         inline_css=stylesheet(),
     )

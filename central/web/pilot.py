@@ -1,4 +1,4 @@
-"""The dashboard's pilot panel (issue 18): the trend over the months to the one shown, and
+"""The dashboard's pilot panel: the trend over the months to the one shown, and
 reach against the population over the same months, with the map.
 
 The window is the twelve months ending with the month shown (``PILOT_MONTHS``), or from
@@ -16,6 +16,7 @@ from central.geography.directory import import_record
 from central.geography.population import current_version
 from central.reports.area_reach import AgeBand, AreaReach, build_area_reach
 from central.reports.charts import trend_chart
+from central.reports.maps import reach_map, why_no_map
 from central.reports.period import EARLIEST, Period
 from central.reports.trend import Trend, build_trend
 from central.web.pages import chart_views
@@ -46,6 +47,7 @@ class PilotPanel:
     charts: list[dict[str, str]]
     area_charts: list[dict[str, str]]
     query: str  # the window as a query string, for the downloads
+    no_map: str | None = None  # why the map is missing, and what to import
 
 
 def pilot_panel(
@@ -59,13 +61,19 @@ def pilot_panel(
     trend = build_trend(db, org_id, span, baseline)
     area = None
     area_charts: list[Any] = []
+    no_map = None
     if current_version(db) is not None and import_record(db, "directory") is not None:
         area = build_area_reach(db, org_id, span, DASHBOARD_AGES, "lsoa")
-        from central.reports.maps import reach_map
-
         picture = reach_map(db, area)
         area_charts = [picture] if picture is not None else []
+        no_map = why_no_map(db, area) if picture is None else None
     query = f"from={span.start:%Y-%m}&to={span.end:%Y-%m}&baseline={trend.baseline}"
     return PilotPanel(
-        span, trend, area, chart_views([trend_chart(trend)]), chart_views(area_charts), query
+        span,
+        trend,
+        area,
+        chart_views([trend_chart(trend)]),
+        chart_views(area_charts),
+        query,
+        no_map,
     )

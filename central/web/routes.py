@@ -9,7 +9,7 @@
     /dashboard/all/reach.csv|pdf        reach across every organisation (commissioner)
     /dashboard/login, /dashboard/logout, /dashboard/login/basic
 
-Roles (issue 18): ``staff`` see their organisation's totals and registers (with names) but no
+Roles: ``staff`` see their organisation's totals and registers (with names) but no
 family or child references and not the invoice's lines, which pair references with the reasons
 a family qualifies; ``finance`` (the organisation's person who sends the invoice) also sees
 those lines and references (invoice CSV, the PDF's line pages); the commissioner as before.
@@ -583,10 +583,11 @@ def dashboard_router(
 
         area = guarded(lambda: build_area_reach(db, org_id, period, DASHBOARD_AGES, "lsoa"))
         if fmt == "pdf":
-            from central.reports.area_charts import area_charts
+            from central.reports.area_charts import area_pictures
             from central.reports.area_pdf import area_reach_pdf
 
-            pdf = area_reach_pdf(area, area_charts(db, area))
+            pictures = area_pictures(db, area)
+            pdf = area_reach_pdf(area, pictures.charts, pictures.no_map)
             return _download(pdf, "application/pdf", f"{name}.pdf")
         buf = io.StringIO()
         write_area_reach_csv(area, buf)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -271,7 +271,7 @@ class DoorDesk:
 
     def todays_sessions(self, at: datetime) -> list[SessionOccurrence]:
         """The sessions of the kiosk's local day at ``at``, earliest first."""
-        return self.sessions_on(self.local(at).date())
+        return self.store.timetable().on_day(self.local(at).date())
 
     def register_session(
         self, at: datetime, session_key: str | None = None
@@ -562,6 +562,3 @@ class DoorDesk:
         )
         self.store.save_timetable(self.store.timetable().add(slot))
         return slot.occurrence(local.date())
-
-    def sessions_on(self, day: date) -> list[SessionOccurrence]:
-        return self.store.timetable().on_day(day)

@@ -2,7 +2,7 @@
 
 When a family asks to be forgotten, the central server removes their record and replaces every
 reference to them in the attendances it keeps with an anonymous token, so that past invoices
-still add up (issue 8). Kiosks learn of it through the roster and do the same to their own
+still add up. Kiosks learn of it through the roster and do the same to their own
 store. Both sides must turn the same family and child ids into the same tokens, or an event a
 kiosk scrubbed would not line up with the server's copy: these pure functions are that rule.
 

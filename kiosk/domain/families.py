@@ -34,7 +34,7 @@ HEARD_FROM: tuple[str, ...] = (
 
 _MAX_NAME = 40
 #: Children one family may have on record: room for the biggest families, and a bound the server
-#: holds every kiosk to (one attendance cannot list more, issue 16).
+#: holds every kiosk to (one attendance cannot list more).
 MAX_CHILDREN = 30
 _BIRTH_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 

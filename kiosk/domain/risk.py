@@ -40,10 +40,11 @@ def digest_areas(areas: Iterable[RiskArea]) -> str:
 def gc_paused() -> Iterator[None]:
     """Build many objects at once without the cyclic garbage collector rescanning them.
 
-    Each ``RiskArea`` is a tracked object, and while a list of every postcode of England's most
-    deprived areas (~500k entries) is built, the collector's full passes rescan every object
-    already alive, so a load took 3.5 s, then 6 s, then 10 s for each further version in
-    memory; paused, 2 s each. The collector is switched back on as it was found.
+    Each ``RiskArea`` is a tracked object: while a national list (hundreds of thousands of
+    postcodes) is built, the collector's full passes rescan every object already alive, so each
+    further version in memory makes the next load slower (``bench/lsoa_import.py`` prints both).
+    The collector is process-wide, so the pause covers only the loop that builds the areas and
+    the collector is left as it was found; nothing built there holds a cycle.
     """
     was_enabled = gc.isenabled()
     gc.disable()

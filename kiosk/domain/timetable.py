@@ -177,6 +177,33 @@ def make_slot(
     )
 
 
+def add_session_arguments(parser: Any) -> None:
+    """What a new session is given on an argparse parser (``make_slot`` checks the values):
+    ``kiosk-admin session add`` and ``kiosk-central session add`` take the same."""
+    parser.add_argument("--name", required=True)
+    when = parser.add_mutually_exclusive_group(required=True)
+    when.add_argument("--weekday", help="mon..sun, for a weekly session")
+    when.add_argument("--date", help="YYYY-MM-DD, for a one-off session")
+    parser.add_argument("--start", required=True, help="HH:MM")
+    parser.add_argument("--end", required=True, help="HH:MM")
+
+
+def slot_id_for(name: str, weekday: str | None, on_date: str | None, taken: Iterable[str]) -> str:
+    """A new session's id, ``stay-and-play-mon`` or ``party-2026-12-19``, unique among ``taken``
+    (``-2``, ``-3`` ... added when needed).
+
+        >>> slot_id_for("Stay & Play", "Monday", None, {"stay-play-mon"})
+        'stay-play-mon-2'
+    """
+    taken = set(taken)
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:30] or "session"
+    base += "-" + (weekday.lower()[:3] if weekday else str(on_date))
+    slot_id, n = base, 2
+    while slot_id in taken:
+        slot_id, n = f"{base}-{n}", n + 1
+    return slot_id
+
+
 def _overlap(a: SessionSlot, b: SessionSlot) -> bool:
     if a.on_date and b.on_date:
         same_day = a.on_date == b.on_date

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -206,6 +206,3 @@ class Volunteer:
             pin_hash=data["pin_hash"],
             added_at=datetime.fromisoformat(added) if added else None,
         )
-
-    def with_pin(self, pin: str) -> Volunteer:
-        return replace(self, pin_hash=hash_pin(pin))

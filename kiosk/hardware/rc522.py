@@ -231,9 +231,6 @@ class MFRC522:
     def set_bits(self, reg: int, mask: int) -> None:
         self.write(reg, self.read(reg) | mask)
 
-    def clear_bits(self, reg: int, mask: int) -> None:
-        self.write(reg, self.read(reg) & ~mask & 0xFF)
-
     def version(self) -> int:
         return self.read(Reg.VERSION)
 

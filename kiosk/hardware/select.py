@@ -27,6 +27,13 @@ from kiosk.hardware.feedback import Feedback, GpioFeedback, NullFeedback
 
 ReaderKind = Literal["rc522", "usb", "fake"]
 READER_KINDS: tuple[str, ...] = get_args(ReaderKind)
+#: How a USB reader types the card number, and in which byte order (``kiosk.hardware.usb``).
+UidFormat = Literal["auto", "hex", "decimal"]
+UID_FORMATS: tuple[str, ...] = get_args(UidFormat)
+ByteOrder = Literal["little", "big"]
+BYTE_ORDERS: tuple[str, ...] = get_args(ByteOrder)
+#: The command line's ``--feedback``: the LED and buzzer on their GPIO pins, or none.
+FEEDBACK_SWITCHES = ("gpio", "none")
 
 #: BCM GPIO numbers on the 40-pin header.
 GPIO_PINS = range(2, 28)
@@ -41,6 +48,11 @@ def _check_pin(field: str, pin: int) -> None:
         )
     if pin in SPI0_PINS:
         raise ValueError(f"{field}: GPIO{pin} is one of the SPI pins the RC522 uses")
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    """``auto, hex or decimal``."""
+    return " or ".join([", ".join(values[:-1]), values[-1]] if len(values) > 1 else values)
 
 
 def _from_mapping(cls: type, data: Mapping[str, Any]) -> Any:
@@ -80,8 +92,8 @@ class ReaderConfig:
     spi_speed_hz: int = 1_000_000
     reset_pin: int | None = 25
     usb_device: str | None = None
-    usb_uid_format: Literal["auto", "hex", "decimal"] = "auto"
-    usb_byte_order: Literal["little", "big"] = "little"
+    usb_uid_format: UidFormat = "auto"
+    usb_byte_order: ByteOrder = "little"
     fake_script: tuple[tuple[float, str], ...] = ()
     fake_keyboard: bool = False
     poll_interval: float = 0.1
@@ -104,12 +116,10 @@ class ReaderConfig:
             )
         if self.reset_pin is not None:
             _check_pin("reset_pin", self.reset_pin)
-        if self.usb_uid_format not in ("auto", "hex", "decimal"):
-            raise ValueError(
-                f"usb_uid_format must be auto, hex or decimal, got {self.usb_uid_format!r}"
-            )
-        if self.usb_byte_order not in ("little", "big"):
-            raise ValueError(f"usb_byte_order must be little or big, got {self.usb_byte_order!r}")
+        for name, allowed in (("usb_uid_format", UID_FORMATS), ("usb_byte_order", BYTE_ORDERS)):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"{name} must be {_one_of(allowed)}, got {value!r}")
         if not 0.01 <= self.poll_interval <= 5:
             raise ValueError(
                 f"poll_interval must be between 0.01 and 5 seconds, got {self.poll_interval!r}"

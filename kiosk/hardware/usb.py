@@ -29,7 +29,7 @@ import select
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Protocol
 
 from kiosk.hardware.base import (
     BadCardData,
@@ -38,14 +38,10 @@ from kiosk.hardware.base import (
     ReaderUnavailable,
     normalise_uid,
 )
-
-if TYPE_CHECKING:
-    from kiosk.hardware.select import ReaderConfig
+from kiosk.hardware.select import ByteOrder, ReaderConfig, UidFormat
 
 log = logging.getLogger(__name__)
 
-UidFormat = Literal["auto", "hex", "decimal"]
-ByteOrder = Literal["little", "big"]
 
 #: Linux input event type and key codes (linux/input-event-codes.h, a stable kernel ABI).
 EV_KEY = 1

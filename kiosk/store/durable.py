@@ -22,53 +22,26 @@ around every write.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tinydb.storages import Storage
 
 from kiosk.domain.errors import KioskError
+from kiosk.store.atomic import atomic_write, fsync_dir
 from kiosk.store.errors import CorruptFileError, StoreError
 
 if TYPE_CHECKING:
     from kiosk.store.overlay import Overlay
 
-#: Temporary files are named ``.<name>.<pid>.<random>.tmp`` next to the file they replace.
-TEMP_SUFFIX = ".tmp"
-
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 Tables = dict[str, dict[str, Any]]
 
 
-def fsync_dir(path: str | os.PathLike[str]) -> None:
-    """Make a rename or unlink inside folder ``path`` durable."""
-    fd = os.open(os.fspath(path), os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def is_temp_name(name: str) -> bool:
-    """Whether ``name`` is a temporary file this storage may have left behind after a crash."""
-    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
-
-
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def temp_target(name: str) -> str | None:
-    """The file a temporary file was to replace: ``.a.json.12.ab12cd34.tmp`` -> ``a.json``."""
-    if not is_temp_name(name):
-        return None
-    parts = name[1 : -len(TEMP_SUFFIX)].rsplit(".", 2)
-    return parts[0] if len(parts) == 3 else None
 
 
 def _dump(value: Any) -> str:
@@ -86,15 +59,6 @@ def _copy_tree(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy_tree(v) for v in value]
     return value
-
-
-def describe_bad_json(raw: bytes) -> str | None:
-    """Why ``raw`` is not a TinyDB file, in plain words (None when it is fine)."""
-    try:
-        _parse(raw, "<bytes>")
-    except CorruptFileError as exc:
-        return exc.reason
-    return None
 
 
 def _ends_unfinished(text: str) -> bool:
@@ -343,32 +307,19 @@ class AtomicJSONStorage(Storage):
         return f"{_dump_key(doc_id)}:{text}"
 
     def _replace(self, payload: bytes) -> None:
-        base = os.path.basename(self.path)
-        tmp = os.path.join(
-            self.folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
-        )
         try:
-            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o644)
-        except FileNotFoundError:
-            os.makedirs(self.folder, exist_ok=True)
-            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o644)
-        try:
-            view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-            os.replace(tmp, self.path)
-        except BaseException as exc:
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            if isinstance(exc, OSError) and not isinstance(exc, KioskError):
-                raise StoreError(f"could not write {self.path}: {exc.strerror or exc}") from exc
-            raise
-        # The temporary file's descriptor now names the live version: keep it as the pin.
+            try:
+                fd = atomic_write(self.path, payload, keep_open=True)
+            except FileNotFoundError:
+                os.makedirs(self.folder, exist_ok=True)
+                fd = atomic_write(self.path, payload, keep_open=True)
+        except OSError as exc:
+            if isinstance(exc, KioskError):
+                raise
+            raise StoreError(f"could not write {self.path}: {exc.strerror or exc}") from exc
+        assert fd is not None
+        # The new file's descriptor names the live version: keep it as the pin.
         self._pin(fd, os.fstat(fd))
-        fsync_dir(self.folder)
 
     def _pin(self, fd: int, st: os.stat_result) -> None:
         old = self._fd

@@ -1,4 +1,4 @@
-"""Removing an erased family from the kiosk's store (issue 8: the right to erasure).
+"""Removing an erased family from the kiosk's store (the right to erasure).
 
 The central server tells each kiosk of the organisation, with the roster, that a family was
 erased: a token, the salted hash of the family id, the salt (``sync.protocol.ErasureNotice``).
@@ -34,7 +34,7 @@ from kiosk.domain.erasure import (
     redact,
     scrub_event,
 )
-from kiosk.store.durable import fsync_dir
+from kiosk.store.atomic import atomic_write
 
 if TYPE_CHECKING:
     from kiosk.store.local import LocalStore
@@ -49,7 +49,6 @@ class ErasedHere:
     cards: int = 0
     events: int = 0
     rejected: int = 0
-    quarantined_files: int = 0
     secrets: set[str] = field(default_factory=set, repr=False)
 
 
@@ -147,7 +146,7 @@ def _erase_one(store: LocalStore, erasure: Erasure, days: Sequence[Any]) -> Eras
     if own_cards:
         _drop(store._cards, "cards", own_cards)
         done.cards = len(own_cards)
-    done.quarantined_files = _redact_quarantine(store, secrets, erasure)
+    _redact_quarantine(store, secrets, erasure)
     _redact_sync_notes(store, secrets)
     return done
 
@@ -188,11 +187,10 @@ def _drop(projection: Any, table_name: str, keys: set[str]) -> None:
     projection.refresh()
 
 
-def _redact_quarantine(store: LocalStore, secrets: set[str], erasure: Erasure) -> int:
+def _redact_quarantine(store: LocalStore, secrets: set[str], erasure: Erasure) -> None:
     """Quarantined files are unreadable copies kept for a person: take the family out of them
     as text (ids, names and postcode as JSON strings), since they cannot be parsed."""
     folder = store.layout.quarantine
-    count = 0
     quoted = [s for s in secrets if len(s) >= 2]
     for name in sorted(os.listdir(folder)) if folder.exists() else []:
         path = folder / name
@@ -203,13 +201,7 @@ def _redact_quarantine(store: LocalStore, secrets: set[str], erasure: Erasure) -
         for secret in quoted:
             clean = clean.replace(json.dumps(secret)[1:-1], REDACTED)
         if clean != text:
-            tmp = path.with_name("." + name + ".erasing")
-            tmp.write_text(clean, encoding="utf-8", errors="surrogateescape")
-            os.replace(tmp, path)
-            count += 1
-    if count:
-        fsync_dir(folder)
-    return count
+            atomic_write(path, clean.encode("utf-8", errors="surrogateescape"))
 
 
 def _redact_sync_notes(store: LocalStore, secrets: set[str]) -> None:

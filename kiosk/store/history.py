@@ -1,4 +1,4 @@
-"""``history.json``: what became of seqs this kiosk no longer keeps (issue 9).
+"""``history.json``: what became of seqs this kiosk no longer keeps.
 
 Events are kept until acknowledged plus a retention window, then pruned by day. If the server
 later lacks some of them (it was restored from an old backup), the kiosk cannot send them

@@ -45,7 +45,8 @@ from kiosk.domain.families import Card, Family
 from kiosk.domain.postcodes import RiskArea
 from kiosk.domain.risk import RiskList, RiskSource
 from kiosk.domain.timetable import Timetable
-from kiosk.store.durable import AtomicJSONStorage, fsync_dir, is_temp_name, temp_target
+from kiosk.store.atomic import atomic_write, fsync_dir, is_temp_name, temp_target, writer_gone
+from kiosk.store.durable import AtomicJSONStorage
 from kiosk.store.errors import CorruptFileError, StoreError, StoreReadOnlyError
 from kiosk.store.history import LostSpan, SeqHistory, day_summary
 from kiosk.store.journal import DayJournal, JournalPart
@@ -1082,10 +1083,11 @@ class LocalStore:
             return False
 
     def _remove_temp_files(self) -> None:
-        """Temporary files of writes that never finished (their record never returned).
+        """Temporary files of writes that never finished (``kiosk.store.atomic``).
 
-        Only the store's own: in the data folder itself other modules keep files of their own
-        (``kiosk.store.volunteers``) under their own lock, and may be writing one right now.
+        The store's own, and in the data folder itself those of other modules' files (the
+        volunteers, the identity) once the process that wrote them has ended: those modules
+        keep their files under locks of their own, and a running one may be writing now.
         """
         own = {
             self.layout.seq.name,
@@ -1093,10 +1095,19 @@ class LocalStore:
             self.layout.rejected.name,
             self.layout.history.name,
         }
-        for folder in (self.layout.root, self.layout.events, self.layout.state, self.layout.risk):
-            for name in os.listdir(folder):
+        folders = (
+            self.layout.root,
+            self.layout.events,
+            self.layout.state,
+            self.layout.risk,
+            self.layout.quarantine,
+        )
+        for folder in folders:
+            for name in os.listdir(folder) if folder.is_dir() else []:
                 target = temp_target(name)
-                if target is None or (folder == self.layout.root and target not in own):
+                if target is None:
+                    continue
+                if folder == self.layout.root and target not in own and not writer_gone(name):
                     continue
                 (folder / name).unlink(missing_ok=True)
 
@@ -1284,13 +1295,7 @@ class LocalStore:
             f"quarantine/{dest.name} on {moved}. {consequence}"
         ).strip()
         note = dest.with_name(dest.name + REASON_SUFFIX)
-        tmp = note.with_name("." + note.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, note)
-        fsync_dir(self.layout.quarantine)
+        atomic_write(note, (text + "\n").encode("utf-8"))
 
     def _quarantine_part(self, path: Path, reason: str) -> None:
         """Move an unreadable day file aside, keeping seqs gap-free and the outbox counts true."""

@@ -2,9 +2,10 @@
 
 It is filelock's native lock (``fcntl.flock`` on Unix), so it also excludes any tool that takes
 ``filelock.FileLock("<data>/.lock")``. The lock is taken on a descriptor kept open for the
-store's lifetime (``filelock.lock_descriptor``), which costs a couple of microseconds instead of
-the ~100 us of opening, locking and closing the file through ``FileLock`` on every call: it sits
-on the tap path. The kernel drops the lock when a process dies, so a kill never leaves it held.
+store's lifetime (``filelock.lock_descriptor``) rather than by opening, locking and closing the
+file through ``FileLock`` on every call, because it sits on the tap path
+(``bench/tap_latency.py``). The kernel drops the lock when a process dies, so a kill never
+leaves it held.
 
 A read-only store (``kiosk-admin status`` on a full disk or a read-only mount) opens the lock
 file for reading only and never creates it: ``flock`` works the same on such a descriptor. With
@@ -16,13 +17,11 @@ from __future__ import annotations
 import os
 import time
 
-import filelock
+from filelock import lock_descriptor, unlock_descriptor
 
 from kiosk.store.errors import StoreBusyError
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_lock_descriptor = getattr(filelock, "lock_descriptor", None)  # filelock >= 3.30
-_unlock_descriptor = getattr(filelock, "unlock_descriptor", None)
 
 
 class FolderLock:
@@ -45,20 +44,8 @@ class FolderLock:
         self.read_only = read_only
         self._fd: int | None = None
         self._absent = False  # read-only, and there is no lock file to lock
-        self._fallback: filelock.FileLock | None = None
-        no_descriptors = _lock_descriptor is None or _unlock_descriptor is None
-        if no_descriptors and not read_only:  # pragma: no cover
-            self._fallback = filelock.FileLock(
-                self.path, timeout=timeout, thread_local=False, poll_interval=poll
-            )
 
     def acquire(self) -> None:
-        if self._fallback is not None:  # pragma: no cover - old filelock
-            try:
-                self._fallback.acquire()
-            except filelock.Timeout:
-                raise self._busy() from None
-            return
         if self._fd is None and not self._absent:
             if self.read_only:
                 try:
@@ -67,23 +54,21 @@ class FolderLock:
                     self._absent = True
             else:
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_CLOEXEC, 0o644)
-        if self._fd is None or _lock_descriptor is None:  # no lock file to lock (read-only)
+        if self._fd is None:  # no lock file to lock (read-only)
             return
-        if _lock_descriptor(self._fd, blocking=False):  # type: ignore[misc]
+        if lock_descriptor(self._fd, blocking=False):
             return
         deadline = time.monotonic() + self.timeout
         delay = self.poll
-        while not _lock_descriptor(self._fd, blocking=False):  # type: ignore[misc]
+        while not lock_descriptor(self._fd, blocking=False):
             if time.monotonic() >= deadline:
                 raise self._busy()
             time.sleep(delay)
             delay = min(delay * 2, 0.02)
 
     def release(self) -> None:
-        if self._fallback is not None:  # pragma: no cover - old filelock
-            self._fallback.release()
-        elif self._fd is not None and _unlock_descriptor is not None:
-            _unlock_descriptor(self._fd)
+        if self._fd is not None:
+            unlock_descriptor(self._fd)
 
     def close(self) -> None:
         if self._fd is not None:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,32 +38,16 @@ from kiosk.domain.volunteers import (
     hash_pin,
     verify_pin,
 )
-from kiosk.store.durable import TEMP_SUFFIX, fsync_dir
+from kiosk.store.atomic import atomic_write
 
 VOLUNTEERS_FILE = "volunteers.json"
 _FORMAT = 1
 
 
 def write_json_atomically(path: Path, data: Any) -> None:
-    """Replace ``path`` with ``data`` as JSON: temp file, fsync, ``os.replace``, fsync folder.
-
-    The temporary file is named as ``kiosk.store.durable`` names its own
-    (``.volunteers.json.<pid>.<random>.tmp``), so the store's clean-up after a crash knows it.
-    """
+    """Replace ``path`` with ``data`` as JSON, private to the kiosk's user (``atomic_write``)."""
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
+    atomic_write(path, text.encode("utf-8"), mode=0o600)
 
 
 class VolunteerBook:

@@ -22,7 +22,8 @@ from kiosk.i18n import _, ngettext
 
 MAX_CHILDREN = 8
 MAX_ADULTS = 6
-#: The neutral codes the consent step shows for the thematic criteria (issue 17 item 9).
+#: The neutral codes the consent step shows for the thematic criteria, so that nobody nearby
+#: can tell what a family chose.
 CRITERIA_LETTERS = "ABCDEFGH"
 
 

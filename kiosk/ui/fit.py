@@ -121,7 +121,7 @@ class ShrinkToFit:
     two lines filling the welcome's band); only a text too long for that wraps.
     """
 
-    #: Nothing is smaller: secondary text too must be read at arm's length (issue 17).
+    #: Nothing is smaller: secondary text too must be read at arm's length.
     min_font_size = NumericProperty(sp(theme.FONT_SMALL))
     fit_step = NumericProperty(sp(2))
     one_line_down_to = NumericProperty(0)

@@ -1,4 +1,4 @@
-"""Who sees who qualifies (issue 18 item 8): every role against every page and download.
+"""Who sees who qualifies: every role against every page and download.
 
 The invoice's lines pair a family reference with the reasons it qualifies; registers pair the
 same reference with the family's name. Staff see totals and registers with names but no

@@ -1,4 +1,4 @@
-"""Logins against a real ``kiosk-central serve`` process over HTTP (issue 16, item 8): a client
+"""Logins against a real ``kiosk-central serve`` process over HTTP: a client
 cannot choose its address with ``X-Forwarded-For`` unless a proxy is configured, logout ends
 the session, and a login posted from another site is refused."""
 

@@ -287,3 +287,30 @@ def test_reader_test_with_a_named_config_that_is_missing_says_so(run, tmp_path):
     code, out, err = run("--config", str(missing), "reader", "test")
     assert code == 1 and out == ""
     assert err == f"kiosk-admin: {missing}: no such file (scripts/install-pi.sh writes one)\n"
+
+
+def test_kiosk_admin_and_kiosk_central_take_the_same_session_add_options():
+    import argparse
+
+    from central.cli import build_parser as central_parser
+    from kiosk.admin import build_parser as admin_parser
+
+    def options(parser: argparse.ArgumentParser, *path: str) -> list[tuple]:
+        for name in path:
+            sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+            parser = sub.choices[name]
+        return [
+            (tuple(a.option_strings), a.required, a.help)
+            for a in parser._actions
+            if a.option_strings and a.dest != "help"
+        ]
+
+    kiosk = options(admin_parser(), "session", "add")
+    assert [o[0] for o in kiosk] == [
+        ("--name",),
+        ("--weekday",),
+        ("--date",),
+        ("--start",),
+        ("--end",),
+    ]
+    assert options(central_parser(), "session", "add") == kiosk

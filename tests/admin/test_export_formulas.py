@@ -1,4 +1,4 @@
-"""Issue 16 item 6: ``kiosk-admin export attendance`` writes names that a spreadsheet would run
+"""``kiosk-admin export attendance`` writes names that a spreadsheet would run
 as formulas as text behind a single quote; ordinary names and our own numbers are untouched."""
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ keeps them anyway)."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import tarfile
@@ -208,6 +209,21 @@ def test_pruning_keeps_keep_days_and_always_the_newest(kiosk, backups):
     # Long after the last backup, the newest one is still kept.
     assert prune_backups(backups, keep_days=14, now=now + timedelta(days=100)) == [made[2]]
     assert [b.name for b in list_backups(backups)[0]] == [made[3].name]
+
+
+def test_pruning_removes_what_a_killed_backup_left_once_it_is_a_day_old(kiosk, backups):
+    info = create_backup(kiosk.data, backups)
+    now = info.created_at + timedelta(days=2)
+    old = backups / ".doorstep-kiosk-1-20261123T020000Z.tar.gz.4242.ab12cd34.tmp"
+    fresh = backups / ".doorstep-kiosk-1-20261125T020000Z.tar.gz.4242.cd34ef56.tmp"
+    for path, age in ((old, timedelta(days=1, minutes=1)), (fresh, timedelta(hours=1))):
+        path.write_bytes(b"half an archive")
+        stamp = (now - age).timestamp()
+        os.utime(path, (stamp, stamp))
+    prune_backups(backups, keep_days=14, now=now)
+    assert not old.exists()
+    assert fresh.exists()  # maybe a backup being written now
+    assert [b.name for b in list_backups(backups)[0]] == [info.name]
 
 
 def test_an_unreadable_file_in_the_backup_folder_is_reported_not_fatal(kiosk, backups):

@@ -16,6 +16,7 @@ from kiosk.config import (
     ConfigError,
     app_command,
     config_path,
+    describe,
     find_config,
     hardware_settings,
     load_config,
@@ -45,8 +46,6 @@ reset_pin = 24
 enabled = true
 led_pin = 17
 buzzer_pin = 27
-[sessions]
-source = "local"
 [backup]
 folder = "/var/backups/doorstep"
 keep_days = 7
@@ -83,7 +82,17 @@ def test_a_good_file_gives_every_setting():
     assert (config.sync.batch_size, config.sync.interval) == (100, 15.0)
     assert config.reader.kind == "rc522" and config.reader.reset_pin == 24
     assert config.feedback.enabled and config.feedback.led_pin == 17
-    assert config.backup.keep_days == 7 and config.sessions.source == "local"
+    assert config.backup.keep_days == 7 and config.notes == ()
+
+
+def test_an_installed_kiosks_sessions_source_line_still_loads_with_a_note_to_delete_it(caplog):
+    """Every kiosk installed before ``[sessions]`` went has ``source = "local"``: an upgrade
+    must not stop its door, and the admin is told the section can go."""
+    config = parse_config(GOOD + '[sessions]\nsource = "local"\n', "/etc/doorstep/kiosk.toml")
+    assert config == parse_config(GOOD, "/etc/doorstep/kiosk.toml")
+    assert len(config.notes) == 1 and "delete the [sessions] section" in config.notes[0]
+    assert ("note", config.notes[0]) in describe(config)
+    assert "no longer needed" in caplog.text
 
 
 def test_only_the_device_is_required_and_defaults_fit_the_appliance():
@@ -110,6 +119,10 @@ def test_only_the_device_is_required_and_defaults_fit_the_appliance():
         ),
         (with_line("sync", 'endpoint = "ftp://x.org"'), "[sync] endpoint: must be a URL like"),
         (
+            with_line("sync", 'endpoint = "https://kiosk:secret@central.example.org"'),
+            "[sync] endpoint: must not hold a user name or password",
+        ),
+        (
             with_line("sync", 'ca_file = "/nonexistent/ca.pem"'),
             "[sync] ca_file: /nonexistent/ca.pem does not exist",
         ),
@@ -125,7 +138,11 @@ def test_only_the_device_is_required_and_defaults_fit_the_appliance():
         (with_line("feedback", "led_pin = 24"), "[feedback] led_pin: GPIO24 is the card reader's"),
         (with_line("feedback", "buzzer_pin = 17"), "[feedback] buzzer_pin: The LED and the buzzer"),
         (with_line("feedback", 'enabled = "yes"'), "[feedback] enabled: must be true or false"),
-        (with_line("sessions", 'source = "web"'), '[sessions] source: must be "local"'),
+        (
+            GOOD + '[sessions]\nsource = "web"\n',
+            "[sessions] source: the timetable is always kept on the kiosk and edited with "
+            "kiosk-admin session; delete this line (it says 'web')",
+        ),
         (with_line("backup", "keep_days = -1"), "[backup] keep_days: must be a whole number"),
         (GOOD + "\n[extras]\nx = 1\n", "unknown section [extras]; the sections are [device]"),
         ('[store]\ndata = "/srv"\n', "the [device] section (id, site) is missing"),

@@ -1,7 +1,8 @@
 """The systemd units: ``systemd-analyze verify`` passes on every one, the sync daemon and the
 kiosk app are watched, the sync daemon is hardened, the kiosk app owns tty1 with the right
 groups, backups run nightly, the journal is capped, and every ExecStart= is a command line our
-programs accept.
+programs accept. The central server's units (issue 19) are checked the same way: every service
+has an exposure under 3, and the server's files are its own (UMask=0077, StateDirectory=).
 
 ``verify`` checks that ExecStart= binaries exist, so the units are copied with /opt/doorstep
 pointing into a temporary tree whose ``current/venv`` is this test's Python environment.
@@ -61,6 +62,8 @@ def installed(tmp_path_factory) -> Path:
     venv = Path(sys.executable).parent.parent
     (root / "opt/doorstep/current").mkdir(parents=True)
     (root / "opt/doorstep/current/venv").symlink_to(venv)
+    (root / "opt/doorstep-central").mkdir(parents=True)
+    (root / "opt/doorstep-central/venv").symlink_to(venv)
     units = root / "units"
     units.mkdir()
     for name in UNITS:
@@ -72,9 +75,12 @@ def installed(tmp_path_factory) -> Path:
 def test_the_expected_units_are_there():
     assert UNITS == [
         "doorstep-backup.service",
+        "doorstep-central-backup.service",
+        "doorstep-central.service",
         "doorstep-kiosk.service",
         "doorstep-sync.service",
         "doorstep-backup.timer",
+        "doorstep-central-backup.timer",
     ]
 
 
@@ -260,3 +266,49 @@ def test_every_exec_start_is_a_command_our_programs_accept():
             assert Path(argv[0]).name == "kiosk-admin"
             args = admin_parser().parse_args(argv[1:])
             assert args.config == "/etc/doorstep/kiosk.toml" and args.command == "backup"
+
+
+def test_the_central_server_keeps_its_files_to_itself():
+    for unit in ("doorstep-central.service", "doorstep-central-backup.service"):
+        assert one(unit, "Service.User") == "doorstep-central"
+        assert one(unit, "Service.UMask") == "0077"
+        assert one(unit, "Service.StateDirectory") == "doorstep-central"
+        assert one(unit, "Service.StateDirectoryMode") == "0700"
+        assert one(unit, "Service.ProtectSystem") == "strict"
+        assert one(unit, "Service.CapabilityBoundingSet") == ""
+    assert one("doorstep-central.service", "Service.Restart") == "on-failure"
+    assert "ReadWritePaths" not in "".join(settings("doorstep-central.service"))
+    assert one("doorstep-central-backup.service", "Service.ReadWritePaths") == (
+        "-/var/backups/doorstep-central"
+    )
+    assert one("doorstep-central-backup.service", "Service.Type") == "oneshot"
+    assert one("doorstep-central-backup.timer", "Timer.Persistent") == "true"
+    assert one("doorstep-central-backup.timer", "Install.WantedBy") == "timers.target"
+
+
+def test_the_central_units_run_commands_kiosk_central_accepts():
+    from central.cli import build_parser as central_parser
+
+    commands = {}
+    for name in ("doorstep-central.service", "doorstep-central-backup.service"):
+        argv = shlex.split(one(name, "Service.ExecStart"))
+        assert argv[0] == "/opt/doorstep-central/venv/bin/kiosk-central"
+        args = central_parser().parse_args(argv[1:])
+        assert args.config == "/etc/doorstep-central/central.toml"
+        commands[name] = args
+    assert commands["doorstep-central.service"].command == "serve"
+    backup = commands["doorstep-central-backup.service"]
+    assert backup.command == "backup" and backup.file is None  # into [backup] folder
+
+
+def test_the_central_folders_match_what_the_units_expect():
+    lines = [
+        line.split()
+        for line in (UNITS_DIR / "doorstep-central.tmpfiles").read_text().splitlines()
+        if line.startswith("d ")
+    ]
+    assert [x[1:5] for x in lines] == [
+        ["/etc/doorstep-central", "0750", "root", "doorstep-central"],
+        ["/var/lib/doorstep-central", "0700", "doorstep-central", "doorstep-central"],
+        ["/var/backups/doorstep-central", "0700", "doorstep-central", "doorstep-central"],
+    ]

@@ -44,7 +44,7 @@ def test_sign_in_pages_downloads_and_sign_out_are_logged(client, county, db):
         "format": "pdf",
         "month": "2016-04",
         "names": False,
-        "lines": True,  # the commissioner's PDF has the lines (issue 18)
+        "lines": True,  # the commissioner's PDF has the lines
         "via": "web",
     }
     assert rows[4][3]["page"] == "register" and rows[4][3]["date"] == "2016-04-04"

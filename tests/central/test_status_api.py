@@ -8,13 +8,14 @@ import warnings
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, inspect, select, text, update
+from sqlalchemy import delete, inspect, select, update
 
 from central import db as central_db
 from central.app import create_app
 from central.cli import main
 from central.db import CentralDB, device_status, devices, utcnow
 from sync.protocol import DEVICE_PATH, STATUS_PATH, status_report
+from tests.schema_history import rewind, upgrade_again
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's notice about httpx versions
@@ -206,18 +207,15 @@ def test_refusals_stored_after_the_report_or_without_one_count_until_accepted(db
 
 
 def test_migration_8_adds_the_status_table_to_an_older_database(db_url, db, token):
-    [step] = [m for m in central_db.MIGRATIONS if m.version == 8]
-    assert step.apply.__name__ == "_kiosk_health"
-    with db.engine.begin() as conn:  # back to what a version 7 server made
-        conn.execute(text("DROP TABLE device_status"))
-        conn.execute(text("DELETE FROM schema_version WHERE version >= 8"))
+    rewind(db, 7)  # back to what a version 7 server made
+    with db.engine.connect() as conn:
+        assert "device_status" not in inspect(conn).get_table_names()
     again = CentralDB.open(db_url)  # migrates
     try:
         assert again.schema_version() == central_db.LATEST_VERSION
         with again.engine.connect() as conn:
             assert "device_status" in inspect(conn).get_table_names()
-        with again.engine.begin() as conn:
-            step.apply(conn)  # safe to run again
+        assert upgrade_again(again) == ("0012", "0012")  # nothing left to do
         device = again.device_for_token(token)
         again.record_status(device, report(sent_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC)))
         assert len(stored(again)) == 1

@@ -1,4 +1,4 @@
-"""The one CSV-cell rule (issue 16 item 6): what a spreadsheet would run is kept as text."""
+"""The one CSV-cell rule: what a spreadsheet would run is kept as text."""
 
 from __future__ import annotations
 

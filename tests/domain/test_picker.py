@@ -1,4 +1,4 @@
-"""The family picker's rows (issue 17 item 6): district only, children, already in, order."""
+"""The family picker's rows: district only, children, already in, order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Putting today's register right (issue 17 item 5), in the desk and both stores: which session
+"""Putting today's register right, in the desk and both stores: which session
 the register shows, undoing a sign-in, signing out, and amendments from before these keys."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.domain.errors import TimetableError, ValidationError
-from kiosk.domain.timetable import Timetable, make_slot
+from kiosk.domain.timetable import Timetable, make_slot, slot_id_for
 from tests.helpers import local_time
 
 
@@ -93,3 +93,10 @@ def test_clocks_going_forward_keep_local_session_times():
     tt = Timetable().add(weekly("s", "sun", "09:30", "11:30"))
     # 2027-03-28 is the Sunday British Summer Time starts.
     assert tt.session_at(local_time("2027-03-28 09:20")).slot_id == "s"
+
+
+def test_a_new_sessions_id_comes_from_its_name_and_day_and_is_unique():
+    assert slot_id_for("Stay & Play", "Monday", None, set()) == "stay-play-mon"
+    assert slot_id_for("Stay & Play", "mon", None, {"stay-play-mon"}) == "stay-play-mon-2"
+    assert slot_id_for("Party", None, "2026-12-19", ()) == "party-2026-12-19"
+    assert slot_id_for("!!!", "tue", None, ()) == "session-tue"

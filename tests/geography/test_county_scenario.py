@@ -1,4 +1,4 @@
-"""Issue 18, the county scenario: reach against the population, worked out by hand.
+"""The county scenario: reach against the population, worked out by hand.
 
 Staffordshire (E10000028), two districts, five 2021 LSOAs, the postcode directory in the
 ONSPD layout and the IMD 2025 File 1, imported with ``kiosk-central risk import-lsoa

@@ -1,4 +1,4 @@
-"""Issue 18 on the dashboard: the trend and reach against the population for the months to the
+"""On the dashboard: the trend and reach against the population for the months to the
 one shown, their downloads, and who may see them."""
 
 from __future__ import annotations

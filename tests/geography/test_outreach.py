@@ -1,4 +1,4 @@
-"""Issue 18 item 4: ``report outreach``: the risk-area LSOAs ranked by children of the ages not
+"""``report outreach``: the risk-area LSOAs ranked by children of the ages not
 yet reached, with their postcodes, for a leaflet drop; never names.
 
 In the county (tests/geography/county.py) lichfield's risk list is the one ``risk import-lsoa

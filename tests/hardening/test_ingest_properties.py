@@ -1,5 +1,5 @@
 """Property: whatever a device token sends, the invoice grows only by what registered families'
-registered children attended (issue 16).
+registered children attended.
 
 Hypothesis builds batches mixing honest events (registrations, attendances of some of a
 family's children) with forgeries: attendances of families never registered, children of

@@ -1,4 +1,4 @@
-"""The server believes nothing a device token says (issue 16, items 1 to 5).
+"""The server believes nothing a device token says.
 
 Each test replays what an attacker holding one kiosk's token did against a real
 ``kiosk-central serve`` process, with real HTTP requests, and checks what the server kept.

@@ -110,3 +110,23 @@ def test_polling_settings_feed_the_reader_loop():
         2.0,
         5,
     )
+
+
+def test_the_command_lines_offer_exactly_the_kinds_the_configuration_accepts():
+    import argparse
+
+    from kiosk.admin import build_parser as admin_parser
+    from kiosk.app import build_parser as kiosk_parser
+    from kiosk.hardware.select import FEEDBACK_SWITCHES, READER_KINDS
+
+    def choices(parser: argparse.ArgumentParser, *path: str) -> dict[str, tuple[str, ...]]:
+        for name in path:
+            sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+            parser = sub.choices[name]
+        return {a.dest: tuple(a.choices) for a in parser._actions if a.choices is not None}
+
+    assert choices(kiosk_parser())["reader"] == READER_KINDS
+    assert choices(kiosk_parser())["feedback"] == FEEDBACK_SWITCHES
+    assert choices(admin_parser(), "reader", "test")["reader"] == READER_KINDS
+    for kind in READER_KINDS:
+        assert ReaderConfig(kind=kind).kind == kind

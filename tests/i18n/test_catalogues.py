@@ -6,6 +6,7 @@ Plain Python: nothing here starts Kivy.
 from __future__ import annotations
 
 import gettext
+import io
 
 import pytest
 
@@ -16,17 +17,22 @@ from kiosk.locale.catalogues import (
     NEEDS_REVIEW,
     NEEDS_REVIEW_NOTE,
     REVIEW_FIELD,
-    Entry,
-    PoFile,
+    KioskCatalog,
     compile_mo,
+    entries,
     extract,
     format_po,
+    forms,
     mo_path,
+    msgid,
     parse_po,
     placeholders,
+    plural,
     po_path,
     read_po,
+    translated,
 )
+from kiosk.locale.kv import extract_kv
 
 CODES = [lang.code for lang in LANGUAGES]
 DRAFTS = [code for code in CODES if code != i18n.DEFAULT_LANGUAGE]
@@ -44,50 +50,51 @@ def test_the_catalogues_have_no_problems(messages):
 
 
 def test_the_code_has_words_to_translate(messages):
-    msgids = {m.msgid for m in messages}
-    assert len(messages) > 150
+    msgids = {msgid(m) for m in entries(messages)}
+    assert len(msgids) > 150
     for door_word in ("Tap your card", "Welcome, {name}!", "We don't know this card yet"):
         assert door_word in msgids
-    assert any(m.plural for m in messages), "counts use ngettext"
+    assert any(plural(m) for m in entries(messages)), "counts use ngettext"
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_every_entry_is_translated_in_every_language(code, messages):
     po = read_po(po_path(code))
-    untranslated = [e.msgid for e in po.entries if not e.obsolete and not e.translated]
+    untranslated = [msgid(e) for e in entries(po) if not translated(e)]
     assert untranslated == []
-    assert {e.key for e in po.entries if not e.obsolete} == {m.key for m in messages}
+    assert {(msgid(e), plural(e)) for e in entries(po)} == {
+        (msgid(m), plural(m)) for m in entries(messages)
+    }
 
 
 def test_english_says_exactly_what_the_code_says():
     po = read_po(po_path("en"))
-    for entry in po.entries:
-        expected = [entry.msgid] if entry.plural is None else [entry.msgid, entry.plural]
-        assert entry.msgstr == expected
+    for entry in entries(po):
+        expected = [msgid(entry)] if plural(entry) is None else [msgid(entry), plural(entry)]
+        assert forms(entry) == expected
 
 
 @pytest.mark.parametrize("code", DRAFTS)
 def test_each_draft_is_marked_for_review_by_a_native_speaker(code):
     po = read_po(po_path(code))
-    assert po.headers[REVIEW_FIELD] == NEEDS_REVIEW
-    assert any(NEEDS_REVIEW_NOTE in line for line in po.header.comments)
-    assert not any(e.fuzzy for e in po.entries), "gettext would not show fuzzy entries"
+    assert po.extra_headers[REVIEW_FIELD] == NEEDS_REVIEW
+    assert NEEDS_REVIEW_NOTE in po.header_comment
+    assert not any(e.fuzzy for e in entries(po)), "gettext would not show fuzzy entries"
     info = gettext.GNUTranslations(mo_path(code).open("rb")).info()
     assert info["x-review-status"] == NEEDS_REVIEW  # the mark travels into the .mo too
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_placeholders_match_between_words_and_translations(code):
-    for entry in read_po(po_path(code)).entries:
-        wanted = placeholders(entry.msgid) | placeholders(entry.plural or "")
-        for form in entry.msgstr:
-            assert placeholders(form) == wanted, (entry.msgid, form)
+    for entry in entries(read_po(po_path(code))):
+        wanted = placeholders(msgid(entry)) | placeholders(plural(entry) or "")
+        for form in forms(entry):
+            assert placeholders(form) == wanted, (msgid(entry), form)
 
 
 def test_a_placeholder_lost_in_translation_is_caught(messages):
     po = read_po(po_path("pl"))
-    entry = next(e for e in po.entries if e.msgid == "Welcome, {name}!")
-    entry.msgstr = ["Witaj, {imie}!"]
+    po.get("Welcome, {name}!").string = "Witaj, {imie}!"
     broken = catalogues.problems(messages, override={"pl": po})
     assert any("placeholders" in p and "Welcome" in p for p in broken)
 
@@ -123,30 +130,55 @@ def test_the_compiled_catalogue_is_what_gettext_reads(code):
     po = read_po(po_path(code))
     assert mo_path(code).read_bytes() == compile_mo(po)
     loaded = gettext.GNUTranslations(mo_path(code).open("rb"))
-    for entry in po.entries:
-        if entry.plural is None:
-            assert loaded.gettext(entry.msgid) == entry.msgstr[0]
+    for entry in entries(po):
+        if plural(entry) is None:
+            assert loaded.gettext(msgid(entry)) == forms(entry)[0]
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_the_po_files_are_written_the_way_the_tool_writes_them(code):
+    """So ``update`` changes a file only where a word or a place in the code changed."""
     text = po_path(code).read_text(encoding="utf-8")
     assert format_po(parse_po(text)) == text
 
 
 def test_fuzzy_entries_are_left_out_of_the_compiled_catalogue():
-    header = Entry("", msgstr=["Content-Type: text/plain; charset=UTF-8\n"])
-    po = PoFile(header, [Entry("Done", msgstr=["Gotowe"], flags=["fuzzy"])])
-    loaded = gettext.GNUTranslations(__import__("io").BytesIO(compile_mo(po)))
+    po = KioskCatalog(locale="pl", fuzzy=False)
+    po.add("Done", "Gotowe", flags=["fuzzy"])
+    po.add("Back", "Wstecz")
+    loaded = gettext.GNUTranslations(io.BytesIO(compile_mo(po)))
     assert loaded.gettext("Done") == "Done"
+    assert loaded.gettext("Back") == "Wstecz"
+
+
+def test_a_kv_layout_gives_its_words_and_the_notes_above_them():
+    kv = (
+        b"Label:\n"
+        b"    # Translators: under a count of families.\n"
+        b"    # One line more.\n"
+        b'    text: app.ngettext("{n} family", "{n} families", root.n).format(n=root.n)\n'
+        b"Button:\n"
+        b"    text: app._(\"Back\") if root.first else app._('Next')\n"
+    )
+    found = list(extract_kv(io.BytesIO(kv), {}, ["Translators:"], {}))
+    assert found == [
+        (
+            4,
+            "ngettext",
+            ("{n} family", "{n} families"),
+            ["Translators: under a count of families.", "One line more."],
+        ),
+        (6, "_", "Back", []),
+        (6, "_", "Next", []),
+    ]
 
 
 def test_urdu_is_written_in_urdu_letters_not_arabic_look_alikes():
     """ک ی ہ are Urdu's keheh, Farsi yeh and heh goal; Arabic's kaf, yeh and heh look alike
     in isolation but join differently, and a reviewer would not see the difference."""
     look_alikes = {"\u0643": "ARABIC KAF", "\u064a": "ARABIC YEH", "\u0647": "ARABIC HEH"}
-    for entry in read_po(po_path("ur")).entries:
-        for form in entry.msgstr:
+    for entry in entries(read_po(po_path("ur"))):
+        for form in forms(entry):
             found = [name for ch, name in look_alikes.items() if ch in form]
             assert not found, (form, found)
 

@@ -1,4 +1,4 @@
-"""Issue 17 item 10: the details a volunteer noticed in Polish, Urdu and Romanian.
+"""The details a volunteer noticed in Polish, Urdu and Romanian.
 
 - the welcome's heading keeps to one line while it can ("Priya, obecność jest już zapisana"
   wrapped onto two and filled the band);

@@ -12,7 +12,7 @@ from kivy.core.text.text_sdl2 import LabelSDL2
 from PIL import Image, ImageChops
 
 from kiosk.i18n import LANGUAGES
-from kiosk.locale.catalogues import po_path, read_po
+from kiosk.locale.catalogues import entries, forms, po_path, read_po
 from kiosk.ui import shaping
 from kiosk.ui.bidi import (
     ARABIC_SCRIPT,
@@ -29,7 +29,7 @@ RLM = "\u200f"
 
 
 def urdu_texts() -> list[str]:
-    texts = [form for e in read_po(po_path("ur")).entries for form in e.msgstr]
+    texts = [form for e in entries(read_po(po_path("ur"))) for form in forms(e)]
     return texts + [lang.name for lang in LANGUAGES]
 
 
@@ -115,7 +115,7 @@ def test_the_urdu_font_is_a_renamed_modified_noto_under_the_ofl(style):
 @pytest.mark.parametrize("code", ["pl", "ro"])
 def test_roboto_has_every_polish_and_romanian_letter(code):
     roboto = LabelBase._fonts["Roboto"]
-    letters = {ch for e in read_po(po_path(code)).entries for form in e.msgstr for ch in form}
+    letters = {ch for e in entries(read_po(po_path(code))) for form in forms(e) for ch in form}
     letters |= set("ąęłżźśćńóĄĘŁŻŹŚĆŃÓșțăîâȘȚĂÎÂ")
     for path in (roboto[0], roboto[2]):  # regular and bold
         cmap = TTFont(path).getBestCmap()

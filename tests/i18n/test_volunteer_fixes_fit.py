@@ -1,4 +1,4 @@
-"""Issue 17 items 5, 7 and 8 in every language at 800x480: the PIN screen's warnings, the
+"""In every language at 800x480: the PIN screen's warnings, the
 register of any session of today with its undo buttons, and giving a card with a confirm step
 and an undo. Nothing cut off; pictures under ``artifacts/screenshots/<lang>/``."""
 

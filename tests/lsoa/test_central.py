@@ -113,30 +113,22 @@ def test_server_keeps_the_rule_and_source_files_and_kiosks_receive_them(tmp_path
 def test_migration_7_adds_the_provenance_columns_to_an_older_risk_lists_table(tmp_path):
     from sqlalchemy import inspect, text
 
-    from central import db as central_db
     from central.db import CentralDB
+    from tests.schema_history import rewind
 
-    [step] = [m for m in central_db.MIGRATIONS if m.version == 7]
     url = f"sqlite:///{tmp_path / 'central.sqlite3'}"
     database = CentralDB.open(url)
-    with database.engine.begin() as conn:  # risk_lists as a version 3-6 server made it
-        conn.execute(text("DROP TABLE risk_lists"))
-        conn.execute(
-            text(
-                "CREATE TABLE risk_lists (org_id VARCHAR(64) NOT NULL, number INTEGER NOT NULL,"
-                " digest VARCHAR(64) NOT NULL, areas JSON NOT NULL, source VARCHAR(200) NOT NULL,"
-                " created_at DATETIME NOT NULL, PRIMARY KEY (org_id, number))"
-            )
-        )
+    database.add_org("lichfield")
+    rewind(database, 6)  # risk_lists as a version 3-6 server made it
+    with database.engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO risk_lists VALUES ('lichfield', 1, 'abc', '[\"postcode:WS13 6YY\"]',"
                 " 'old.txt', '2026-01-01 00:00:00')"
             )
         )
-    for _ in range(2):  # safe to run twice
-        with database.engine.begin() as conn:
-            step.apply(conn)
+    assert database.migrate() == ("0006", "0012")
+    assert database.migrate() == ("0012", "0012")  # safe to run twice
     with database.engine.connect() as conn:
         columns = {c["name"] for c in inspect(conn).get_columns("risk_lists")}
         row = conn.execute(text("SELECT source, rule, sources FROM risk_lists")).one()

@@ -1,6 +1,6 @@
 """``kiosk-admin status | head -1``: when the reader of stdout goes away, the console commands
 stop quietly (no BrokenPipeError traceback) with status 141, as a shell reports for tools the
-pipe stopped (issue 16 item 11)."""
+pipe stopped."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``kiosk-admin doctor`` on a full or nearly full disk: the disk check fails, says how much is
-left and what to free, and the doctor still runs every check without writing (issue 16 item 11).
+left and what to free, and the doctor still runs every check without writing.
 """
 
 from __future__ import annotations

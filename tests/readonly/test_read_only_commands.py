@@ -1,6 +1,6 @@
 """Reading commands never write: ``kiosk-admin status``, ``doctor``, ``export``, the lists and
 shows work on a data folder where nothing can be written (a full disk, a read-only mount), and
-leave every file, folder listing and mtime exactly as they were (issue 16 item 11).
+leave every file, folder listing and mtime exactly as they were.
 
 Each command runs as a real process, on folders in the states that used to make reading write:
 a registration cut short by a full disk (its intent still in ``seq.json``), a temporary file

@@ -1,4 +1,4 @@
-"""Real parts for the recovery tests (issue 9): a ``kiosk-central serve`` process on loopback
+"""Real parts for the recovery tests: a ``kiosk-central serve`` process on loopback
 over a SQLite file (or a fresh PostgreSQL schema when ``KIOSK_TEST_POSTGRES_URL`` is set), real
 kiosk stores in temporary folders, and the real commands (``kiosk-sync``, ``kiosk-admin``,
 ``kiosk-central``) run as subprocesses."""

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from central.app import create_app
 from central.backup import backup_database, restore_database
@@ -24,6 +24,7 @@ from central.setup_data import (
 from kiosk.domain.events import DeviceIdentity
 from sync.protocol import DEVICE_PATH, GAPS_PATH, ROSTER_PATH, SETUP_PATH, Gap, RosterResponse
 from sync.recovery import roster_restart
+from tests.schema_history import rewind
 from tests.sync.fakes import registration, taps
 
 with warnings.catch_warnings():
@@ -192,18 +193,14 @@ def test_a_backup_taken_while_writing_is_whole_and_restores_with_a_new_epoch(tmp
 
 
 def test_an_older_database_is_migrated_to_version_3(tmp_path):
-    import central.db as module
-
     url = f"sqlite:///{tmp_path / 'central.sqlite3'}"
     db = CentralDB.open(url)
-    with db.engine.begin() as conn:
-        for table in ("seq_gaps", "site_sessions", "risk_lists", "server_meta"):
-            conn.execute(text(f"DROP TABLE {table}"))
-        conn.execute(text("DELETE FROM schema_version WHERE version >= 3"))
+    rewind(db, 2)  # as a version 2 server left it
+    with db.engine.connect() as conn:
+        assert "seq_gaps" not in inspect(conn).get_table_names()
     db.close()
     again = CentralDB.open(url)
     assert again.schema_version() == LATEST_VERSION >= 3
-    assert module.MIGRATIONS[2].version == 3
     assert again.gaps() == [] and again.epoch()
     again.close()
 

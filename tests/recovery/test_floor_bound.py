@@ -1,5 +1,5 @@
 """A server that says it knows an absurd seq of this device (a write-off gone wrong before the
-server bounded them, issue 16) does not make the kiosk number its events past the protocol's
+server bounded them) does not make the kiosk number its events past the protocol's
 maximum, nor build a list of every seq in between."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A backup copied by hand over the central database (issue 16, item 12), with real
+"""A backup copied by hand over the central database, with real
 ``kiosk-central serve`` processes over a real SQLite file.
 
 What was observed: a server stopped with SIGTERM left its ``-wal`` behind (uvicorn ends the

@@ -1,4 +1,4 @@
-"""The kiosk keeps acknowledged events only for its retention window (issue 8, "minimise and
+"""The kiosk keeps acknowledged events only for its retention window ("minimise and
 retain"), and never drops one that a restored server still lacks.
 
 ``kiosk-sync`` does the housekeeping at the end of a pass with no error, once the server has

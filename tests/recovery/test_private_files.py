@@ -1,5 +1,5 @@
 """The central server's files are its owner's alone whatever the umask, and restores keep a
-bounded number of pre-restore copies (issue 16, item 9)."""
+bounded number of pre-restore copies."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 16 item 6: names and session names that a spreadsheet would run as formulas come out
+"""Names and session names that a spreadsheet would run as formulas come out
 of every central CSV (register, invoice backing sheet, reach; command line and web download) as
 text behind a single quote, and our own numbers stay numbers."""
 
@@ -157,7 +157,7 @@ def basic(name: str, password: str) -> dict[str, str]:
 
 def test_every_csv_download_keeps_formulas_as_text(db, hostile):
     staff, commissioner = basic("alice", hostile["alice"]), basic("carol", hostile["carol"])
-    finance = basic("fred", hostile["fred"])  # the invoice's lines are not for staff (issue 18)
+    finance = basic("fred", hostile["fred"])  # the invoice's lines are not for staff
     with TestClient(create_app(db), base_url="http://testserver") as client:
 
         def get(path: str, auth: dict[str, str]) -> str:

@@ -1,4 +1,4 @@
-"""Invoices that stay issued (issue 18 item 5): what arrives later goes on the next open one."""
+"""Invoices that stay issued: what arrives later goes on the next open one."""
 
 from __future__ import annotations
 

@@ -1,29 +1,25 @@
-"""Migration 2 adds the rate and review tables (and an index) to an existing database."""
+"""Revision 0002 adds the rate and review tables (and an index) to a version 1 database."""
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
-from central import db as central_db
 from central.db import CentralDB
+from tests.schema_history import rewind
 
 
 def test_migration_2_gives_a_version_1_database_the_report_tables(db_url):
-    [step] = [m for m in central_db.MIGRATIONS if m.version == 2]
-    assert step.description == "organisation rates"
     db = CentralDB.open(db_url)
     db.add_org("lichfield")
-    with db.engine.begin() as conn:  # back to the tables a version 1 server made
-        conn.execute(text("DROP INDEX ix_attendances_org_family_date"))
-        conn.execute(text("DROP TABLE org_rates"))
-        conn.execute(text("DROP TABLE attendance_reviews"))
-    with db.engine.begin() as conn:
-        step.apply(conn)
-    with db.engine.begin() as conn:
-        step.apply(conn)  # safe to run again
+    rewind(db, 1)  # back to the tables a version 1 server made
+    with db.engine.connect() as conn:
+        assert "org_rates" not in inspect(conn).get_table_names()
+    assert db.migrate() == ("0001", "0012")
+    assert db.migrate() == ("0012", "0012")  # safe to run again
     with db.engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
         indexes = {ix["name"] for ix in inspect(conn).get_indexes("attendances")}
     assert {"org_rates", "attendance_reviews"} <= tables
     assert "ix_attendances_org_family_date" in indexes
+    assert db.org_list() == [("lichfield", None)]  # the organisation is still there
     db.close()

@@ -1,4 +1,4 @@
-"""Issue 16 item 10: what a user types never makes the dashboard answer 500.
+"""What a user types never makes the dashboard answer 500.
 
 Against a real ``kiosk-central serve`` process over HTTP: a session named like a mathtext
 formula (``$\\frac$``) is drawn literally in every chart, and a month or day outside the dates
@@ -32,7 +32,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTH_PATHS = (
     ("/dashboard", "carol"),
     ("/dashboard/org/lichfield", "alice"),
-    ("/dashboard/org/lichfield/invoice.csv", "fred"),  # the lines are finance's (issue 18)
+    ("/dashboard/org/lichfield/invoice.csv", "fred"),  # the lines are finance's
     ("/dashboard/org/lichfield/invoice.pdf", "alice"),
     ("/dashboard/org/lichfield/reach.csv", "alice"),
     ("/dashboard/org/lichfield/reach.pdf", "alice"),
@@ -108,7 +108,7 @@ def test_a_session_named_like_a_formula_is_drawn_as_it_is_written(mathtext, serv
         base64.b64decode(data).decode()
         for data in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page.text)
     ]
-    assert len(svgs) == 5  # the four reach charts, and the trend (issue 18)
+    assert len(svgs) == 5  # the four reach charts, and the trend
     labels = [html.unescape(t) for svg in svgs for t in re.findall(r">([^<>]+)</text>", svg)]
     assert f"{MATHTEXT} (library)" in labels  # a bar of the mix chart, labelled as typed
     for path in ("reach.pdf", "reach.csv"):

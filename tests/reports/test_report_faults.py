@@ -1,4 +1,4 @@
-"""Issue 18 item 7: the report faults found, each with the check that shows it gone.
+"""The report faults found, each with the check that shows it gone.
 
 - the invoice PDF's reasons overprinted its risk-list column on the line pages;
 - the reach PDF's table headers ran into each other ("FamiliesQualifying families");

@@ -1,4 +1,4 @@
-"""Issue 18 item 2: the trend over a pilot, month by month, against a baseline month.
+"""The trend over a pilot, month by month, against a baseline month.
 
     family  postcode  children  March  April  May  June  July
     A       WS7 1AA   2 (qualify)       x      x

@@ -131,7 +131,7 @@ def test_the_commissioner_sees_every_organisation_but_no_family_names(client, si
 
 def test_downloads_are_the_same_sheet_as_the_command_line(client, site, db):
     auth = basic("alice", site["alice"])
-    # The sheet's lines are for the finance role (issue 18): staff are refused the CSV.
+    # The sheet's lines are for the finance role: staff are refused the CSV.
     url = "/dashboard/org/lichfield/invoice.csv?month=2016-04"
     assert client.get(url, headers=auth).status_code == 403
     csv_file = client.get(url, headers=basic("fred", site["fred"]))

@@ -1,4 +1,4 @@
-"""Output piped to ``head`` ends the command quietly (issue 16 item 7): status 141, as for any
+"""Output piped to ``head`` ends the command quietly: status 141, as for any
 command killed by SIGPIPE, and no ``BrokenPipeError`` traceback on the admin's terminal.
 
 The real console scripts run as child processes; the test reads one line and closes the pipe,

@@ -1,5 +1,5 @@
-"""``risk import-lsoa`` (kiosk and server) refuses cut, partial or mistyped input (issue 16
-item 7) instead of saving a short or empty list that every kiosk then pulls."""
+"""``risk import-lsoa`` (kiosk and server) refuses cut, partial or mistyped input
+instead of saving a short or empty list that every kiosk then pulls."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""``risk import`` (kiosk and server) refuses a file that would empty or gut the list (issue 16
-item 7): a list saved empty makes every kiosk stop qualifying families at its next setup pull."""
+"""``risk import`` (kiosk and server) refuses a file that would empty or gut the list:
+a list saved empty makes every kiosk stop qualifying families at its next setup pull."""
 
 from __future__ import annotations
 

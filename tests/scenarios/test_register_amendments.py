@@ -1,4 +1,4 @@
-"""The register put right at the door reaches the invoice (issue 17 item 5), end to end.
+"""The register put right at the door reaches the invoice, end to end.
 
 A volunteer undoes a sign-in made by mistake (``attendance.amended`` with no children and
 ``undone``) and signs a family out (``signed_out_at`` on an amendment); ``kiosk-sync`` sends

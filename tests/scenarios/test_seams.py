@@ -451,7 +451,7 @@ def test_two_kiosks_two_sites_wrong_order_and_a_timetable_change_mid_session(ser
 def test_a_changed_copy_of_a_sent_event_is_a_conflict_the_kiosk_and_dashboard_show(
     server, tmp_path
 ):
-    """Issue 16: a restored SD card holds a copy of an event the server has, with other
+    """A restored SD card holds a copy of an event the server has, with other
     content. The server keeps its own, answers ``conflict``; the kiosk sets its copy aside,
     its status says so (red), the dashboard's kiosk health says so, and nothing is counted
     twice. The admin settles it in the server's favour and both are green again."""

@@ -1,4 +1,4 @@
-"""A copy the server holds differently (issue 16): set aside on the kiosk as a conflict, shown
+"""A copy the server holds differently: set aside on the kiosk as a conflict, shown
 as a failure everywhere the kiosk's health is shown, never re-sent by 'retry --all', settled by
 the admin in the server's favour."""
 

@@ -196,7 +196,8 @@ def test_temporary_files_of_other_modules_in_the_data_folder_are_left_alone(
     store = open_store()
     store.close()
     ours = data_dir / ".sync.json.99.abcd1234.tmp"
-    theirs = data_dir / ".volunteers.json.99.abcd1234.tmp"  # maybe being written right now
+    # its writer (this process) still runs: maybe it is being written right now
+    theirs = data_dir / f".volunteers.json.{os.getpid()}.abcd1234.tmp"
     ours.write_text("{}")
     theirs.write_text("{}")
     open_store()

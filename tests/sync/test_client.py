@@ -44,11 +44,27 @@ def test_https_or_loopback_endpoints_are_accepted(url):
         ("ftp://central.example.org", "must be a URL"),
         ("central.example.org", "must be a URL"),
         ("https://central.example.org/?x=1", "query"),
+        ("https://central.example.org:99999", "bad port"),
     ],
 )
 def test_endpoints_that_would_leak_the_token_or_make_no_sense_are_refused(url, message):
     with pytest.raises(ConfigError, match=message):
         check_endpoint(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:pass@central.example.org",  # passed the daemon's own check once
+        "https://user:pass@central.example.org",
+        "https://kiosk@central.example.org",
+        "http://user:pass@127.0.0.1:8700",
+    ],
+)
+def test_an_endpoint_with_credentials_in_it_is_refused_without_repeating_them(url):
+    with pytest.raises(ConfigError, match="must not hold a user name or password") as caught:
+        check_endpoint(url)
+    assert "pass" not in str(caught.value).replace("password", "")
 
 
 def test_the_token_file_must_hold_the_token_alone(tmp_path):

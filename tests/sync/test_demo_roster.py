@@ -1,4 +1,4 @@
-"""Issue 17 item 6: two demo kiosks of one organisation, through a real server, hold each sample
+"""Two demo kiosks of one organisation, through a real server, hold each sample
 family once (the server too), because the demo's families have the same ids everywhere.
 
 Before, each demo folder registered "Aisha / Zara" (card 04B7C2D3) under an id of its own: the

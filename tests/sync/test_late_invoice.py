@@ -1,5 +1,5 @@
-"""An issued month stays as issued when a kiosk offline for weeks syncs its attendances late
-(issue 18 item 5): real parts end to end.
+"""An issued month stays as issued when a kiosk offline for weeks syncs its attendances late:
+real parts end to end.
 
 A real kiosk store with a door desk, ``kiosk-sync`` run as a subprocess against a
 ``kiosk-central serve`` process, and the ``kiosk-central`` commands an admin runs: April 2016

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.domain.events import DeviceIdentity
-from sync.protocol import validate_event
+from kiosk.domain.events import ATTENDANCE_METHODS, EVENT_TYPES, DeviceIdentity
+from sync.protocol import DATA_MODELS, Method, WireType, validate_event
 from tests.sync.fakes import amendment, attendance, registration
 
 DEVICE = DeviceIdentity("kiosk-1", "library")
@@ -163,3 +164,12 @@ def test_timestamps_with_offsets_are_real_timestamps():
     checked = _check(raw)
     assert checked.ok
     assert checked.event.at == datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+
+
+def test_the_wire_knows_exactly_the_domains_event_types_and_methods():
+    assert get_args(WireType) == EVENT_TYPES == tuple(DATA_MODELS)
+    assert get_args(Method) == ATTENDANCE_METHODS
+    assert {e["type"] for e in _valid_events()} == set(EVENT_TYPES) - {"card.revoked"}
+    refused = _check({**_valid_events()[0], "type": "member.deleted"})
+    assert not refused.ok
+    assert f"must be one of {', '.join(EVENT_TYPES)}" in refused.reason

@@ -45,7 +45,7 @@ SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 #: A Monday morning; the demo seed puts "Stay and Play" on from 09:00 to 12:00.
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 15, tzinfo=KIOSK_TZ)
 TOUCH_MIN_PX = 64
-#: The smallest type on screen, secondary text included: read at arm's length (issue 17).
+#: The smallest type on screen, secondary text included: read at arm's length.
 TEXT_MIN_PX = 20
 _MARKUP_SIZE = re.compile(r"\[size=(\d+(?:\.\d+)?)\]")
 

@@ -1,4 +1,4 @@
-"""Issue 17 item 1: names are typed in their own letters (Łucja, Ștefan, Zoë, Bogdán).
+"""Names are typed in their own letters (Łucja, Ștefan, Zoë, Bogdán).
 
 Every letter of each language's alphabet is typed on the on-screen keyboard, as a volunteer
 does it (an accented letter by holding its plain letter down and tapping it in the row that

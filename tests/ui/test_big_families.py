@@ -1,4 +1,4 @@
-"""Issue 17 item 2: a family with up to eight children sees every child on the welcome screen,
+"""A family with up to eight children sees every child on the welcome screen,
 whole, and has the time to untick the ones who are not there (a finger on the screen holds it).
 """
 

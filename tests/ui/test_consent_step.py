@@ -1,4 +1,4 @@
-"""Issue 17 item 9: the criteria step is asked discreetly.
+"""The criteria step is asked discreetly.
 
 Before the family agrees, the options are on screen at full contrast, each with a letter, for
 the volunteer to read out quietly (or for the family to read): nothing greyed out. Once the

@@ -1,4 +1,4 @@
-"""Issue 17 item 11: the demo does what it says.
+"""The demo does what it says.
 
 A key for a new card (so the unknown-card and give-a-card flows can be tried), ``kiosk --help``
 naming the keys that work, the terminal demo's last line a command that runs as printed, its

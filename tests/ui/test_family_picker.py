@@ -1,4 +1,4 @@
-"""Issue 17 item 6: the family picker tells families apart, and a roster pull does not double them.
+"""The family picker tells families apart, and a roster pull does not double them.
 
 Each row shows the greeting name, the postcode district only (the queue may see the screen),
 the children's first names and an "Already in" mark for the session on now. The duplicate

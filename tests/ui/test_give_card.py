@@ -1,4 +1,4 @@
-"""Giving a card to a family (issue 17 item 7): a confirm step first, then "Undo" for a few
+"""Giving a card to a family: a confirm step first, then "Undo" for a few
 seconds, which takes the card back (``card.assigned`` then ``card.revoked``)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The PIN screen (issue 17 item 8): it times out, warns before the lock, and an admin can lift
+"""The PIN screen: it times out, warns before the lock, and an admin can lift
 the lock over SSH while the app runs. A refused PIN is a plain log line, never a traceback."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Today's register can be put right (issue 17 item 5): any session of today can be shown (the
+"""Today's register can be put right: any session of today can be shown (the
 one on now, else the latest, by default), a sign-in made by mistake can be undone and a family
 signed out, each as an ``attendance.amended`` event."""
 
