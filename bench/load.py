@@ -1,12 +1,12 @@
 """Many kiosks syncing at once: 300 by default, against a real server on PostgreSQL.
 
     .venv/bin/python bench/load.py [--kiosks 300] [--batches 3] [--events 50] [--orgs 30]
-                                   [--workers 2] [--deadline 300] [--db URL]
+                                   [--workers 1,2,4] [--deadline 300] [--db URL]
 
 Needs PostgreSQL: ``--db URL``, else a fresh schema in ``$KIOSK_TEST_POSTGRES_URL`` (``eval
 "$(bash scripts/ci-postgres.sh)"``), dropped afterwards. Enrols ``--kiosks`` devices (spread
-over ``--orgs`` organisations, three sites each), starts the server (uvicorn, ``--workers``
-processes, on a free port on 127.0.0.1 only) and releases one thread per kiosk at the same
+over ``--orgs`` organisations, three sites each), starts the server (``kiosk-central serve
+--workers N``, on a free port on 127.0.0.1 only) and releases one thread per kiosk at the same
 moment. Each kiosk, with its own token and its own HTTP connection, does what the sync daemon
 does: asks who it is (``GET /api/v1/device``), sends its events oldest first in ``--batches``
 batches of ``--events`` (registrations with cards, then attendances), and pulls a page of its
@@ -14,8 +14,10 @@ organisation's roster. Then the server's database is compared with what was sent
 every event held once, none lost, none duplicated, none refused, every kiosk's seqs all held.
 
 Prints: errors, lost/duplicated events, answer times (p50, p95, p99, max) per request kind,
-events per second, and the server's capacity (workers x database pool). Exits 1 on any error,
-loss or duplicate; everything is bounded by ``--deadline`` seconds.
+events per second, and the server's capacity (workers x database pool). ``--workers 1,2,4``
+runs the same load against each setting (a fresh schema each) and then prints them side by
+side: p50 and p99 per request kind, wall time, lost, duplicated, refused, errors. Exits 1 on
+any error, loss or duplicate; everything is bounded by ``--deadline`` seconds.
 """
 
 from __future__ import annotations
@@ -58,39 +60,18 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOST = "127.0.0.1"  # loopback only: this drives a server of ours, nowhere else
 
 
-# -- the server (uvicorn imports this module in each worker) ---------------------------------
-def server_app() -> Any:
-    """The API over ``$KIOSK_CENTRAL_DB``: the factory ``uvicorn --factory`` calls per worker."""
-    from central.app import create_app
-
-    return create_app(CentralDB.open(os.environ["KIOSK_CENTRAL_DB"], migrate=False))
-
-
+# -- the server ------------------------------------------------------------------------------
 @contextlib.contextmanager
-def running_server(db_url: str, workers: int, log: Path) -> Iterator[str]:
+def running_server(db_url: str, workers: int, log: Path) -> Iterator[tuple[str, int]]:
+    """``kiosk-central serve --workers N``, the command a deployment runs, on a free port."""
     with socket.socket() as s:
         s.bind((HOST, 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "KIOSK_CENTRAL_DB": db_url}
+    env = {**os.environ}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    args = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.load:server_app",
-        "--factory",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--backlog",
-        "2048",
-    ]
+    args = [sys.executable, "-m", "central.cli", "--db", db_url, "serve", "--host", HOST]
+    # At info, each worker logs every batch it applies with its pid (central.workers).
+    args += ["--port", str(port), "--workers", str(workers), "--log-level", "info"]
     with log.open("ab") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     url = f"http://{HOST}:{port}"
@@ -108,7 +89,7 @@ def running_server(db_url: str, workers: int, log: Path) -> Iterator[str]:
         # Every worker must be up, not just the first: ask until the answers stop failing.
         for _ in range(workers * 5):
             requests.get(url + "/healthz", timeout=5)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:
@@ -131,6 +112,85 @@ def postgres_schema(base: str) -> Iterator[str]:
     finally:
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# -- where the time goes (Linux /proc; zeros elsewhere) -------------------------------------
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> list[str]:
+    """``/proc/PID/stat`` after the command name: [state, ppid, ...], utime at 11."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def tree_cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """CPU time used so far by ``pid`` and every process under it (the server's workers);
+    ``reaped`` adds what its ended children used (PostgreSQL's finished sessions)."""
+    try:
+        fields = _stat(pid)
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        if reaped:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return ticks / _TICK + sum(tree_cpu_seconds(int(k)) for k in kids)
+
+
+def postgres_cpu_seconds(db: CentralDB) -> float:
+    """CPU time used so far by the PostgreSQL the bench runs on, when it runs on this machine
+    (its postmaster is the parent of our session's backend); 0 if it cannot be seen."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    try:
+        postmaster = int(_stat(backend)[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return tree_cpu_seconds(postmaster, reaped=True)
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time used by everything on the machine so far (all cores; /proc/stat)."""
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in first[1:8])
+    return (user + nice + system + irq + softirq) / _TICK
+
+
+def sessions_so_far(db: CentralDB) -> int:
+    """Connections PostgreSQL has accepted into this database so far (pg_stat_database; a
+    session is counted when its backend next reports its statistics, so a run's figure can
+    fall short by the connections still open at its end)."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+            ).scalar_one()
+        )
+
+
+def batches_per_process(log: Path) -> list[int]:
+    """How many batches each server process applied, most first: uvicorn's workers share one
+    socket, and each keeps the connections it accepted, so the split shows in the answers."""
+    import re
+
+    found = re.findall(r"\[pid (\d+)\]: device \S+: ", log.read_text(errors="replace"))
+    if not found:  # one process logs without its pid
+        found = ["-"] * len(
+            re.findall(r"central.api: device \S+: ", log.read_text("utf-8", "replace"))
+        )
+    return sorted(Counter(found).values(), reverse=True)
+
+
+def own_cpu_seconds() -> float:
+    """This process's CPU time: the load client's threads (JSON, HTTP)."""
+    return time.process_time()
 
 
 # -- the kiosks ------------------------------------------------------------------------------
@@ -260,6 +320,18 @@ class LoadResult:
     kiosks_not_fully_held: int
     latencies: dict[str, list[float]]
     capacity: str
+    #: CPU seconds during the run: the server's processes, this load client, the whole machine
+    #: (PostgreSQL, and anyone else's work, is the rest), and the cores there are.
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+    postgres_cpu: float = 0.0
+    machine_cpu: float = 0.0
+    cores: int = field(default_factory=lambda: os.cpu_count() or 1)
+    #: PostgreSQL sessions (connections) opened during the run: each costs a process and a
+    #: password exchange on the database's side, so a pool that keeps them should open few.
+    sessions_opened: int = 0
+    #: Batches each server process applied, most first (from the server's log).
+    batches_per_process: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -306,7 +378,7 @@ def run_load(
         )
         outcome = Outcome()
         log = log or Path(os.environ.get("TMPDIR", "/tmp")) / f"load-{uuid.uuid4().hex[:8]}.log"
-        with running_server(db_url, workers, log) as url:
+        with running_server(db_url, workers, log) as (url, server_pid):
             start = threading.Barrier(kiosks + 1)
             threads = [
                 threading.Thread(
@@ -318,10 +390,16 @@ def run_load(
                 t.start()
             start.wait(timeout=120)
             began = time.perf_counter()
+            cpu_before = (tree_cpu_seconds(server_pid), own_cpu_seconds(), machine_cpu_seconds())
+            sessions_before = sessions_so_far(db)
+            pg_before = postgres_cpu_seconds(db)
             stop_at = time.monotonic() + deadline
             for t in threads:
                 t.join(max(0.0, stop_at - time.monotonic()))
             wall = time.perf_counter() - began
+            cpu_after = (tree_cpu_seconds(server_pid), own_cpu_seconds(), machine_cpu_seconds())
+            sessions_opened = sessions_so_far(db) - sessions_before
+            pg_cpu = postgres_cpu_seconds(db) - pg_before
             stuck = sum(t.is_alive() for t in threads)
             if stuck:
                 outcome.error(f"{stuck} kiosk(s) still syncing after the {deadline:.0f} s deadline")
@@ -361,6 +439,12 @@ def run_load(
             kiosks_not_fully_held=not_held,
             latencies=outcome.latencies,
             capacity=capacity,
+            server_cpu=cpu_after[0] - cpu_before[0],
+            client_cpu=cpu_after[1] - cpu_before[1],
+            machine_cpu=cpu_after[2] - cpu_before[2],
+            sessions_opened=sessions_opened,
+            postgres_cpu=pg_cpu,
+            batches_per_process=batches_per_process(log),
         )
     finally:
         db.close()
@@ -376,6 +460,9 @@ def report(result: LoadResult) -> str:
         f"duplicated: {result.duplicated}; refused: {result.refused}; kiosks not fully held: "
         f"{result.kiosks_not_fully_held}",
         f"errors: {len(result.errors)}",
+        f"CPU during the run: {where_time_went(result)}",
+        f"database sessions opened during the run: {result.sessions_opened}",
+        f"batches applied by each server process: {result.batches_per_process}",
     ]
     lines += [f"  {e}" for e in result.errors[:10]]
     for kind, values in sorted(result.latencies.items()):
@@ -389,37 +476,111 @@ def report(result: LoadResult) -> str:
     return "\n".join(lines)
 
 
+def where_time_went(result: LoadResult) -> str:
+    """CPU seconds by whom, against what the machine's cores could give in the wall time."""
+    could = result.wall_seconds * result.cores
+    return (
+        f"server {result.server_cpu:.0f} s, PostgreSQL {result.postgres_cpu:.0f} s, load client "
+        f"{result.client_cpu:.0f} s, the rest of the machine {_others(result):.0f} s, of "
+        f"{could:.0f} s the {result.cores} core(s) had ({result.machine_cpu / could:.0%} busy)"
+    )
+
+
+def _others(r: LoadResult) -> float:
+    return max(0.0, r.machine_cpu - r.server_cpu - r.client_cpu - r.postgres_cpu)
+
+
+def side_by_side(results: dict[int, LoadResult]) -> str:
+    """One column per ``--workers`` setting: answer times per request kind, then the counts."""
+    settings = list(results)
+    head = f"{'':<22}" + "".join(f"{f'--workers {w}':>18}" for w in settings)
+    lines = [head, "-" * len(head)]
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"{label:<22}" + "".join(f"{c:>18}" for c in cells))
+
+    kinds = sorted({k for r in results.values() for k in r.latencies})
+    for kind in kinds:
+        for name, q in (("p50", 0.5), ("p99", 0.99)):
+            cells = []
+            for r in results.values():
+                ms = [v * 1000 for v in r.latencies.get(kind, [])]
+                cells.append(f"{percentile(ms, q):.0f} ms" if ms else "-")
+            row(f"{kind} {name}", cells)
+    row("wall time", [f"{r.wall_seconds:.1f} s" for r in results.values()])
+    row("events/s", [f"{r.sent / r.wall_seconds:.0f}" for r in results.values()])
+    row("server CPU", [f"{r.server_cpu:.0f} s" for r in results.values()])
+    row("load client CPU", [f"{r.client_cpu:.0f} s" for r in results.values()])
+    row("PostgreSQL CPU", [f"{r.postgres_cpu:.0f} s" for r in results.values()])
+    row("others' CPU", [f"{_others(r):.0f} s" for r in results.values()])
+    busy = [f"{r.machine_cpu / (r.wall_seconds * r.cores):.0%}" for r in results.values()]
+    row("machine busy", busy)
+    row("database sessions", [str(r.sessions_opened) for r in results.values()])
+    split = ["/".join(map(str, r.batches_per_process)) for r in results.values()]
+    row("batches per process", split)
+    for label, attr in (("lost", "lost"), ("duplicated", "duplicated"), ("refused", "refused")):
+        row(label, [str(getattr(r, attr)) for r in results.values()])
+    row("errors", [str(len(r.errors)) for r in results.values()])
+    row("result", ["ok" if r.ok else "FAILED" for r in results.values()])
+    return "\n".join(lines)
+
+
+def _settings(text: str) -> list[int]:
+    """``--workers 1,2,4``: the process counts to run the same load against, in order."""
+    try:
+        found = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give numbers, e.g. 1,2,4") from None
+    if not found or min(found) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more processes, e.g. 1,2,4")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kiosks", type=int, default=300)
     parser.add_argument("--batches", type=int, default=3, help="batches per kiosk")
     parser.add_argument("--events", type=int, default=50, help="events per batch")
     parser.add_argument("--orgs", type=int, default=30, help="organisations the kiosks belong to")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--deadline", type=float, default=300.0, help="seconds, at most")
     parser.add_argument(
-        "--db", help="PostgreSQL URL (default: a schema in $KIOSK_TEST_POSTGRES_URL)"
+        "--workers",
+        type=_settings,
+        default=[2],
+        help="server processes; several settings (1,2,4) run the same load against each and "
+        "print them side by side",
+    )
+    parser.add_argument("--deadline", type=float, default=300.0, help="seconds, at most, per run")
+    parser.add_argument(
+        "--db", help="PostgreSQL URL (default: a schema in $KIOSK_TEST_POSTGRES_URL per run)"
     )
     args = parser.parse_args(argv)
-    with contextlib.ExitStack() as stack:
-        url = args.db
-        if not url:
-            base = os.environ.get("KIOSK_TEST_POSTGRES_URL")
-            if not base:
-                print("load: give --db or set KIOSK_TEST_POSTGRES_URL", file=sys.stderr)
-                return 2
-            url = stack.enter_context(postgres_schema(base))
-        result = run_load(
-            url,
-            kiosks=args.kiosks,
-            batches=args.batches,
-            events=args.events,
-            orgs=args.orgs,
-            workers=args.workers,
-            deadline=args.deadline,
-        )
-        print(report(result))
-        return 0 if result.ok else 1
+    base = os.environ.get("KIOSK_TEST_POSTGRES_URL")
+    if not args.db and not base:
+        print("load: give --db or set KIOSK_TEST_POSTGRES_URL", file=sys.stderr)
+        return 2
+    if args.db and len(args.workers) > 1:
+        print("load: several --workers settings need a schema each: drop --db", file=sys.stderr)
+        return 2
+    results: dict[int, LoadResult] = {}
+    for workers in args.workers:
+        with contextlib.ExitStack() as stack:
+            url = args.db or stack.enter_context(postgres_schema(base or ""))
+            result = run_load(
+                url,
+                kiosks=args.kiosks,
+                batches=args.batches,
+                events=args.events,
+                orgs=args.orgs,
+                workers=workers,
+                deadline=args.deadline,
+            )
+        print(f"== --workers {workers}", flush=True)
+        print(report(result), flush=True)
+        results[workers] = result
+    if len(results) > 1:
+        print(f"\n{args.kiosks} kiosks, {args.batches} batches of {args.events} events each")
+        print(side_by_side(results))
+    return 0 if all(r.ok for r in results.values()) else 1
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     kiosk-central serve                                # SQLite in ~/.local/share/doorstep-central
     kiosk-central --db postgresql://u@db/doorstep serve --host 0.0.0.0 --port 8700
     kiosk-central serve --forwarded-allow-ips 127.0.0.1      # behind a reverse proxy on this host
+    kiosk-central --db postgresql://u@db/doorstep serve --workers 4   # processes (central.workers)
     kiosk-central --config /etc/doorstep-central/central.toml serve   # options from the file
     kiosk-central doctor            # database, schema, secret, TLS, disk, backups: ok/warn/fail
     kiosk-central org add lichfield
@@ -42,8 +43,9 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from central import audit_cli, recovery_cli
+from central import audit_cli, recovery_cli, workers
 from central.config import CentralConfig, database_url, find_config, load_config, trusted_proxies
 from central.db import GRANTS, ROLES, CentralDB, CentralError
 from central.geography import cli as geography_cli
@@ -109,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor",
         help="check the server (database, schema, secret, TLS or proxy, disk, backups): "
         "ok/warn/fail lines; exit status 1 if one fails",
+    )
+
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (default 1); more than 1 needs PostgreSQL "
+        "(central.workers says why)",
     )
 
     sub.add_parser("migrate", help="create or upgrade the database schema, then exit")
@@ -218,6 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CentralError as exc:
             print(f"kiosk-central: {exc}", file=sys.stderr)
             return 1
+    if args.command == "serve" and (problem := workers.refusal(url, args.workers)):
+        print(f"kiosk-central: {problem}", file=sys.stderr)  # before the database is touched
+        return 1
     try:
         # Before anything opens a SQLite file: a damaged one, or one copied by hand over the
         # database beside the old -wal, is refused, and not made worse (issue 16).
@@ -375,8 +389,35 @@ def _serve(args: argparse.Namespace, db: CentralDB) -> int:
     from central.app import create_app
     from central.serving import bind, listening_line, serve_settings
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    several = args.workers > 1
+    log_format = workers.LOG_FORMAT if several else "%(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=args.log_level.upper(), format=log_format)
     settings = serve_settings(args, _config(args))
+    options: dict[str, Any] = {
+        "log_level": args.log_level,
+        "ssl_certfile": settings.ssl_certfile,
+        "ssl_keyfile": settings.ssl_keyfile,
+        "access_log": args.log_level == "debug",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only the
+        # proxies named on the command line or in central.toml are believed, none by default.
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or "",
+    }
+    tls = bool(settings.ssl_certfile)
+    if several:
+        # Each worker builds its own app and database pool (central.workers); this process
+        # holds the port and watches over them.
+        sock = workers.hold_port(settings.host, settings.port)
+        app = workers.WorkerApp(
+            database_url(args.db, args.central_config), args.log_level, settings.secret
+        )
+        db.close()
+        print(listening_line(sock, settings.host, tls=tls), file=sys.stderr)
+        sys.stderr.flush()
+        try:
+            return workers.serve_processes(args.workers, sock, app, options)
+        finally:
+            sock.close()
     sock = bind(settings.host, settings.port)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -386,17 +427,10 @@ def _serve(args: argparse.Namespace, db: CentralDB) -> int:
             create_app(db, on_shutdown=db.close, metrics_secret=settings.secret),
             host=settings.host,
             port=sock.getsockname()[1],
-            log_level=args.log_level,
-            ssl_certfile=settings.ssl_certfile,
-            ssl_keyfile=settings.ssl_keyfile,
-            access_log=args.log_level == "debug",
-            # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only the
-            # proxies named on the command line or in central.toml are believed, none by default.
-            proxy_headers=bool(settings.forwarded_allow_ips),
-            forwarded_allow_ips=settings.forwarded_allow_ips or "",
+            **options,
         )
     )
-    print(listening_line(sock, settings.host, tls=bool(settings.ssl_certfile)), file=sys.stderr)
+    print(listening_line(sock, settings.host, tls=tls), file=sys.stderr)
     sys.stderr.flush()
     server.run(sockets=[sock])
     return 0
