@@ -336,19 +336,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quit_after:
         from kivy.clock import Clock
 
-        def finish(_dt: float) -> None:
+        frames_after_deadline = 0
+
+        def finish(_dt: float) -> bool:
+            # Kivy lays widgets out in the frames after they change; on a slow machine the
+            # deadline can fall before the first layout pass. Drawn frames, not seconds, decide
+            # when the screen is settled: three after the deadline (else a blank screenshot).
+            nonlocal frames_after_deadline
+            frames_after_deadline += 1
+            if frames_after_deadline < SETTLED_FRAMES:
+                return True
             if args.screenshot:
                 from kiosk.ui.snapshot import save_png
 
                 print(f"Screenshot: {save_png(args.screenshot)}")
             app.stop()
+            return False
 
-        Clock.schedule_once(finish, args.quit_after)
+        # Counted from the app's start, not from here: building the window and the screens
+        # can take seconds on a busy machine.
+        app.bind(
+            on_start=lambda *_: Clock.schedule_once(
+                lambda _dt: Clock.schedule_interval(finish, 0), args.quit_after
+            )
+        )
     try:
         app.run()
     finally:
         _remove_demo_folder(app, getattr(args, "remove_when_done", None))
     return 0
+
+
+#: Frames drawn after ``--quit-after``'s deadline before the screenshot and the stop.
+SETTLED_FRAMES = 3
 
 
 def _remove_demo_folder(app: Any, folder: Path | None) -> None:
