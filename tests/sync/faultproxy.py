@@ -5,12 +5,14 @@ central server on loopback and misbehaves on request.
     proxy.inject("drop", times=1)     # forward the next POST, let the server commit, then cut
                                       # the client's connection before it sees the answer
     proxy.inject("http500", times=2)  # answer the next two POSTs 500 without forwarding
-    proxy.inject("slow", times=1, delay=3.0)  # forward, then hold the answer for 3 s
+    slow = proxy.inject("slow", times=1, delay=3.0)  # forward, then hold the answer for 3 s
+    slow.answered.wait(30)            # ...the server has answered (so committed) that request
     proxy.inject("reset", times=1)    # cut the connection without forwarding
     proxy.delay = 0.02                # every answer a little late (widens crash windows)
 
 It understands just enough HTTP/1.1 (Content-Length bodies, keep-alive) for requests and
-uvicorn. ``log`` records (method, path, fault) for every request seen.
+uvicorn. ``log`` records (method, path, fault) for every request seen. Held answers are let go
+when the proxy closes.
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ import contextlib
 import socket
 import struct
 import threading
-import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -30,6 +31,7 @@ class _Fault:
     times: int
     method: str | None
     delay: float
+    answered: threading.Event = field(default_factory=threading.Event)  # the server answered
 
 
 class FaultProxy:
@@ -46,10 +48,16 @@ class FaultProxy:
         self.delay = 0.0
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def inject(self, mode: str, times: int = 1, method: str | None = "POST", delay: float = 0.0):
+    def inject(
+        self, mode: str, times: int = 1, method: str | None = "POST", delay: float = 0.0
+    ) -> _Fault:
+        """Misbehave on the next ``times`` requests; the fault's ``answered`` event is set once
+        the server has answered one of them (for "drop" and "slow": it has committed)."""
         assert mode in ("drop", "http500", "slow", "reset")
+        fault = _Fault(mode, times, method, delay)
         with self._lock:
-            self._faults.append(_Fault(mode, times, method, delay))
+            self._faults.append(fault)
+        return fault
 
     def clear(self) -> None:
         with self._lock:
@@ -124,13 +132,17 @@ class FaultProxy:
                 if response is None:
                     _reset(client)
                     return
+                if fault:
+                    fault.answered.set()
                 if fault and fault.mode == "drop":
                     _reset(client)  # the server has answered (so committed); the client never knows
                     return
+                # Late answers are network latency the proxy plays, not a test's wait; closing
+                # the proxy lets them go.
                 if fault and fault.mode == "slow":
-                    time.sleep(fault.delay)
+                    self._closed.wait(fault.delay)
                 elif self.delay:
-                    time.sleep(self.delay)
+                    self._closed.wait(self.delay)
                 client.sendall(response)
         except OSError:
             return
