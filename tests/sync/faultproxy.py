@@ -7,12 +7,13 @@ central server on loopback and misbehaves on request.
     proxy.inject("http500", times=2)  # answer the next two POSTs 500 without forwarding
     slow = proxy.inject("slow", times=1, delay=3.0)  # forward, then hold the answer for 3 s
     slow.answered.wait(30)            # ...the server has answered (so committed) that request
+    slow.release.set()                # ...let the held answer go now
     proxy.inject("reset", times=1)    # cut the connection without forwarding
     proxy.delay = 0.02                # every answer a little late (widens crash windows)
 
 It understands just enough HTTP/1.1 (Content-Length bodies, keep-alive) for requests and
-uvicorn. ``log`` records (method, path, fault) for every request seen. Held answers are let go
-when the proxy closes.
+uvicorn. ``log`` records (method, path, fault) for every request seen. A held answer is let go
+when its fault's ``release`` is set or the proxy closes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class _Fault:
     method: str | None
     delay: float
     answered: threading.Event = field(default_factory=threading.Event)  # the server answered
+    release: threading.Event = field(default_factory=threading.Event)  # let a held answer go
 
 
 class FaultProxy:
@@ -41,6 +43,7 @@ class FaultProxy:
         self.port = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._faults: deque[_Fault] = deque()
+        self._injected: list[_Fault] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._conns: set[socket.socket] = set()
@@ -57,6 +60,7 @@ class FaultProxy:
         fault = _Fault(mode, times, method, delay)
         with self._lock:
             self._faults.append(fault)
+            self._injected.append(fault)
         return fault
 
     def clear(self) -> None:
@@ -68,6 +72,8 @@ class FaultProxy:
 
     def close(self) -> None:
         self._closed.set()
+        for fault in self._injected:
+            fault.release.set()
         with contextlib.suppress(OSError):
             self._listener.close()
         for conn in list(self._conns):
@@ -140,7 +146,7 @@ class FaultProxy:
                 # Late answers are network latency the proxy plays, not a test's wait; closing
                 # the proxy lets them go.
                 if fault and fault.mode == "slow":
-                    self._closed.wait(fault.delay)
+                    fault.release.wait(fault.delay)
                 elif self.delay:
                     self._closed.wait(self.delay)
                 client.sendall(response)
