@@ -8,7 +8,6 @@ through the window, so a button that is hidden, covered or too small to hit fail
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
@@ -31,13 +30,13 @@ from kiosk.demo import seed_demo
 from kiosk.domain.desk import KIOSK_TZ, DoorDesk
 from kiosk.domain.events import DeviceIdentity
 from kiosk.hardware.feedback import NullFeedback
+from kiosk.store import LocalStore
 from kiosk.store.volunteers import VolunteerBook
 from kiosk.ui.fit import overflow
 from kiosk.ui.keyboard import SPACE, DigitPad, OnScreenKeyboard
 from kiosk.ui.kioskapp import KioskApp, UiTimings
 from kiosk.ui.letters import base_letter
 from kiosk.ui.snapshot import save_png
-from tests.ui.fakes import FakeStore
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -50,20 +49,11 @@ TEXT_MIN_PX = 20
 _MARKUP_SIZE = re.compile(r"\[size=(\d+(?:\.\d+)?)\]")
 
 
-def make_store(folder: Path) -> Any:
-    """The real ``LocalStore`` when it is there (unless KIOSK_UI_STORE=fake), else the fake."""
+def make_store(folder: Path) -> LocalStore:
+    """The real ``LocalStore`` in ``folder``: the UI tests drive the app over the real store
+    (a test that wants a store that stalls passes ``tests.ui.fakes.FakeStore`` itself)."""
     folder.mkdir(parents=True, exist_ok=True)
-    if os.environ.get("KIOSK_UI_STORE", "") != "fake":
-        try:
-            from kiosk.store import LocalStore
-        except ImportError:
-            pass
-        else:
-            store = LocalStore(folder)
-            if not hasattr(store, "data_dir"):
-                store.data_dir = folder  # kiosk.demo.seed_demo looks for it
-            return store
-    return FakeStore(folder)
+    return LocalStore(folder)
 
 
 class FakeClock:
@@ -369,9 +359,6 @@ def seeded_folder(folder: Path) -> tuple[Any, list[Any]]:
     Seeding writes (and fsyncs) a few dozen files and hashes two PINs, so it is done once per
     run in a template folder that each test copies.
     """
-    if os.environ.get("KIOSK_UI_STORE", "") == "fake":
-        store = make_store(folder)
-        return store, _seed(store)
     if "folder" not in _TEMPLATE:
         template = Path(tempfile.mkdtemp(prefix="kiosk-ui-template-")) / "data"
         store = make_store(template)
