@@ -21,6 +21,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.base import EventLoop
+from kivy.clock import Clock
 from kivy.input.motionevent import MotionEvent
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
@@ -54,6 +55,28 @@ def make_store(folder: Path) -> LocalStore:
     (a test that wants a store that stalls passes ``tests.ui.fakes.FakeStore`` itself)."""
     folder.mkdir(parents=True, exist_ok=True)
     return LocalStore(folder)
+
+
+#: The least Kivy's clock jumps when a test moves time: more than every interval the app keeps
+#: (its 0.1 s tick, the keyboard's 0.05 s long-press poll), so each is due at the next frame.
+KIVY_STEP = 0.25
+
+
+class _KivyTime:
+    """Kivy's clock as the tests drive it: real time plus every jump a test made. It never goes
+    back (events Kivy scheduled would wait out the difference), so it stays for the run."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.jumped = real, 0.0
+
+    def __call__(self) -> float:
+        return self.real() + self.jumped
+
+
+def _kivy_time() -> _KivyTime:
+    if not isinstance(Clock.time, _KivyTime):
+        Clock.time = _KivyTime(Clock.time)
+    return Clock.time
 
 
 class FakeClock:
@@ -135,11 +158,16 @@ class Kiosk:
         self.clock, self.feedback, self.cards = clock, feedback, cards
 
     # -- the event loop -----------------------------------------------------------------------
-    def pump(self, seconds: float = 0.0) -> None:
-        end = time.monotonic() + seconds
-        EventLoop.idle()
-        while time.monotonic() < end:
+    def pump(self, frames: int = 1) -> None:
+        """Run ``frames`` frames of the event loop: what the app scheduled runs, touches land."""
+        for _ in range(frames):
             EventLoop.idle()
+
+    def tick(self, seconds: float = 0.0) -> None:
+        """Move Kivy's clock on by ``seconds`` (at least ``KIVY_STEP``) and run a few frames:
+        every timer the app keeps is then due and looks at the injected clock."""
+        _kivy_time().jumped += max(seconds, KIVY_STEP)
+        self.pump(3)
 
     def settle(self, timeout: float = 15.0) -> None:
         """Run the UI until the worker has nothing left and its results are on screen."""
@@ -158,11 +186,12 @@ class Kiosk:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}")
 
-    def advance(self, seconds: float) -> None:
+    def advance(self, seconds: float, settle: bool = True) -> None:
         """Let ``seconds`` of kiosk time pass, and let the screens notice."""
         self.clock.advance(seconds)
-        self.pump(0.3)  # the app ticks every 0.1 s of real time
-        self.settle()
+        self.tick(seconds)
+        if settle:
+            self.settle()
 
     # -- what is on screen --------------------------------------------------------------------
     @property
@@ -325,7 +354,7 @@ class Kiosk:
             self.wait_until(lambda: self.app.taps_answered > before, what=f"an answer to {uid}")
             self.settle()
         else:
-            self.pump(0.05)
+            self.pump(3)
 
     def card_of(self, name: str) -> str:
         return next(c.uid for c in self.cards if c.greeting_name == name)
@@ -336,7 +365,7 @@ class Kiosk:
         if settle:
             self.settle()
         else:
-            self.pump(0.05)
+            self.pump(3)
         return save_png(SCREENSHOTS / f"{name}.png")
 
     # -- the end ------------------------------------------------------------------------------
