@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from kiosk.domain.desk import KIOSK_TZ
@@ -10,3 +13,18 @@ from kiosk.domain.desk import KIOSK_TZ
 def local_time(text: str) -> datetime:
     """``2026-11-23 10:00`` as a Europe/London time."""
     return datetime.fromisoformat(text).replace(tzinfo=KIOSK_TZ)
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
+    """Wait until ``condition()`` is true: for a real process, server or thread to reach a state.
+
+    Not a timing assertion: the deadline is only there so a broken test fails with ``what``
+    instead of hanging the run, and it is generous for a loaded, shared machine. The condition
+    is checked every 20 ms.
+    """
+    pace = threading.Event()
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}")
+        pace.wait(0.02)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import time
 
 import requests
 
 from central.cli import main
 from central.db import LATEST_VERSION, CentralDB, users
+from tests.helpers import wait_for
 from tests.sync.servers import REPO, command, free_port, subprocess_env
 
 
@@ -82,15 +82,18 @@ def test_serve_works_with_no_set_up(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        health = None
-        while time.monotonic() < deadline and proc.poll() is None:
+        answers: list[dict] = []
+
+        def healthy() -> bool:
+            assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-2000:]
             try:
-                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
-                break
+                answers.append(requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json())
             except requests.RequestException:
-                time.sleep(0.05)
-        assert health == {"status": "ok", "schema_version": LATEST_VERSION}
+                return False
+            return True
+
+        wait_for(healthy, "kiosk-central serve to answer /healthz")
+        assert answers[-1] == {"status": "ok", "schema_version": LATEST_VERSION}
         assert (data / "central.sqlite3").exists()
         spec = requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()
         assert "/api/v1/events" in spec["paths"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-import time
+import threading
 from typing import NamedTuple
 
 import pytest
@@ -22,6 +22,7 @@ from kiosk.hardware.feedback import (
     NullFeedback,
     Pattern,
 )
+from tests.helpers import wait_for
 
 from .conftest import clocked_mock_factory
 
@@ -194,16 +195,28 @@ def quick(pattern: Pattern, scale: float = 0.1) -> Pattern:
 QUICK_PATTERNS = {outcome: quick(p) for outcome, p in OUTCOME_PATTERNS.items()}
 
 
-def test_signal_returns_at_once_and_the_pattern_plays_in_the_background():
-    factory = MockFactory()
-    with GpioFeedback(LED_PIN, BUZZER_PIN, pin_factory=factory, patterns=QUICK_PATTERNS) as fb:
-        started = time.monotonic()
-        fb.signal("welcome")
-        assert time.monotonic() - started < 0.1  # the pattern itself lasts 0.15 s
-        assert fb.wait(2.0)
+def test_signal_returns_at_once_and_the_pattern_plays_in_the_background(clock):
+    factory = clocked_mock_factory(clock)
+    gate, waits = threading.Event(), []
+
+    def sleep(seconds: float) -> None:  # holds the pattern until the test lets it go on
+        waits.append(threading.current_thread())
+        assert gate.wait(60)
+        clock.sleep(seconds)
+
+    with GpioFeedback(
+        LED_PIN, BUZZER_PIN, pin_factory=factory, patterns=QUICK_PATTERNS, sleep=sleep
+    ) as fb:
+        factory.pin(LED_PIN).clear_states()
+        fb.signal("welcome")  # returns while the pattern is held at its first step
+        wait_for(lambda: waits, "the pattern to reach its first wait")
+        assert waits[0] is not threading.current_thread()
+        assert factory.pin(LED_PIN).state is True  # lit, and the pattern is still playing
+        gate.set()
+        assert fb.wait(60)
         led = factory.pin(LED_PIN)
         assert [s.state for s in led.states] == [False, True, False]
-        assert led.states[-1].timestamp == pytest.approx(0.15, abs=0.05)
+        assert led.states[-1].timestamp == pytest.approx(0.15)  # on the fake clock
 
 
 def test_a_new_signal_cuts_the_previous_pattern_short():
@@ -211,12 +224,13 @@ def test_a_new_signal_cuts_the_previous_pattern_short():
     slow = {outcome: quick(p, 1.0) for outcome, p in OUTCOME_PATTERNS.items()}
     slow.update({o: quick(SEE_A_VOLUNTEER, 0.05) for o in ("unknown_card", "error")})
     with GpioFeedback(LED_PIN, BUZZER_PIN, pin_factory=factory, patterns=slow) as fb:
-        started = time.monotonic()
         fb.signal("welcome")  # 1.5 s on
         fb.signal("unknown_card")  # three quick pulses
-        assert fb.wait(2.0)
-        assert time.monotonic() - started < 1.0
-        assert factory.pin(LED_PIN).state is False
+        assert fb.wait(60)
+        # Cut short, the welcome's light never went off: the pulses start from it lit. Played
+        # to its end, there would be one more off and on between them.
+        led = [s.state for s in factory.pin(LED_PIN).states]
+        assert led == [False, True, False, True, False, True, False]
         assert [s.state for s in factory.pin(BUZZER_PIN).states][-2:] == [True, False]
 
 

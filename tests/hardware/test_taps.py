@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import pytest
 
@@ -282,13 +281,23 @@ def test_loop_thread_delivers_taps_and_stops_when_asked():
     loop.stop()  # twice is fine
 
 
-def test_loop_thread_sleeps_between_polls():
-    reader = FakeReader()
-    loop = ReaderLoop(reader, lambda uid: None, poll_interval=0.05)
+def test_loop_thread_sleeps_between_polls(clock):
+    reader = FakeReader(clock=clock)
+    slept: list[float] = []
+    stopped = threading.Event()
+
+    def sleep(seconds: float) -> None:  # the loop's own thread: the fifth wait ends the loop
+        slept.append(seconds)
+        clock.sleep(seconds)
+        if len(slept) == 5:
+            loop.stop()
+            stopped.set()
+
+    loop = ReaderLoop(reader, lambda uid: None, poll_interval=0.05, clock=clock, sleep=sleep)
     loop.start()
-    time.sleep(0.3)
-    loop.stop()
-    assert 2 <= len(reader.history) <= 9  # ~6 polls in 0.3 s, not thousands
+    assert stopped.wait(60), "the loop never waited five times"
+    assert slept == [0.05] * 5  # one poll interval between polls, not a busy loop
+    assert len(reader.history) == 5
 
 
 def test_reader_errors_are_reader_errors(rig):

@@ -36,13 +36,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.helpers import wait_for
 from tests.sync.servers import REPO, free_port, subprocess_env
 
 README = REPO / "README.md"
@@ -142,16 +142,15 @@ def script_for(blocks: list[str], port: int) -> str:
     wait = f"""{QUIET}
 echo "::server $!"
 {shlex.quote(sys.executable)} - <<'PY'
-import sys, time, urllib.request
-deadline = time.monotonic() + 30
-while time.monotonic() < deadline:
+import urllib.request
+from tests.helpers import wait_for
+def answers():
     try:
         with urllib.request.urlopen("http://127.0.0.1:{port}/healthz", timeout=1) as answer:
-            if answer.status == 200:
-                sys.exit(0)
+            return answer.status == 200
     except OSError:
-        time.sleep(0.1)
-sys.exit("the server the walk-through started did not answer /healthz within 30 s")
+        return False
+wait_for(answers, "the server the walk-through started to answer /healthz", timeout=60)
 PY
 set -x
 """
@@ -173,13 +172,20 @@ set -x
 
 def stop(pid: int) -> None:
     """Stop one process of ours by its id: SIGTERM, then SIGKILL."""
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
+        try:
+            wait_for(gone, f"process {pid} to end after SIGTERM", timeout=10)
+        except AssertionError:
+            os.kill(pid, signal.SIGKILL)
 
 
 def isolated_env(home: Path) -> dict[str, str]:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.helpers import wait_for
 from tests.sync.servers import CentralServer, command, free_port, subprocess_env
 
 
@@ -88,13 +88,20 @@ def refused(files: Files, log: Path) -> str:
             env=subprocess_env(),
         )
         try:
-            deadline = time.monotonic() + 120
-            while process.poll() is None and time.monotonic() < deadline:
+            answered: list[requests.Response] = []
+
+            def exited_or_answered() -> bool:
+                if process.poll() is not None:
+                    return True
                 try:
-                    health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                    answered.append(requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5))
                 except requests.RequestException:
-                    time.sleep(0.05)  # polling for it to come up or exit, not a wait for state
-                    continue
+                    return False
+                return True
+
+            wait_for(exited_or_answered, "kiosk-central serve to refuse (or start)", timeout=120)
+            if answered:
+                health = answered[-1]
                 pytest.fail(f"the server started; /healthz said {health.status_code} {health.text}")
         finally:
             if process.poll() is None:

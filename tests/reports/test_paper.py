@@ -14,6 +14,7 @@ from central.reports.paper import PaperRegisterError, import_paper_register, pap
 from central.reports.period import Period
 from central.reports.rates import set_rate
 from central.reports.registers import registers
+from central.setup_data import import_risk
 from kiosk.domain.families import Family
 from kiosk.domain.risk import IncentiveDecision
 from tests.reports.helpers import at
@@ -181,8 +182,7 @@ def test_the_session_must_make_sense(db):
 
 
 def test_the_servers_own_risk_list_decides_when_there_is_one(db, kiosk, families, tmp_path):
-    setup_data = pytest.importorskip("central.setup_data")
-    saved = setup_data.import_risk(db, "lichfield", "WS7 1AA\nWS12\n", "council.txt").saved
+    saved = import_risk(db, "lichfield", "WS7 1AA\nWS12\n", "council.txt").saved
     sarah, tom, kim = families
     path = write(tmp_path, f"family_id,children\n{sarah.family_id},Mia\n{kim.family_id},all\n")
 

@@ -7,6 +7,7 @@ registrations with a card followed by a tap through DoorDesk, back-dated paper a
 batches spanning two days (which take the multi-file path). Each line is printed, and flushed,
 only after the write it names has returned:
 
+    S                           about to open the store (and repair what a kill left)
     F <family_id> <card_uid>    a registration with its card is durable
     E <event_id>                an event is durable
 
@@ -48,6 +49,7 @@ def main(argv: list[str]) -> int:
     rounds = int(argv[3]) if len(argv) > 3 else None
     device = DeviceIdentity(f"kiosk-{run}", "site-crash")
     rng = random.Random(run)
+    print("S", flush=True)
     store = LocalStore(data_dir)
     desk = DoorDesk(store, device)
     today = BASE + timedelta(days=run)

@@ -5,12 +5,17 @@ central server on loopback and misbehaves on request.
     proxy.inject("drop", times=1)     # forward the next POST, let the server commit, then cut
                                       # the client's connection before it sees the answer
     proxy.inject("http500", times=2)  # answer the next two POSTs 500 without forwarding
-    proxy.inject("slow", times=1, delay=3.0)  # forward, then hold the answer for 3 s
+    slow = proxy.inject("slow", times=1, delay=3.0)  # forward, then hold the answer for 3 s
+    slow.answered.wait(30)            # ...the server has answered (so committed) that request
+    slow.release.set()                # ...let the held answer go now
     proxy.inject("reset", times=1)    # cut the connection without forwarding
-    proxy.delay = 0.02                # every answer a little late (widens crash windows)
+    proxy.inject("hold", skip=2)      # let two POSTs through, then hold the third unforwarded
+    proxy.inject("mark")              # forward and answer as usual; only mark when it is done
+    fault.struck.wait(30)             # ...the fault has done its thing (a kill can follow)
 
 It understands just enough HTTP/1.1 (Content-Length bodies, keep-alive) for requests and
-uvicorn. ``log`` records (method, path, fault) for every request seen.
+uvicorn. ``log`` records (method, path, fault) for every request seen. A held answer is let go
+when its fault's ``release`` is set or the proxy closes.
 """
 
 from __future__ import annotations
@@ -19,9 +24,8 @@ import contextlib
 import socket
 import struct
 import threading
-import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -30,6 +34,10 @@ class _Fault:
     times: int
     method: str | None
     delay: float
+    skip: int = 0  # matching requests to let through untouched first
+    struck: threading.Event = field(default_factory=threading.Event)  # the fault has acted
+    answered: threading.Event = field(default_factory=threading.Event)  # the server answered
+    release: threading.Event = field(default_factory=threading.Event)  # let a held answer go
 
 
 class FaultProxy:
@@ -39,17 +47,31 @@ class FaultProxy:
         self.port = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._faults: deque[_Fault] = deque()
+        self._injected: list[_Fault] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._conns: set[socket.socket] = set()
         self.log: list[tuple[str, str, str | None]] = []
-        self.delay = 0.0
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def inject(self, mode: str, times: int = 1, method: str | None = "POST", delay: float = 0.0):
-        assert mode in ("drop", "http500", "slow", "reset")
+    def inject(
+        self,
+        mode: str,
+        times: int = 1,
+        method: str | None = "POST",
+        delay: float = 0.0,
+        skip: int = 0,
+    ) -> _Fault:
+        """Misbehave on the next ``times`` requests (after letting ``skip`` through). The fault's
+        ``answered`` event is set once the server has answered one of them (for "drop" and
+        "slow": it has committed), ``struck`` once the fault has acted: a request held, an answer
+        held or passed on, a connection cut."""
+        assert mode in ("drop", "http500", "slow", "reset", "hold", "mark")
+        fault = _Fault(mode, times, method, delay, skip)
         with self._lock:
-            self._faults.append(_Fault(mode, times, method, delay))
+            self._faults.append(fault)
+            self._injected.append(fault)
+        return fault
 
     def clear(self) -> None:
         with self._lock:
@@ -60,6 +82,8 @@ class FaultProxy:
 
     def close(self) -> None:
         self._closed.set()
+        for fault in self._injected:
+            fault.release.set()
         with contextlib.suppress(OSError):
             self._listener.close()
         for conn in list(self._conns):
@@ -77,6 +101,9 @@ class FaultProxy:
         with self._lock:
             for fault in self._faults:
                 if fault.method in (None, method):
+                    if fault.skip:
+                        fault.skip -= 1
+                        return None
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
@@ -105,6 +132,12 @@ class FaultProxy:
                 self.log.append((method.decode(), path.decode(), fault.mode if fault else None))
                 if fault and fault.mode == "reset":
                     _reset(client)
+                    fault.struck.set()
+                    return
+                if fault and fault.mode == "hold":
+                    fault.struck.set()
+                    fault.release.wait(fault.delay or None)
+                    _reset(client)
                     return
                 if fault and fault.mode == "http500":
                     body = b'{"detail":"injected failure"}'
@@ -112,6 +145,7 @@ class FaultProxy:
                         b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json"
                         b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
                     )
+                    fault.struck.set()
                     continue
                 if upstream is None:
                     try:
@@ -124,14 +158,20 @@ class FaultProxy:
                 if response is None:
                     _reset(client)
                     return
+                if fault:
+                    fault.answered.set()
                 if fault and fault.mode == "drop":
                     _reset(client)  # the server has answered (so committed); the client never knows
+                    fault.struck.set()
                     return
+                # Late answers are network latency the proxy plays, not a test's wait; closing
+                # the proxy lets them go.
                 if fault and fault.mode == "slow":
-                    time.sleep(fault.delay)
-                elif self.delay:
-                    time.sleep(self.delay)
+                    fault.struck.set()
+                    fault.release.wait(fault.delay)
                 client.sendall(response)
+                if fault and fault.mode == "mark":
+                    fault.struck.set()
         except OSError:
             return
         finally:

@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ import pytest
 import requests
 
 from central.db import CentralDB
+from kiosk.store import LocalStore
+from tests.helpers import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 PG_ENV = "KIOSK_TEST_POSTGRES_URL"
@@ -217,18 +218,25 @@ class CentralServer:
             args, stdout=log, stderr=subprocess.STDOUT, env=subprocess_env(), cwd=REPO
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+        verify = str(self.ssl.ca) if self.ssl else True
+
+        def answers() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
             try:
-                verify = str(self.ssl.ca) if self.ssl else True
-                if requests.get(self.url + "/healthz", timeout=1, verify=verify).ok:
-                    return self
+                return requests.get(self.url + "/healthz", timeout=1, verify=verify).ok
             except requests.RequestException:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not come up: {self.log_path.read_text()[-2000:]}")
+                return False
+
+        try:
+            wait_for(answers, "the central server to answer /healthz", timeout)
+        except AssertionError:
+            self.stop()
+            raise RuntimeError(
+                f"server did not come up: {self.log_path.read_text()[-2000:]}"
+            ) from None
+        return self
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -248,13 +256,10 @@ class CentralServer:
 
 
 # -- the kiosk side --------------------------------------------------------------------------
-def local_store(folder: Path) -> Any:
-    """The real kiosk store (skips until ``kiosk.store.LocalStore`` exists)."""
-    store_module = pytest.importorskip("kiosk.store")
-    if not hasattr(store_module, "LocalStore"):
-        pytest.skip("kiosk.store.LocalStore is not written yet")
+def local_store(folder: Path) -> LocalStore:
+    """The real kiosk store in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    return store_module.LocalStore(folder)
+    return LocalStore(folder)
 
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 09:00 UTC = 09:00 in London in November

@@ -8,7 +8,6 @@ the real kiosk store and ``kiosk-sync`` as a subprocess.
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from sync.client import ServerUnreachable, SyncClient
 from sync.daemon import EXIT_AUTH, EXIT_OK, EXIT_REJECTED, EXIT_UNREACHABLE, Daemon, run_once
 from sync.retry import RetryPolicy
 from sync.syncer import Syncer
+from tests.helpers import wait_for
 from tests.sync.fakes import T0, FakeStore, amendment, attendance, registration, taps
 from tests.sync.faultproxy import FaultProxy
 
@@ -93,12 +93,12 @@ def test_a_slow_server_times_out_and_the_retry_is_recognised_as_duplicate(centra
     store = FakeStore()
     store.record(taps(DEVICE, 12))
     with FaultProxy(central.server.port) as proxy:
-        proxy.inject("slow", times=1, delay=2.5)
+        slow = proxy.inject("slow", times=1, delay=600)
         syncer = syncer_for(store, proxy.url, kiosk.token, batch_size=6, timeout=(2.0, 0.5))
         first = syncer.run_pass()
         assert first.outcome == "unreachable" and "timed out" in str(first.error)
         assert store.waiting_count() == 12  # nothing marked: no answer was seen
-        time.sleep(2.2)  # the server committed the first batch meanwhile
+        assert slow.answered.wait(60), "the server never answered the first batch"  # committed
         second = syncer.run_pass()
     assert second.outcome == "ok"
     assert (second.duplicate, second.accepted) == (6, 6)
@@ -128,16 +128,14 @@ def test_the_daemon_reconnects_by_itself_when_the_server_comes_back(central, kio
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()
     try:
-        time.sleep(1.0)
-        assert daemon.state == "unreachable" and daemon.passes >= 2
+        wait_for(lambda: daemon.passes >= 2, "two passes against the stopped server")
+        assert daemon.state == "unreachable"
         assert store.waiting_count() == 25
         assert store.sync_state()["last_error"].startswith("unreachable")
 
         central.server.start()
         store.record(taps(DEVICE, 5, start=T0 + timedelta(days=1)))
-        deadline = time.monotonic() + 20
-        while store.waiting_count() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: store.waiting_count() == 0, "the daemon to send everything")
     finally:
         daemon.stop.set()
         thread.join(10)

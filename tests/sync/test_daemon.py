@@ -139,26 +139,36 @@ def test_a_new_token_file_wakes_the_daemon_and_is_used(tmp_path):
     store, client = FakeStore(), ScriptedClient(DEVICE)
     client.token = "old"
     d = _daemon(store, client, token_file=token, wait_slice=0.05)
-    t = threading.Thread(target=d._wait, args=(60.0,))
-    started = time.monotonic()
-    t.start()
-    time.sleep(0.1)
     token.write_text("new-token\n")
     os.utime(token, ns=(time.time_ns(), time.time_ns() + 10**9))
-    t.join(15)
-    assert not t.is_alive() and time.monotonic() - started < 5
+    t = threading.Thread(target=d._wait, args=(3600.0,))
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "the new token did not end an hour's wait"
     assert client.token == "new-token"
+
+
+class _PassSignal(Notifier):
+    """Tells the test when the daemon has finished a pass (it reports its status after each)."""
+
+    def __init__(self) -> None:
+        super().__init__(env={})
+        self.passed = threading.Event()
+
+    def status(self, text: str) -> None:
+        self.passed.set()
 
 
 def test_the_daemon_stops_promptly_when_asked():
     store, client = FakeStore(), ScriptedClient(DEVICE)
-    d = _daemon(store, client)
+    signal = _PassSignal()
+    d = Daemon(Syncer(store, client), poll_interval=3600.0, notifier=signal)
     t = threading.Thread(target=d.run)
     t.start()
-    time.sleep(0.2)
+    assert signal.passed.wait(30), "the daemon made no first pass"
     d.stop.set()
-    t.join(5)
-    assert not t.is_alive()
+    t.join(30)
+    assert not t.is_alive(), "the daemon kept waiting out its hour's poll interval"
     assert d.passes == 1  # then waiting quietly for the poll interval
 
 

@@ -13,7 +13,6 @@ import base64
 import contextlib
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ from kiosk.domain.desk import DoorDesk
 from sync.client import SyncClient
 from sync.protocol import STATUS_PATH
 from sync.syncer import Syncer
+from tests.helpers import wait_for
 from tests.sync.servers import MONDAY, door, free_port, register_families
 
 pytestmark = pytest.mark.usefixtures("clock_synced")
@@ -209,10 +209,7 @@ def older_server(db: CentralDB) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the in-process server did not start"
+    wait_for(lambda: server.started, "the in-process server to start")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -8,7 +8,6 @@ through the window, so a button that is hidden, covered or too small to hit fail
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
@@ -22,6 +21,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.base import EventLoop
+from kivy.clock import Clock
 from kivy.input.motionevent import MotionEvent
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
@@ -31,13 +31,13 @@ from kiosk.demo import seed_demo
 from kiosk.domain.desk import KIOSK_TZ, DoorDesk
 from kiosk.domain.events import DeviceIdentity
 from kiosk.hardware.feedback import NullFeedback
+from kiosk.store import LocalStore
 from kiosk.store.volunteers import VolunteerBook
 from kiosk.ui.fit import overflow
 from kiosk.ui.keyboard import SPACE, DigitPad, OnScreenKeyboard
 from kiosk.ui.kioskapp import KioskApp, UiTimings
 from kiosk.ui.letters import base_letter
 from kiosk.ui.snapshot import save_png
-from tests.ui.fakes import FakeStore
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -50,20 +50,33 @@ TEXT_MIN_PX = 20
 _MARKUP_SIZE = re.compile(r"\[size=(\d+(?:\.\d+)?)\]")
 
 
-def make_store(folder: Path) -> Any:
-    """The real ``LocalStore`` when it is there (unless KIOSK_UI_STORE=fake), else the fake."""
+def make_store(folder: Path) -> LocalStore:
+    """The real ``LocalStore`` in ``folder``: the UI tests drive the app over the real store
+    (a test that wants a store that stalls passes ``tests.ui.fakes.FakeStore`` itself)."""
     folder.mkdir(parents=True, exist_ok=True)
-    if os.environ.get("KIOSK_UI_STORE", "") != "fake":
-        try:
-            from kiosk.store import LocalStore
-        except ImportError:
-            pass
-        else:
-            store = LocalStore(folder)
-            if not hasattr(store, "data_dir"):
-                store.data_dir = folder  # kiosk.demo.seed_demo looks for it
-            return store
-    return FakeStore(folder)
+    return LocalStore(folder)
+
+
+#: The least Kivy's clock jumps when a test moves time: more than every interval the app keeps
+#: (its 0.1 s tick, the keyboard's 0.05 s long-press poll), so each is due at the next frame.
+KIVY_STEP = 0.25
+
+
+class _KivyTime:
+    """Kivy's clock as the tests drive it: real time plus every jump a test made. It never goes
+    back (events Kivy scheduled would wait out the difference), so it stays for the run."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.jumped = real, 0.0
+
+    def __call__(self) -> float:
+        return self.real() + self.jumped
+
+
+def _kivy_time() -> _KivyTime:
+    if not isinstance(Clock.time, _KivyTime):
+        Clock.time = _KivyTime(Clock.time)
+    return Clock.time
 
 
 class FakeClock:
@@ -145,11 +158,16 @@ class Kiosk:
         self.clock, self.feedback, self.cards = clock, feedback, cards
 
     # -- the event loop -----------------------------------------------------------------------
-    def pump(self, seconds: float = 0.0) -> None:
-        end = time.monotonic() + seconds
-        EventLoop.idle()
-        while time.monotonic() < end:
+    def pump(self, frames: int = 1) -> None:
+        """Run ``frames`` frames of the event loop: what the app scheduled runs, touches land."""
+        for _ in range(frames):
             EventLoop.idle()
+
+    def tick(self, seconds: float = 0.0) -> None:
+        """Move Kivy's clock on by ``seconds`` (at least ``KIVY_STEP``) and run a few frames:
+        every timer the app keeps is then due and looks at the injected clock."""
+        _kivy_time().jumped += max(seconds, KIVY_STEP)
+        self.pump(3)
 
     def settle(self, timeout: float = 15.0) -> None:
         """Run the UI until the worker has nothing left and its results are on screen."""
@@ -168,11 +186,12 @@ class Kiosk:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}")
 
-    def advance(self, seconds: float) -> None:
+    def advance(self, seconds: float, settle: bool = True) -> None:
         """Let ``seconds`` of kiosk time pass, and let the screens notice."""
         self.clock.advance(seconds)
-        self.pump(0.3)  # the app ticks every 0.1 s of real time
-        self.settle()
+        self.tick(seconds)
+        if settle:
+            self.settle()
 
     # -- what is on screen --------------------------------------------------------------------
     @property
@@ -335,7 +354,7 @@ class Kiosk:
             self.wait_until(lambda: self.app.taps_answered > before, what=f"an answer to {uid}")
             self.settle()
         else:
-            self.pump(0.05)
+            self.pump(3)
 
     def card_of(self, name: str) -> str:
         return next(c.uid for c in self.cards if c.greeting_name == name)
@@ -346,7 +365,7 @@ class Kiosk:
         if settle:
             self.settle()
         else:
-            self.pump(0.05)
+            self.pump(3)
         return save_png(SCREENSHOTS / f"{name}.png")
 
     # -- the end ------------------------------------------------------------------------------
@@ -369,9 +388,6 @@ def seeded_folder(folder: Path) -> tuple[Any, list[Any]]:
     Seeding writes (and fsyncs) a few dozen files and hashes two PINs, so it is done once per
     run in a template folder that each test copies.
     """
-    if os.environ.get("KIOSK_UI_STORE", "") == "fake":
-        store = make_store(folder)
-        return store, _seed(store)
     if "folder" not in _TEMPLATE:
         template = Path(tempfile.mkdtemp(prefix="kiosk-ui-template-")) / "data"
         store = make_store(template)
