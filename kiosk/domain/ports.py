@@ -1,7 +1,7 @@
 """The small interface the domain needs from storage (DESIGN.md: dependencies point one way).
 
-``kiosk.store`` implements it on TinyDB files; tests may use any object that fits. The domain
-never imports the store.
+``kiosk.store`` implements it on JSON-file journals written through TinyDB's Storage seam; tests
+may use any object that fits. The domain never imports the store.
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""The kiosk's store: crash-safe TinyDB files in one data folder, and the outbox.
+"""The kiosk's store: JSON-file journals in one data folder, written through TinyDB's Storage seam.
+
+Events are kept in day journals, families and cards in projections of them, and the outbox and
+seq history in small state files; every file is a TinyDB-shaped JSON document written through
+``AtomicJSONStorage`` (a TinyDB ``Storage``: atomic replace, fsync). TinyDB's query engine is
+not used. ``LocalStore`` (``kiosk.store.local``) is the one public gate; its pieces share the
+internal API of ``kiosk.store.core``.
 
 The only module that touches the data folder (DESIGN.md, Storage on the kiosk).
 """

@@ -13,7 +13,8 @@ The kiosk finds the family by hashing the ids it holds, then:
 - takes the family's ids and names out of quarantined files and the sync notes.
 
 Applying the same notice again changes nothing (the family is no longer found). Called by
-:meth:`kiosk.store.local.LocalStore.apply_erasures`, which holds the store's lock.
+:meth:`kiosk.store.local.LocalStore.apply_erasures` (through ``kiosk.store.roster``), which
+holds the store's lock; it works through the store's internal API, ``kiosk.store.core.StoreCore``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from kiosk.domain.erasure import (
 from kiosk.store.atomic import atomic_write
 
 if TYPE_CHECKING:
-    from kiosk.store.local import LocalStore
+    from kiosk.store.core import StoreCore
 
 
 @dataclass
@@ -70,42 +71,42 @@ def match_notices(notices: Iterable[Mapping[str, Any]], family_ids: Iterable[str
     return list(found.values())
 
 
-def erase_in_store(store: LocalStore, notices: Sequence[Mapping[str, Any]]) -> list[ErasedHere]:
-    """Remove every family named by ``notices`` from ``store`` (the lock is held)."""
-    families = store._families
-    cards = store._cards
-    store._refresh_projection(families)
-    store._refresh_projection(cards)
-    days = sorted({day for day, _ in store._part_files()})
+def erase_in_store(core: StoreCore, notices: Sequence[Mapping[str, Any]]) -> list[ErasedHere]:
+    """Remove every family named by ``notices`` from the store (the lock is held)."""
+    families = core.families
+    cards = core.cards
+    core.refresh_projection(families)
+    core.refresh_projection(cards)
+    days = sorted({day for day, _ in core.part_files()})
     known = set(families.records)
     known.update(str(doc["value"].get("family_id", "")) for doc in cards.records.values())
     for day in days:
-        for event in store._journal(day).events():
+        for event in core.journal(day).events():
             known.add(event_family(event.to_dict()) or "")
-    for entry in store._rejected_table().values():
+    for entry in core.rejected_table().values():
         known.add(event_family(entry.get("event", {})) or "")
     out = []
     for erasure in match_notices(notices, known):
-        out.append(_erase_one(store, erasure, days))
+        out.append(_erase_one(core, erasure, days))
     return out
 
 
-def _erase_one(store: LocalStore, erasure: Erasure, days: Sequence[Any]) -> ErasedHere:
+def _erase_one(core: StoreCore, erasure: Erasure, days: Sequence[Any]) -> ErasedHere:
     done = ErasedHere(erasure.token)
     secrets = done.secrets
     secrets.add(erasure.family_id)
-    record = store._families.records.get(erasure.family_id)
+    record = core.families.records.get(erasure.family_id)
     if record is not None:
         _note_family(record.get("value", {}), secrets)
     own_cards = {
         uid
-        for uid, doc in store._cards.records.items()
+        for uid, doc in core.cards.records.items()
         if doc.get("value", {}).get("family_id") == erasure.family_id
     }
     uids = set(own_cards)  # and the uids its events name (a card since given to another)
     # The day files: scrub the family's events, keeping seq and event id.
     for day in days:
-        journal = store._journal(day)
+        journal = core.journal(day)
         for part in list(journal.parts):
             table = dict(part.table)
             changed = False
@@ -119,10 +120,10 @@ def _erase_one(store: LocalStore, erasure: Erasure, days: Sequence[Any]) -> Eras
             if changed:
                 part.write(table)
         # Cached attendances were built from the old documents: read the day afresh.
-        store._journals.pop(day, None)
+        core.journals.pop(day, None)
         journal.close()
     # Set-aside events.
-    rejected = dict(store._rejected_table())
+    rejected = dict(core.rejected_table())
     touched = False
     for doc_id, entry in rejected.items():
         event = entry.get("event", {})
@@ -137,17 +138,17 @@ def _erase_one(store: LocalStore, erasure: Erasure, days: Sequence[Any]) -> Eras
         touched = True
         done.rejected += 1
     if touched:
-        store._rejected.write({"rejected": rejected})
+        core.write_rejected(rejected)
     secrets.update(uids)
     # The projections: the family's record and cards go.
     if record is not None:
-        _drop(store._families, "families", {erasure.family_id})
+        _drop(core.families, "families", {erasure.family_id})
         done.family = True
     if own_cards:
-        _drop(store._cards, "cards", own_cards)
+        _drop(core.cards, "cards", own_cards)
         done.cards = len(own_cards)
-    _redact_quarantine(store, secrets, erasure)
-    _redact_sync_notes(store, secrets)
+    _redact_quarantine(core, secrets, erasure)
+    _redact_sync_notes(core, secrets)
     return done
 
 
@@ -181,16 +182,16 @@ def _drop(projection: Any, table_name: str, keys: set[str]) -> None:
     table = {
         doc_id: doc
         for doc_id, doc in data.get(table_name, {}).items()
-        if projection._key_of(doc) not in keys
+        if projection.key_of(doc) not in keys
     }
     projection.storage.write({**data, table_name: table})
     projection.refresh()
 
 
-def _redact_quarantine(store: LocalStore, secrets: set[str], erasure: Erasure) -> None:
+def _redact_quarantine(core: StoreCore, secrets: set[str], erasure: Erasure) -> None:
     """Quarantined files are unreadable copies kept for a person: take the family out of them
     as text (ids, names and postcode as JSON strings), since they cannot be parsed."""
-    folder = store.layout.quarantine
+    folder = core.layout.quarantine
     quoted = [s for s in secrets if len(s) >= 2]
     for name in sorted(os.listdir(folder)) if folder.exists() else []:
         path = folder / name
@@ -204,12 +205,12 @@ def _redact_quarantine(store: LocalStore, secrets: set[str], erasure: Erasure) -
             atomic_write(path, clean.encode("utf-8", errors="surrogateescape"))
 
 
-def _redact_sync_notes(store: LocalStore, secrets: set[str]) -> None:
-    notes = dict(store._sync_tables().get("sync", {}).get("1", {}))
+def _redact_sync_notes(core: StoreCore, secrets: set[str]) -> None:
+    notes = dict(core.sync_tables().get("sync", {}).get("1", {}))
     changes = {
         key: redact(value, secrets)
         for key, value in notes.items()
         if isinstance(value, str) and redact(value, secrets) != value
     }
     if changes:
-        store._update_sync_notes(changes)
+        core.update_sync_notes(changes)

@@ -103,7 +103,7 @@ class Projection(Generic[T]):
         if data is not None:
             for doc_id, doc in data.get(self.name, {}).items():
                 try:
-                    key = self._key_of(doc)
+                    key = self.key_of(doc)
                     next_id = max(next_id, int(doc_id) + 1)
                 except (KeyError, TypeError, ValueError) as exc:
                     raise CorruptFileError(
@@ -121,7 +121,8 @@ class Projection(Generic[T]):
         self._objects, self._all = {}, None
         self._generation = self.storage.generation
 
-    def _key_of(self, doc: Mapping[str, Any]) -> str:
+    def key_of(self, doc: Mapping[str, Any]) -> str:
+        """The key of a stored record: its family id or card uid."""
         value = doc["value"]
         return str(value["family_id"] if self.name == FAMILIES else value["uid"])
 

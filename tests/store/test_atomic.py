@@ -170,7 +170,7 @@ def test_every_file_replaced_is_fsynced_renamed_by_the_helper_and_its_folder_fsy
 #: The only renames outside the helper: moves of whole files or folders, not new content.
 MOVES = {
     "kiosk/backup.py": 3,  # a checked backup unpacked into place; the swap of the data folder
-    "kiosk/store/local.py": 1,  # an unreadable file moved to quarantine/
+    "kiosk/store/quarantine.py": 1,  # an unreadable file moved to quarantine/
     "kiosk/audit.py": 1,  # a damaged audit log moved to quarantine/
     "central/backup.py": 4,  # SQLite copies (the online backup API, not bytes) put in place
 }
