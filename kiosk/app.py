@@ -353,13 +353,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             app.stop()
             return False
 
-        # Counted from the app's start, not from here: building the window and the screens
-        # can take seconds on a busy machine.
-        app.bind(
-            on_start=lambda *_: Clock.schedule_once(
-                lambda _dt: Clock.schedule_interval(finish, 0), args.quit_after
-            )
-        )
+        def started(*_: Any) -> None:
+            # Counted from the app's start, not from here: building the window and the screens
+            # can take seconds on a busy machine. (Returns None: a true value from an event
+            # handler would stop Kivy calling the others, tell_systemd's among them.)
+            Clock.schedule_once(lambda _dt: Clock.schedule_interval(finish, 0), args.quit_after)
+
+        app.bind(on_start=started)
     try:
         app.run()
     finally:

@@ -142,4 +142,5 @@ def test_demo_mode_starts_in_urdu_in_a_process_of_its_own(tmp_path):
     image = Image.open(shot).convert("RGB")
     assert image.size == (800, 480)
     assert len(image.getcolors(maxcolors=1 << 20) or []) > 50
+    (SCREENSHOTS / "ur").mkdir(parents=True, exist_ok=True)
     image.save(SCREENSHOTS / "ur" / "cli-demo.png")
