@@ -31,6 +31,7 @@ from sync.protocol import (
     DEVICE_PATH,
     EVENTS_PATH,
     GAPS_PATH,
+    MAX_BODY_BYTES,
     ROSTER_PATH,
     SETUP_PATH,
     STATUS_PATH,
@@ -151,6 +152,14 @@ class SyncClient:
     def send_events(self, events: Sequence[Mapping[str, Any]]) -> BatchResponse:
         """POST a batch; the server answers every event. Raises on any whole-request failure."""
         body = json.dumps({"events": list(events)}, separators=(",", ":")).encode("utf-8")
+        if len(body) > MAX_BODY_BYTES:
+            # Refused here, as the server would: it answers 413 before reading such a body and
+            # closes the connection, which can reset it while the body is still being sent, so
+            # the kiosk would see "unreachable" instead of "send fewer".
+            raise BatchTooLarge(
+                f"the batch is {len(body)} bytes, over the protocol's {MAX_BODY_BYTES}: "
+                "send fewer events"
+            )
         response = self._request(
             "POST", EVENTS_PATH, data=body, headers={"Content-Type": "application/json"}
         )

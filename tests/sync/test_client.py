@@ -20,6 +20,7 @@ from sync.client import (
     check_endpoint,
     read_token,
 )
+from sync.protocol import MAX_BODY_BYTES
 
 
 @pytest.mark.parametrize(
@@ -142,6 +143,15 @@ def test_a_batch_is_posted_as_json_with_the_bearer_token(server):
         "Bearer dsk_token",
     )
     assert json.loads(seen["body"]) == {"events": [{"event_id": "e1"}]}
+
+
+def test_a_batch_over_the_protocols_body_limit_is_refused_before_anything_is_sent(server):
+    """The server answers such a body with 413 before reading it and closes the connection,
+    which may reset it mid-upload: the client never sends one, so the syncer halves it."""
+    event = {"event_id": "e1", "note": "x" * MAX_BODY_BYTES}
+    with pytest.raises(BatchTooLarge, match="send fewer"):
+        _client(server).send_events([event])
+    assert server.seen == []
 
 
 @pytest.mark.parametrize(
