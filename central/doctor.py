@@ -18,7 +18,6 @@ is 1 if any check failed. It looks at the database as it is: it never creates or
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from kiosk.doctor import (
     DISK_WARN_FRACTION,
     Finding,
 )
+from sync.endpoint import is_loopback
 
 #: A secret shorter than this is guessable (the installer makes 43 characters).
 SECRET_MIN_LENGTH = 32
@@ -175,7 +175,7 @@ def check_transport(config: CentralConfig) -> Finding:
     if config.trusted_proxies:
         return Finding("ok", f"behind a reverse proxy (trusted: {config.trusted_proxies})")
     host = config.host or "127.0.0.1"
-    if _loopback(host):
+    if is_loopback(host):
         return Finding(
             "warn",
             f"plain HTTP on {host} and no trusted proxy",
@@ -186,15 +186,6 @@ def check_transport(config: CentralConfig) -> Finding:
         f"plain HTTP on {host}: device tokens and passwords would cross the network unencrypted",
         "put Caddy in front (docs/central.md) or set [server] tls_certfile and tls_keyfile",
     )
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_disk(url: str, config: CentralConfig, disk_usage: DiskUsage) -> list[Finding]:
