@@ -126,19 +126,8 @@ elif ! id doorstep-central >/dev/null 2>&1; then
 fi
 
 # -- 3. folders -----------------------------------------------------------------------------------
-put 0644 "$UNITS_SRC/doorstep-central.tmpfiles" "$ROOT/usr/lib/tmpfiles.d/doorstep-central.conf" || true
-# The same lines as the tmpfiles file: "d PATH MODE USER GROUP".
-while read -r kind path mode user group _; do
-  [ "$kind" = d ] || continue
-  install -d -m "$mode" "$ROOT$path"
-  chmod "$mode" "$ROOT$path"
-  if [ -z "$ROOT" ]; then
-    chown "$user:$group" "$path"
-  fi
-done < <(grep -E '^d ' "$UNITS_SRC/doorstep-central.tmpfiles")
-if [ -n "$ROOT" ]; then
-  say "skipped (--root): chown of /etc/doorstep-central (root:doorstep-central), /var/lib/doorstep-central and /var/backups/doorstep-central (doorstep-central)"
-fi
+folders_from_tmpfiles "$UNITS_SRC/doorstep-central.tmpfiles" doorstep-central.conf \
+  "/etc/doorstep-central (root:doorstep-central), /var/lib/doorstep-central and /var/backups/doorstep-central (doorstep-central)"
 
 # -- 4. the program -------------------------------------------------------------------------------
 install -d -m 0755 "$OPT"

@@ -21,6 +21,25 @@ put() { # put MODE SOURCE TARGET
   say "wrote ${dst#"$ROOT"}"
 }
 
+folders_from_tmpfiles() { # folders_from_tmpfiles TMPFILES INSTALLED_NAME OWNERS_SAID_UNDER_ROOT
+  # The folders of a tmpfiles file ("d PATH MODE USER GROUP" lines), made now with those modes
+  # and owners rather than waiting for systemd-tmpfiles at the next boot; the file itself is
+  # installed too. Under --root nothing is chowned (the users are the target's), and that is said.
+  local tmpfiles="$1" name="$2" owners="$3" kind path mode user group
+  put 0644 "$tmpfiles" "$ROOT/usr/lib/tmpfiles.d/$name" || true
+  while read -r kind path mode user group _; do
+    [ "$kind" = d ] || continue
+    install -d -m "$mode" "$ROOT$path"
+    chmod "$mode" "$ROOT$path"
+    if [ -z "$ROOT" ]; then
+      chown "$user:$group" "$path"
+    fi
+  done < <(grep -E '^d ' "$tmpfiles")
+  if [ -n "$ROOT" ]; then
+    say "skipped (--root): chown of $owners"
+  fi
+}
+
 # The groups the kiosk user is in (doorstep.sysusers has the same list).
 KIOSK_GROUPS=(video input render spi gpio)
 

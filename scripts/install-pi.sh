@@ -145,19 +145,8 @@ else
 fi
 
 # -- 4. folders ---------------------------------------------------------------------------------------------
-put 0644 "$UNITS_SRC/doorstep.tmpfiles" "$ROOT/usr/lib/tmpfiles.d/doorstep.conf" || true
-# The same lines as the tmpfiles file: "d PATH MODE USER GROUP".
-while read -r kind path mode user group _; do
-  [ "$kind" = d ] || continue
-  install -d -m "$mode" "$ROOT$path"
-  chmod "$mode" "$ROOT$path"
-  if [ -z "$ROOT" ]; then
-    chown "$user:$group" "$path"
-  fi
-done < <(grep -E '^d ' "$UNITS_SRC/doorstep.tmpfiles")
-if [ -n "$ROOT" ]; then
-  say "skipped (--root): chown of /etc/doorstep (root:kiosk), /var/lib/doorstep and /var/backups/doorstep (kiosk:kiosk)"
-fi
+folders_from_tmpfiles "$UNITS_SRC/doorstep.tmpfiles" doorstep.conf \
+  "/etc/doorstep (root:kiosk), /var/lib/doorstep and /var/backups/doorstep (kiosk:kiosk)"
 install -d -m 0755 "$ROOT/opt/doorstep"
 
 # -- 5. the configuration -------------------------------------------------------------------------------------
