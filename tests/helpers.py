@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -28,3 +29,15 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) 
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}")
         pace.wait(0.02)
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    """Stop a server the test started: SIGTERM, then SIGKILL if it has not gone in 10 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)

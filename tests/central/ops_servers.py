@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import requests
 
+from tests.helpers import stop_process, wait_for
 from tests.sync.servers import REPO, command, subprocess_env
 
 SECRET = "test-secret-" + "x" * 32
@@ -80,24 +80,22 @@ class ServeProcess:
         if not found.wait(timeout):
             self.stop()
             raise RuntimeError("no 'listening on' line: " + "".join(self.output)[-2000:])
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
             try:
-                if requests.get(self.url + "healthz", timeout=1).ok:
-                    return self
+                return requests.get(self.url + "healthz", timeout=1).ok
             except requests.RequestException:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("server did not answer: " + "".join(self.output)[-2000:])
+                return False
+
+        try:
+            wait_for(answers, "the server to answer /healthz", timeout)
+        except AssertionError:
+            self.stop()
+            raise RuntimeError("server did not answer: " + "".join(self.output)[-2000:]) from None
+        return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
 
     def __enter__(self) -> ServeProcess:
         return self.start()

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from central.db import CentralDB, attendances, events
 from sync import daemon
 from tests.central.ops_servers import SECRET, ServeProcess, write_central_toml
 from tests.central.test_serve_ops import kiosk_sync, metric
+from tests.helpers import stop_process, wait_for
 from tests.sync.servers import door, enrol, free_port, register_families, week_of_taps
 
 CADDY = shutil.which("caddy")
@@ -93,29 +93,28 @@ class Caddy:
                 env=env,
                 cwd=self.folder,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def answers() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError("caddy exited: " + self.log.read_text()[-3000:])
-            if self.root_ca.exists():
-                try:
-                    url = f"https://localhost:{self.port}/healthz"
-                    if requests.get(url, verify=str(self.root_ca), timeout=2).ok:
-                        return self
-                except requests.RequestException:
-                    pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("caddy did not come up: " + self.log.read_text()[-3000:])
+            if not self.root_ca.exists():
+                return False
+            try:
+                url = f"https://localhost:{self.port}/healthz"
+                return requests.get(url, verify=str(self.root_ca), timeout=2).ok
+            except requests.RequestException:
+                return False
+
+        try:
+            wait_for(answers, "caddy to answer /healthz", timeout)
+        except AssertionError:
+            self.stop()
+            raise RuntimeError("caddy did not come up: " + self.log.read_text()[-3000:]) from None
+        return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
 
 
 def test_kiosk_sync_through_caddy_with_its_internal_ca(tmp_path):

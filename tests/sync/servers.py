@@ -23,7 +23,7 @@ import requests
 
 from central.db import CentralDB
 from kiosk.store import LocalStore
-from tests.helpers import wait_for
+from tests.helpers import stop_process, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 PG_ENV = "KIOSK_TEST_POSTGRES_URL"
@@ -239,13 +239,7 @@ class CentralServer:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
         self.process = None
 
     def __enter__(self) -> CentralServer:
