@@ -429,6 +429,21 @@ def enrolled_identity(data_dir: Path) -> DeviceIdentity | None:
         return None
 
 
+def token_file_exposure(path: Path) -> str | None:
+    """Why the token file is more open than the appliance lays it out, or None if it is not.
+
+    The installer makes it ``root:kiosk 0640``: the daemon reads it through its group, so group
+    read is the design, not a leak. Anything for other users, or group write (someone in the
+    group could swap the kiosk's identity), is worth a warning with the command that fixes it.
+    """
+    mode = path.stat().st_mode
+    if mode & 0o007:
+        return f"token file {path} can be read by other users: 'chmod 640 {path}'"
+    if mode & 0o020:
+        return f"token file {path} can be changed by its group: 'chmod 640 {path}'"
+    return None
+
+
 def open_store(data_dir: Path, retention_days: int = DEFAULT_RETENTION_DAYS) -> Any:
     from kiosk.store import LocalStore
 
@@ -451,12 +466,9 @@ def main(argv: Sequence[str] | None = None, store: Any = None) -> int:
     )
     try:
         config.check()
-        if config.token_file.stat().st_mode & 0o077:
-            log.warning(
-                "token file %s can be read by other users: 'chmod 600 %s'",
-                config.token_file,
-                config.token_file,
-            )
+        exposed = token_file_exposure(config.token_file)
+        if exposed:
+            log.warning("%s", exposed)
         client = SyncClient(
             config.endpoint,
             read_token(config.token_file),
