@@ -6,8 +6,8 @@
 - ``GET /api/v1/roster?cursor=N``: member and card events from the organisation's other kiosks.
 - ``GET /api/v1/device``: who the token belongs to (the kiosk checks before sending), how far
   the server holds its events and the highest seq it knows of it.
-- ``GET /api/v1/setup``: the site's timetable and the organisation's risk list (issue 9).
-- ``POST /api/v1/gaps``: seqs the kiosk can never send, written off (issue 9).
+- ``GET /api/v1/setup``: the site's timetable and the organisation's risk list.
+- ``POST /api/v1/gaps``: seqs the kiosk can never send, written off.
 - ``POST /api/v1/status``: how the kiosk is after a pass (waiting, refused and why, clock,
   software), kept as its latest for the dashboard's kiosk health panel (``central.health``).
 - ``GET /healthz``: the database answers and its schema version; a SQLite database must also
@@ -147,7 +147,7 @@ _BODY_ERRORS: dict[int | str, dict[str, Any]] = {
 
 # OpenAPI links: what a kiosk does next with an answer, so schemathesis' stateful phase walks
 # the same sequences (a retry of the same batch, the roster page by page, a new store pulling
-# its own events back) and checks each step (issue 16).
+# its own events back) and checks each step.
 _SEND_AGAIN = {
     "SendAgain": {
         "operationId": "post_events",
@@ -295,7 +295,7 @@ def create_app(
             Query(
                 ge=0,
                 le=MAX_SEQ,
-                description="Also the families erased after this erasure cursor (issue 8)",
+                description="Also the families erased after this erasure cursor",
             ),
         ] = None,
     ) -> RosterResponse:

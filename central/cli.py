@@ -32,7 +32,7 @@
 
 Every command but doctor and restore creates an empty database first; every one but migrate,
 backup and doctor refuses a database behind this server's schema, saying to back it up and run
-``kiosk-central migrate`` (issue 19). Errors go to stderr with exit status 1. Settings come
+``kiosk-central migrate``. Errors go to stderr with exit status 1. Settings come
 from central.toml (``central.config``) when there is one; the command line overrides it.
 """
 
@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         # Before anything opens a SQLite file: a damaged one, or one copied by hand over the
-        # database beside the old -wal, is refused, and not made worse (issue 16).
+        # database beside the old -wal, is refused, and not made worse.
         preflight(url, full=args.command == "serve")
         db = CentralDB.open(url, migrate=args.command not in ANY_SCHEMA_COMMANDS, upgrade=False)
     except CentralError as exc:

@@ -1,4 +1,4 @@
-"""Several server processes (issue 19): ``kiosk-central --db postgresql://... serve --workers 4``.
+"""Several server processes: ``kiosk-central --db postgresql://... serve --workers 4``.
 
 One Python process uses one CPU core at a time, so on a server with several cores more
 processes answer more kiosks at once. :func:`serve_processes` starts ``--workers`` processes,
@@ -14,7 +14,7 @@ kiosks connecting at once all went to one process (``bench/load.py`` showed 60 o
 on one of two), and as a kiosk keeps its connection, the other processes sat idle.
 
 What makes several processes safe is that no process keeps anything the others need. Every
-piece of state was checked for this (issue 19):
+piece of state was checked for this:
 
 - dashboard sessions: a random id in the cookie, its SHA-256 in ``web_sessions``;
   logging out deletes the row, so the cookie stops working in every process at once;

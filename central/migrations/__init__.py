@@ -1,4 +1,4 @@
-"""Schema upgrades by Alembic revisions (issue 19): the history of the central database.
+"""Schema upgrades by Alembic revisions: the history of the central database.
 
 Each revision in ``versions/`` is written with frozen operations (``op.create_table`` with its
 columns spelled out, never an import of today's tables), so an upgrade from any release does

@@ -273,8 +273,9 @@ class LocalStore:
     def mark_rejected(self, event_id: str, reason: str, kind: str = "refused") -> None:
         """The server refused this event: keep it aside with the reason, out of the outbox.
 
-        ``kind`` is ``conflict`` when the server holds a different copy of it (issue 16): it
-        is then not for sending again but for comparing (:meth:`keep_server_copy`)."""
+        ``kind`` is ``conflict`` when the server holds a different copy of it (a replayed or
+        forged id): it is then not for sending again but for comparing
+        (:meth:`keep_server_copy`)."""
         return self._outbox.mark_rejected(event_id, reason, kind)
 
     def rejected(self) -> list[dict]:
@@ -392,7 +393,7 @@ class LocalStore:
         return self._roster.apply_remote(events)
 
     def apply_erasures(self, notices: Sequence[Mapping[str, Any]]) -> int:
-        """Remove families erased on the server (roster erasure notices, issue 8) from this
+        """Remove families erased on the server (roster erasure notices) from this
         store: record, cards, and the personal fields of every kept event about them (seqs,
         ids and attendances stay; see ``kiosk.store.erasure``). How many families were here.
         """

@@ -86,8 +86,9 @@ class Outbox:
     def mark_rejected(self, event_id: str, reason: str, kind: str = "refused") -> None:
         """The server refused this event: keep it aside with the reason, out of the outbox.
 
-        ``kind`` is ``conflict`` when the server holds a different copy of it (issue 16): it
-        is then not for sending again but for comparing (:meth:`keep_server_copy`)."""
+        ``kind`` is ``conflict`` when the server holds a different copy of it (a replayed or
+        forged id): it is then not for sending again but for comparing
+        (:meth:`keep_server_copy`)."""
         self.core.must_write("mark_rejected")
         with self.core.locked():
             outbox = self.core.outbox_state()

@@ -192,7 +192,7 @@ class Repair:
         self.core.write_outbox(OutboxState(low, frozenset()).with_done(done))
 
     def rebuild_projection(self, projection: Projection[Any], reason: str) -> None:
-        # Scrubbed events of erased families (issue 8) rebuild nothing.
+        # Scrubbed events of erased families (the right to erasure) rebuild nothing.
         events = [
             e
             for e in self.all_kept_events()

@@ -1,4 +1,4 @@
-"""Recovery: seq gaps, the server's timetable and risk lists (issue 9).
+"""Recovery: seq gaps, the server's timetable and risk lists.
 
 Revision ID: 0003
 Revises: 0002

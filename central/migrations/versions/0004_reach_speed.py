@@ -1,4 +1,4 @@
-"""Reach: child attendances carry their organisation, date and qualification (issue 6).
+"""Reach: child attendances carry their organisation, date and qualification.
 
 Revision ID: 0004
 Revises: 0003

@@ -1,4 +1,4 @@
-"""Family rights: erasures and retention (issue 8).
+"""Family rights: erasures and retention.
 
 Revision ID: 0005
 Revises: 0004

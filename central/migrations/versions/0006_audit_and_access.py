@@ -1,4 +1,4 @@
-"""The append-only audit log, grants and login throttling (issue 8).
+"""The append-only audit log, grants and login throttling.
 
 Revision ID: 0006
 Revises: 0005

@@ -1,4 +1,4 @@
-"""Risk lists: the rule and source files of a list built from LSOA data (issue 10).
+"""Risk lists: the rule and source files of a list built from LSOA data.
 
 Revision ID: 0007
 Revises: 0006

@@ -1,4 +1,4 @@
-"""Refusal quotas and conflicting copies of events (issue 16).
+"""Refusal quotas and conflicting copies of events.
 
 Revision ID: 0009
 Revises: 0008

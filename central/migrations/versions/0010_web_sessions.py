@@ -1,4 +1,4 @@
-"""Dashboard sessions kept by the server (issue 16).
+"""Dashboard sessions kept by the server.
 
 Revision ID: 0010
 Revises: 0009

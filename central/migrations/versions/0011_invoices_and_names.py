@@ -1,4 +1,4 @@
-"""Issued invoices; display names of organisations and sites (issue 18).
+"""Issued invoices; display names of organisations and sites.
 
 Revision ID: 0011
 Revises: 0010

@@ -1,4 +1,4 @@
-"""Geography: postcode directory, population estimates and boundaries (issue 18).
+"""Geography: postcode directory, population estimates and boundaries.
 
 Revision ID: 0012
 Revises: 0011
