@@ -29,6 +29,7 @@
     kiosk-central population import sapelsoasyoa2022.xlsx             # ONS estimates by age
     kiosk-central boundaries import county-lsoa.geojson                # for the reach map
     kiosk-central backup central-backup.sqlite3                        # also: restore FILE
+    kiosk-central copy-to postgresql://doorstep@db/doorstep    # SQLite to PostgreSQL, checked
 
 Every command but doctor and restore creates an empty database first; every one but migrate,
 backup and doctor refuses a database behind this server's schema, saying to back it up and run
@@ -52,7 +53,7 @@ from central.geography import cli as geography_cli
 from central.privacy import cli as privacy_cli
 from central.reports import cli as reports_cli
 from central.serving import DEFAULT_HOST, DEFAULT_PORT
-from central.sqlite_check import preflight
+from central.sqlite_check import preflight, sqlite_file
 from kiosk.pipes import quiet_when_stdout_closes
 
 #: Commands that open a database whatever its schema: the upgrade, and the backup taken first.
@@ -123,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("migrate", help="create or upgrade the database schema, then exit")
+    sub.add_parser(
+        "copy-to",
+        help="copy the whole database into another, empty one (e.g. SQLite to PostgreSQL) and "
+        "check the copy; stop the server first",
+    ).add_argument("url", metavar="URL", help="the target: postgresql://user:pass@host/dbname")
 
     org = sub.add_parser("org", help="organisations").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -235,8 +241,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Before anything opens a SQLite file: a damaged one, or one copied by hand over the
         # database beside the old -wal, is refused, and not made worse.
-        preflight(url, full=args.command == "serve")
-        db = CentralDB.open(url, migrate=args.command not in ANY_SCHEMA_COMMANDS, upgrade=False)
+        preflight(url, full=args.command in ("serve", "copy-to"))
+        if args.command == "copy-to":  # only read: never create the database it copies
+            missing = sqlite_file(url)
+            if missing is not None and not missing.exists():
+                raise CentralError(f"copy-to: the database to copy, {missing}, does not exist")
+            db = CentralDB.open(url, migrate=False)
+            db.require_current()
+        else:
+            db = CentralDB.open(url, migrate=args.command not in ANY_SCHEMA_COMMANDS, upgrade=False)
     except CentralError as exc:
         print(f"kiosk-central: {exc}", file=sys.stderr)
         return 1
@@ -262,6 +275,8 @@ def _command(args: argparse.Namespace, db: CentralDB) -> int:
             return _serve(args, db)
         case "migrate", _:
             _migrate(db)
+        case "copy-to", _:
+            _copy_to(args, db)
         case "org", "add":
             db.add_org(args.org, args.name)
             print(f"organisation {args.org} added", file=sys.stderr)
@@ -381,6 +396,25 @@ def _migrate(db: CentralDB) -> None:
         print(f"schema already current (revision {after}): nothing to do", file=sys.stderr)
     else:
         print(f"schema upgraded from revision {before} to {after}", file=sys.stderr)
+
+
+def _copy_to(args: argparse.Namespace, db: CentralDB) -> None:
+    """``kiosk-central copy-to URL``: the whole database into an empty one, checked
+    (``central.copy_db``), with a progress bar per table."""
+    from central.copy_db import copy_database
+    from kiosk.lsoa_import import ProgressBar
+
+    def bar(label: str, total: int) -> ProgressBar:
+        return ProgressBar(label, total, sys.stderr, unit="rows", scale=1)
+
+    copied = copy_database(db, args.url, _actor(args), progress=bar)
+    rows = sum(t.rows for t in copied)
+    print(
+        f"copied {rows} rows of {sum(1 for t in copied if t.rows)} tables; every count and the "
+        "audit chain checked. Point central.toml's [database] url (or --db) at the new "
+        "database and start the server; this one was only read.",
+        file=sys.stderr,
+    )
 
 
 def _serve(args: argparse.Namespace, db: CentralDB) -> int:

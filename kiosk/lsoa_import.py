@@ -111,7 +111,8 @@ class ProgressBar:
     """A one-line progress bar for a terminal: the share of a file read, the rate, time left.
 
     Redrawn in place (carriage return) at most every ``interval`` seconds; ``close()`` draws the
-    final state and ends the line. The clock is passed in so tests need not sleep.
+    final state and ends the line. The clock is passed in so tests need not sleep. It counts
+    megabytes by default; ``unit="rows", scale=1`` counts rows (``kiosk-central copy-to``).
 
     >>> bar = ProgressBar("ONSPD.csv", 2_000_000, io.StringIO(), clock=iter([0, 1, 2]).__next__)
     >>> bar.update(1_000_000); bar.close()
@@ -126,8 +127,12 @@ class ProgressBar:
         clock: Callable[[], float] = time.monotonic,
         interval: float = 0.25,
         width: int = 24,
+        unit: str = "MB",
+        scale: int = 1_000_000,
     ) -> None:
         self.label = label
+        self.unit = unit
+        self.scale = scale
         self.total = max(total, 0)
         self.done = 0
         self.stream = stream
@@ -160,10 +165,10 @@ class ProgressBar:
         elapsed = max(now - self.started, 1e-9)
         rate = self.done / elapsed
         left = (self.total - self.done) / rate if rate > 0 and self.total > self.done else 0.0
-        mb = 1_000_000
+        per, unit = self.scale, self.unit
         return (
             f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {share:4.0%} "
-            f"{self.done / mb:,.0f}/{self.total / mb:,.0f} MB {rate / mb:,.1f} MB/s "
+            f"{self.done / per:,.0f}/{self.total / per:,.0f} {unit} {rate / per:,.1f} {unit}/s "
             f"{int(left) // 60}:{int(left) % 60:02d} left"
         )
 
