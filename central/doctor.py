@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,8 @@ from kiosk.doctor import (
 )
 from sync.endpoint import is_loopback
 
+#: A certificate of the server's own with less time left than this is a warning.
+CERT_WARN = timedelta(days=21)
 #: A secret shorter than this is guessable (the installer makes 43 characters).
 SECRET_MIN_LENGTH = 32
 #: The timer backs up nightly: a newest backup older than this is a warning ...
@@ -60,7 +63,7 @@ def run_doctor(
     url = url or default_database_url()
     found = [check_config(config)]
     found += check_database(url)
-    found += [check_secret(config), check_transport(config)]
+    found += [check_secret(config), check_transport(config, now)]
     found += check_disk(url, config, disk_usage)
     found += [check_backups(config, now)]
     return found
@@ -164,14 +167,14 @@ def check_secret(config: CentralConfig) -> Finding:
     return Finding("ok", "secret set (Prometheus reads /metrics with it)")
 
 
-def check_transport(config: CentralConfig) -> Finding:
+def check_transport(config: CentralConfig, now: datetime) -> Finding:
     """Tokens and passwords cross the network only inside TLS: the server's own, or a
     reverse proxy's in front of it."""
     if config.tls_certfile and config.tls_keyfile:
         for path in (config.tls_certfile, config.tls_keyfile):
             if not path.is_file():
                 return Finding("fail", f"TLS file {path} is missing", "fix [server] tls_*")
-        return Finding("ok", f"HTTPS with {config.tls_certfile}")
+        return check_certificate(config.tls_certfile, config.tls_keyfile, now)
     if config.trusted_proxies:
         return Finding("ok", f"behind a reverse proxy (trusted: {config.trusted_proxies})")
     host = config.host or "127.0.0.1"
@@ -186,6 +189,44 @@ def check_transport(config: CentralConfig) -> Finding:
         f"plain HTTP on {host}: device tokens and passwords would cross the network unencrypted",
         "put Caddy in front (docs/central.md) or set [server] tls_certfile and tls_keyfile",
     )
+
+
+def check_certificate(certfile: Path, keyfile: Path, now: datetime) -> Finding:
+    """The server's own certificate: readable, its key the one that goes with it, and not
+    expired or about to be: kiosks refuse an expired certificate, so every kiosk would stop
+    syncing on the same night, with nothing on the server saying why."""
+    from cryptography import x509
+
+    fix = "renew it (or use Caddy, which renews its own) and restart doorstep-central"
+    try:
+        cert = x509.load_pem_x509_certificate(certfile.read_bytes())
+    except (OSError, ValueError) as exc:
+        return Finding("fail", f"TLS certificate {certfile} cannot be read: {exc}", fix)
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        return Finding(
+            "fail",
+            f"TLS key {keyfile} does not go with the certificate {certfile} ({exc})",
+            "set [server] tls_keyfile to the certificate's own key",
+        )
+    ends, starts = cert.not_valid_after_utc, cert.not_valid_before_utc
+    if now >= ends:
+        return Finding("fail", f"TLS certificate {certfile} expired on {ends:%Y-%m-%d}", fix)
+    if now < starts:
+        return Finding(
+            "fail",
+            f"TLS certificate {certfile} is not valid before {starts:%Y-%m-%d %H:%M} UTC",
+            "check this machine's clock (timedatectl) or the certificate",
+        )
+    left = ends - now
+    if left < CERT_WARN:
+        return Finding(
+            "warn",
+            f"TLS certificate {certfile} expires in {left.days} day(s), {ends:%Y-%m-%d}",
+            fix,
+        )
+    return Finding("ok", f"HTTPS with {certfile} (valid until {ends:%Y-%m-%d})")
 
 
 def check_disk(url: str, config: CentralConfig, disk_usage: DiskUsage) -> list[Finding]:

@@ -175,3 +175,79 @@ def test_a_postgresql_that_does_not_answer_fails(tmp_path):
     line = by_subject(lines(tmp_path, url), "does not answer")
     assert line.startswith("fail: database postgresql+psycopg://doorstep:***@127.0.0.1:")
     assert "pw@" not in line
+
+
+def certificate(folder: Path, name: str, starts: datetime, ends: datetime) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost valid from ``starts`` to ``ends``, and its key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(starts)
+        .not_valid_after(ends)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / f"{name}.pem", folder / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def transport(tmp_path: Path, db_url: str, cert: Path, key: Path) -> str:
+    found = lines(tmp_path, db_url, host="0.0.0.0", tls_certfile=str(cert), tls_keyfile=str(key))
+    return by_subject(found, str(cert))
+
+
+def test_the_servers_own_certificate_is_ok_with_its_end_date(tmp_path, db_url):
+    cert, key = certificate(tmp_path, "good", NOW - timedelta(days=30), NOW + timedelta(days=60))
+    assert transport(tmp_path, db_url, cert, key) == (
+        f"ok: HTTPS with {cert} (valid until 2027-02-04)"
+    )
+
+
+def test_a_certificate_near_its_end_warns_and_an_expired_one_fails(tmp_path, db_url):
+    cert, key = certificate(tmp_path, "soon", NOW - timedelta(days=80), NOW + timedelta(days=10))
+    assert transport(tmp_path, db_url, cert, key).startswith(
+        f"warn: TLS certificate {cert} expires in 10 day(s), 2026-12-16 — renew it"
+    )
+    cert, key = certificate(tmp_path, "old", NOW - timedelta(days=90), NOW - timedelta(days=1))
+    assert transport(tmp_path, db_url, cert, key).startswith(
+        f"fail: TLS certificate {cert} expired on 2026-12-05 — renew it"
+    )
+
+
+def test_a_certificate_not_yet_valid_points_at_the_clock(tmp_path, db_url):
+    cert, key = certificate(tmp_path, "early", NOW + timedelta(days=2), NOW + timedelta(days=90))
+    line = transport(tmp_path, db_url, cert, key)
+    assert line.startswith(f"fail: TLS certificate {cert} is not valid before 2026-12-08")
+    assert "timedatectl" in line
+
+
+def test_a_key_of_another_certificate_or_a_broken_file_fails(tmp_path, db_url):
+    cert, _ = certificate(tmp_path, "one", NOW - timedelta(days=1), NOW + timedelta(days=90))
+    _, other_key = certificate(tmp_path, "two", NOW - timedelta(days=1), NOW + timedelta(days=90))
+    found = lines(
+        tmp_path, db_url, host="0.0.0.0", tls_certfile=str(cert), tls_keyfile=str(other_key)
+    )
+    assert by_subject(found, "does not go with").startswith(
+        f"fail: TLS key {other_key} does not go with the certificate {cert}"
+    )
+    cert.write_text("not a certificate\n")
+    assert transport(tmp_path, db_url, cert, other_key).startswith(
+        f"fail: TLS certificate {cert} cannot be read: "
+    )
