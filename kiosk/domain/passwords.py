@@ -36,6 +36,10 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the kiosk does not have argon2-cffi; only the server imports it, lazily
+    from argon2 import PasswordHasher
 
 log = logging.getLogger("kiosk.domain.passwords")
 
@@ -123,7 +127,7 @@ def verify_scrypt(secret: str, stored: str) -> bool:
 
 
 # -- dashboard passwords (argon2id) ----------------------------------------------------------------
-def _argon2() -> object:
+def _argon2() -> PasswordHasher:
     """argon2-cffi's hasher with its default (RFC 9106 low-memory) parameters, imported here so
     that only the central server needs the package."""
     from argon2 import PasswordHasher
@@ -134,8 +138,7 @@ def _argon2() -> object:
 def hash_password(password: str, salt: bytes | None = None) -> str:
     """An argon2id hash of a dashboard password (``$argon2id$v=19$m=...``); ``salt`` only for
     tests that need the same hash twice."""
-    hasher = _argon2()
-    return hasher.hash(password, salt=salt)  # type: ignore[attr-defined]
+    return _argon2().hash(password, salt=salt)
 
 
 def check_password(password: str, stored: str) -> PasswordCheck:
@@ -149,13 +152,13 @@ def check_password(password: str, stored: str) -> PasswordCheck:
 
         hasher = _argon2()
         try:
-            hasher.verify(stored, password)  # type: ignore[attr-defined]
+            hasher.verify(stored, password)
         except VerificationError:
             return PasswordCheck(False)
         except InvalidHashError:
             log.warning("a stored password hash is not a readable argon2 hash")
             return PasswordCheck(False)
-        return PasswordCheck(True, hasher.check_needs_rehash(stored))  # type: ignore[attr-defined]
+        return PasswordCheck(True, hasher.check_needs_rehash(stored))
     if stored.startswith(_SCRYPT + "$"):
         return PasswordCheck(_verify_scrypt(password, stored, bytes.fromhex), needs_rehash=True)
     log.warning("a stored password hash is in no format this server knows")
@@ -176,7 +179,7 @@ def needs_rehash(stored: str) -> bool:
         from argon2.exceptions import InvalidHashError
 
         try:
-            return bool(_argon2().check_needs_rehash(stored))  # type: ignore[attr-defined]
+            return _argon2().check_needs_rehash(stored)
         except (InvalidHashError, ValueError):
             return False
     return stored.startswith(_SCRYPT + "$")

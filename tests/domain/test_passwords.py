@@ -101,3 +101,22 @@ def test_the_central_database_helpers_use_the_one_module():
     )
     assert db.verify_password("pw", "scrypt$16384$8$1$zz$zz") is False
     assert not hasattr(db, "_SCRYPT")
+
+
+def test_the_kiosk_hashes_and_checks_pins_without_argon2_installed():
+    """The Pi installs no argon2-cffi: the password module must not need it for PINs."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['argon2'] = None\n"
+        "from kiosk.domain.volunteers import hash_pin, verify_pin\n"
+        f"assert verify_pin('2468', {OLD_PIN!r})\n"
+        "assert verify_pin('1357', hash_pin('1357'))\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
