@@ -1,8 +1,9 @@
 """The central server's audit log: who did what to personal data and its safeguards, and when.
 
 Every row is chained to the one before: ``hash = sha256(prev_hash + content)``, where the content
-is the row's time, actor, action, subject and detail (canonical JSON). Changing, removing or
-inserting a row breaks the chain at that row, and ``kiosk-central audit verify`` names it. The
+is the row's time, actor, action, subject and detail (canonical JSON); the chain itself is
+``kiosk.domain.auditchain``, shared with the kiosk's log. Changing, removing or inserting a row
+breaks the chain at that row, and ``kiosk-central audit verify`` names it. The
 table is append-only in the database itself (triggers refuse UPDATE and DELETE, and TRUNCATE on
 PostgreSQL; see ``central.db``), so an edit needs someone who can drop a trigger, and then
 ``verify`` still sees it. Removing the newest rows leaves a shorter chain that is still whole:
@@ -17,9 +18,7 @@ Never put a password, PIN, token or family name in ``detail``: references only.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,11 +28,23 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from central.db import CentralDB, audit_log, utcnow
+from kiosk.cli_io import os_actor
+from kiosk.domain.auditchain import GENESIS, SECRET_KEYS, Break, ChainWalk, canonical, link_hash
+from kiosk.domain.auditchain import secret_in as _secret_in
 
-#: The ``prev_hash`` of the first row.
-GENESIS = "0" * 64
-#: Keys refused in ``detail``: secrets never go into the log.
-SECRET_KEYS = frozenset({"password", "pin", "token", "secret"})
+__all__ = [
+    "GENESIS",
+    "SECRET_KEYS",
+    "AuditEntry",
+    "AuditError",
+    "Verdict",
+    "canonical",
+    "entries",
+    "entry_hash",
+    "os_actor",
+    "record",
+    "verify",
+]
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _PAGE = 1000
 
@@ -71,34 +82,22 @@ class Verdict:
     problem: str = ""
 
 
-def canonical(detail: Mapping[str, Any]) -> str:
-    """The JSON text that is stored and hashed: sorted keys, no spaces, UTF-8 as is."""
-    return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _fields(at: datetime, actor: str, action: str, subject: str, detail_text: str) -> list[str]:
+    """What a row's hash covers (the detail as the stored text, not re-encoded)."""
+    return [
+        at.astimezone(UTC).isoformat(timespec="microseconds"),
+        actor,
+        action,
+        subject,
+        detail_text,
+    ]
 
 
 def entry_hash(
     prev_hash: str, at: datetime, actor: str, action: str, subject: str, detail_text: str
 ) -> str:
-    content = json.dumps(
-        [
-            at.astimezone(UTC).isoformat(timespec="microseconds"),
-            actor,
-            action,
-            subject,
-            detail_text,
-        ],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
-
-
-def _check_detail(detail: Mapping[str, Any], where: str = "detail") -> None:
-    for key, value in detail.items():
-        if str(key).lower() in SECRET_KEYS:
-            raise AuditError(f"{where}.{key}: secrets are never written to the audit log")
-        if isinstance(value, Mapping):
-            _check_detail(value, f"{where}.{key}")
+    """A row's hash, chained onto ``prev_hash``."""
+    return link_hash(prev_hash, _fields(at, actor, action, subject, detail_text))
 
 
 def record(
@@ -119,7 +118,9 @@ def record(
     if not _ACTION.match(action):
         raise AuditError(f"action {action!r} must be dotted lower-case words (e.g. user.add)")
     detail = dict(detail or {})
-    _check_detail(detail)
+    secret = _secret_in(detail)
+    if secret:
+        raise AuditError(f"{secret}: secrets are never written to the audit log")
     try:
         detail_text = canonical(detail)
     except (TypeError, ValueError) as exc:
@@ -201,41 +202,18 @@ def entries(
 
 def verify(db: CentralDB) -> Verdict:
     """Walk the whole chain; the first row whose link or hash is wrong is reported."""
-    prev = GENESIS
-    count = 0
+    walk = ChainWalk()
     for row in _rows(db, select(audit_log)):
-        count += 1
-        if row.prev_hash != prev:
-            return Verdict(
-                False,
-                count,
-                prev,
-                int(row.id),
+        fields = _fields(row.at, row.actor, row.action, row.subject, row.detail)
+        broken = walk.step(row.prev_hash, fields, row.hash)
+        if broken is Break.UNLINKED:
+            problem = (
                 f"row {row.id} does not follow the row before it (a row was removed, inserted "
-                "or changed before it)",
+                "or changed before it)"
             )
-        expected = entry_hash(prev, row.at, row.actor, row.action, row.subject, row.detail)
-        if row.hash != expected:
-            return Verdict(
-                False,
-                count,
-                prev,
-                int(row.id),
-                f"row {row.id} ({row.action} by {row.actor}) was changed after it was written",
-            )
-        prev = row.hash
-    return Verdict(True, count, prev)
-
-
-def os_actor(explicit: str | None = None) -> str:
-    """Who runs a command: ``--as NAME``, else ``$SUDO_USER`` (the person behind sudo), else
-    ``$USER``/``$LOGNAME``."""
-    for value in (explicit, os.environ.get("SUDO_USER"), os.environ.get("USER")):
-        if value and value.strip():
-            return value.strip()
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.getuid()).pw_name
-    except (ImportError, KeyError):
-        return os.environ.get("LOGNAME") or "unknown"
+        elif broken is Break.CHANGED:
+            problem = f"row {row.id} ({row.action} by {row.actor}) was changed after it was written"
+        else:
+            continue
+        return Verdict(False, walk.length + 1, walk.head, int(row.id), problem)
+    return Verdict(True, walk.length, walk.head)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -846,32 +845,20 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-
-
 def hash_password(password: str, salt: bytes | None = None) -> str:
-    """A salted scrypt hash in one string: ``scrypt$n$r$p$salt_hex$hash_hex``."""
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+    """A dashboard password's argon2id hash (``kiosk.domain.passwords``, the one password
+    module)."""
+    from kiosk.domain.passwords import hash_password as hashed
+
+    return hashed(password, salt)
 
 
 def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(
-        password.encode("utf-8"),
-        salt=bytes.fromhex(salt_hex),
-        n=int(n),
-        r=int(r),
-        p=int(p),
-        dklen=len(digest_hex) // 2,
-    )
-    return hmac.compare_digest(digest.hex(), digest_hex)
+    """Whether ``password`` matches ``stored`` (argon2id, or the scrypt hashes written before
+    it); False for a malformed hash (``kiosk.domain.passwords``)."""
+    from kiosk.domain.passwords import verify_password as verified
+
+    return verified(password, stored)
 
 
 # -- records ---------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """The kiosk's audit log: who unlocked volunteer mode, who changed what, in ``DATA/audit.jsonl``.
 
-One JSON object a line, each chained to the one before like the server's log
-(``central.audit``): ``hash = sha256(prev + content)``, so an edited, removed or inserted line
-breaks the chain at that line (``kiosk-admin audit verify``). The file is only ever opened for
-appending (``O_APPEND``), one line per write, fsync'd before ``record`` returns; a lock file
-keeps the app and ``kiosk-admin`` from interleaving.
+One JSON object a line, each chained to the one before by the chain the server's log uses too
+(``kiosk.domain.auditchain``): ``hash = sha256(prev + content)``, so an edited, removed or
+inserted line breaks the chain at that line (``kiosk-admin audit verify``). The file is only
+ever opened for appending (``O_APPEND``), one line per write, fsync'd before ``record``
+returns; a lock file keeps the app and ``kiosk-admin`` from interleaving.
 
 What is recorded: volunteer PINs accepted and refused (``kiosk.store.volunteers``); families
 registered or changed, cards given or taken, and families signed in by a volunteer on the
@@ -27,7 +27,6 @@ kiosk carries on.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -39,17 +38,18 @@ from typing import Any, TextIO
 
 from filelock import FileLock, Timeout
 
+from kiosk.cli_io import os_actor
+from kiosk.domain.auditchain import GENESIS, Break, ChainWalk, link_hash, secret_in
+from kiosk.domain.auditchain import canonical as _canonical
 from kiosk.store.durable import fsync_dir
 from kiosk.store.layout import QUARANTINE_DIR, REASON_SUFFIX
 
 log = logging.getLogger("kiosk.audit")
 
 AUDIT_FILE = "audit.jsonl"
-GENESIS = "0" * 64
 #: How much of the file's end is read to find the last line (lines are far shorter).
 _TAIL_BYTES = 64 * 1024
 _MAX_TEXT = 200
-SECRET_KEYS = frozenset({"pin", "password", "token", "secret"})
 
 
 class AuditDamaged(Exception):
@@ -65,27 +65,27 @@ class Verdict:
     problem: str = ""
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def line_hash(
-    prev: str, n: int, at: str, actor: str, action: str, subject: str, detail: Any
-) -> str:
-    content = _canonical([n, at, actor, action, subject, detail])
-    return hashlib.sha256((prev + content).encode("utf-8")).hexdigest()
-
-
-def _expected(entry: Mapping[str, Any]) -> str:
-    return line_hash(
-        entry["prev"],
+def _fields(entry: Mapping[str, Any]) -> list[Any]:
+    """What a line's hash covers: everything on it but ``prev`` and ``hash``."""
+    return [
         entry["n"],
         entry["at"],
         entry["actor"],
         entry["action"],
         entry["subject"],
         entry["detail"],
-    )
+    ]
+
+
+def line_hash(
+    prev: str, n: int, at: str, actor: str, action: str, subject: str, detail: Any
+) -> str:
+    """A line's hash, chained onto ``prev``."""
+    return link_hash(prev, [n, at, actor, action, subject, detail])
+
+
+def _expected(entry: Mapping[str, Any]) -> str:
+    return link_hash(entry["prev"], _fields(entry))
 
 
 def _parse(line: bytes) -> dict[str, Any]:
@@ -100,9 +100,9 @@ def _parse(line: bytes) -> dict[str, Any]:
 
 def _clean_detail(detail: Mapping[str, Any] | None) -> dict[str, Any]:
     out = dict(detail or {})
-    for key in out:
-        if str(key).lower() in SECRET_KEYS:
-            raise ValueError(f"detail.{key}: secrets are never written to the audit log")
+    secret = secret_in(out)
+    if secret:
+        raise ValueError(f"{secret}: secrets are never written to the audit log")
     return out
 
 
@@ -229,7 +229,7 @@ class KioskAudit:
     # -- reading ----------------------------------------------------------------------------
     def _walk(self) -> Iterator[tuple[dict[str, Any] | None, str]]:
         """Each line as (entry, problem): problem is "" while the chain holds."""
-        prev, n = GENESIS, 0
+        walk, n = ChainWalk(), 0
         try:
             fh = open(self.path, "rb")  # noqa: SIM115 (closed below; a generator)
         except FileNotFoundError:
@@ -245,18 +245,21 @@ class KioskAudit:
                 except (ValueError, UnicodeDecodeError) as exc:
                     yield None, f"line {n} cannot be read ({exc})"
                     return
-                if entry["n"] != n or entry["prev"] != prev:
-                    yield entry, f"line {n} does not follow the line before it"
-                    return
                 try:
-                    ok = _expected(entry) == entry["hash"]
+                    broken = (
+                        Break.UNLINKED
+                        if entry["n"] != n
+                        else walk.step(entry["prev"], _fields(entry), entry["hash"])
+                    )
                 except KeyError as exc:
                     yield entry, f"line {n} lacks {exc}"
                     return
-                if not ok:
+                if broken is Break.UNLINKED:
+                    yield entry, f"line {n} does not follow the line before it"
+                    return
+                if broken is Break.CHANGED:
                     yield entry, f"line {n} ({entry.get('action')}) was changed after writing"
                     return
-                prev = entry["hash"]
                 yield entry, ""
 
     def entries(self) -> list[dict[str, Any]]:
@@ -343,19 +346,6 @@ _ADMIN: dict[tuple[str, str | None], tuple[str, tuple[str, ...]]] = {
 }
 
 
-def admin_actor() -> str:
-    """The person behind ``kiosk-admin``: ``$SUDO_USER`` (sudo -u kiosk), else the account."""
-    for value in (os.environ.get("SUDO_USER"), os.environ.get("USER")):
-        if value and value.strip():
-            return value.strip()
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.getuid()).pw_name
-    except (ImportError, KeyError):
-        return os.environ.get("LOGNAME") or "unknown"
-
-
 def record_admin_command(data_dir: Path, args: argparse.Namespace) -> None:
     """After a ``kiosk-admin`` command succeeded: log it if it changes something."""
     key = (args.command, getattr(args, "action", None))
@@ -369,7 +359,7 @@ def record_admin_command(data_dir: Path, args: argparse.Namespace) -> None:
         if value not in (None, False):
             detail[name] = Path(value).name if name in ("file", "postcodes", "imd") else value
     subject = str(detail.get("family_id") or detail.get("uid") or detail.get("name") or "")
-    KioskAudit(data_dir).record(admin_actor(), action, subject, {**detail, "via": "kiosk-admin"})
+    KioskAudit(data_dir).record(os_actor(), action, subject, {**detail, "via": "kiosk-admin"})
 
 
 def audit_show(data_dir: Path, out: TextIO) -> int:

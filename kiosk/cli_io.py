@@ -7,10 +7,13 @@ command that stops reading, is :mod:`kiosk.pipes`):
   the admin can find it (Python's own message gives a byte offset in a buffer, which means
   nothing to anyone): ``read_text`` for a whole small file, ``utf8_error_at`` for a big one
   streamed in chunks.
+* **Who runs the command**, for the audit logs of both (``os_actor``): the person behind
+  ``sudo``, not ``root`` or the service account.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from kiosk.domain.errors import ValidationError
 
 __all__ = [
     "decode_error_in",
+    "os_actor",
     "read_text",
     "utf8_error_at",
 ]
@@ -77,3 +81,17 @@ def decode_error_in(path: Path, shown: str) -> ValidationError:
     is read again, line by line, to say where (only on this error path)."""
     with open(path, "rb") as binary:
         return _decode_error(shown, binary)
+
+
+def os_actor(explicit: str | None = None) -> str:
+    """Who runs a command: ``--as NAME``, else ``$SUDO_USER`` (the person behind sudo), else
+    ``$USER``, the account's name, or ``$LOGNAME``."""
+    for value in (explicit, os.environ.get("SUDO_USER"), os.environ.get("USER")):
+        if value and value.strip():
+            return value.strip()
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return os.environ.get("LOGNAME") or "unknown"

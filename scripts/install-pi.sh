@@ -76,6 +76,19 @@ done
 case "$READER" in rc522 | usb | fake) ;; *) die "--reader must be rc522, usb or fake" ;; esac
 case "$JOURNAL" in volatile | persistent) ;; *) die "--journal must be volatile or persistent" ;; esac
 [[ "$DEVICE_ID$SITE" =~ ^[A-Za-z0-9._-]*$ ]] || die "--device-id and --site: letters, digits, . _ - only"
+# The server's URL gets the one check kiosk.toml and kiosk-sync use (sync/endpoint.py, standard
+# library only): https unless it is this machine, no user name or password, no query. Refused
+# here, it is refused before anything is written, not when doorstep-sync first starts.
+if [ -n "$ENDPOINT" ] && command -v python3 >/dev/null; then
+  WHY="$(cd "$HERE" && python3 -c 'import sys
+from sync.endpoint import EndpointError, check_endpoint
+try:
+    check_endpoint(sys.argv[1])
+except EndpointError as exc:
+    print(exc)' "$ENDPOINT" 2>&1)" || die "--endpoint could not be checked: $WHY"
+  [ -z "$WHY" ] || die "--endpoint: $WHY"
+fi
+# What is written into kiosk.toml between quotes: nothing that could end the string.
 [[ "$ENDPOINT" =~ ^[A-Za-z0-9.:/_-]*$ ]] || die "--endpoint must be a plain URL like https://central.example.org"
 
 ROOT="${ROOT%/}"

@@ -35,11 +35,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from central import audit
 from central.db import CentralDB, login_failures, users, utcnow, web_sessions
 from central.reports._sql import reading
+from kiosk.domain import passwords
 
 COOKIE = "doorstep_session"
 SESSION_SECONDS = 8 * 3600
@@ -164,10 +165,46 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
 
 
 def check_password(db: CentralDB, name: str, password: str) -> User | None:
+    """The user if ``password`` is theirs; an old-format stored hash is upgraded on the way."""
     found = db.check_user(name, password)
     if not found:
         return None
+    upgrade_password_hash(db, found["name"], password)
     return User(found["name"], found["role"], found["org_id"], db.user_grants(found["name"]))
+
+
+def upgrade_password_hash(db: CentralDB, name: str, password: str) -> bool:
+    """Store a new argon2id hash of ``password`` if ``name``'s stored hash is due an upgrade
+    (an old scrypt hash, or argon2 parameters below today's); True if it was replaced.
+
+    Called just after the password was found right, the one moment the server knows it. The
+    hash is replaced only if it is still the one checked (a ``user reset-password`` in between
+    wins), and the user's open sessions are moved onto the new hash in the same transaction:
+    a session ends when the password changes (:meth:`Sessions.check`), and this one has not.
+    """
+    with reading(db) as conn:
+        stored = conn.execute(select(users.c.password_hash).where(users.c.name == name)).scalar()
+    if stored is None or not passwords.needs_rehash(stored):
+        return False
+    if not passwords.check_password(password, stored).ok:
+        return False
+    fresh = passwords.hash_password(password)
+    with db.engine.begin() as conn:
+        changed = conn.execute(
+            update(users)
+            .where(users.c.name == name, users.c.password_hash == stored)
+            .values(password_hash=fresh)
+        ).rowcount
+        if changed:
+            conn.execute(
+                update(web_sessions)
+                .where(
+                    web_sessions.c.user_name == name,
+                    web_sessions.c.password_check == _digest(stored),
+                )
+                .values(password_check=_digest(fresh))
+            )
+    return bool(changed)
 
 
 class Throttled(Exception):

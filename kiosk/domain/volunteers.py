@@ -2,7 +2,8 @@
 
 A volunteer unlocks volunteer mode at the door with a PIN of 4 to 8 digits. PINs are never stored:
 only a salted scrypt hash is (``scrypt$n$r$p$salt$hash``, parameters kept with each hash so they
-can be raised later without breaking old ones). A PIN has few possible values, so the hash alone
+can be raised later without breaking old ones), made by ``kiosk.domain.passwords``, the one
+module that hashes PINs and dashboard passwords. A PIN has few possible values, so the hash alone
 would not stop someone who copied the file; what protects the door is the lockout: after
 ``max_failures`` wrong PINs in a row the kiosk refuses every PIN for ``lock_for``.
 
@@ -19,29 +20,16 @@ the hashes and the state.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiosk.domain.errors import KioskError, ValidationError
+from kiosk.domain.passwords import PIN_SCRYPT, ScryptCost, hash_scrypt, verify_scrypt
 
 PIN_MIN_DIGITS = 4
 PIN_MAX_DIGITS = 8
-
-#: scrypt cost: 2**13 x 8 x 128 bytes = 8 MiB and a few tens of milliseconds on a Raspberry Pi 4
-#: per PIN tried. The PIN space is small, so this slows a copied file down without making the
-#: door slow; the lockout is the real defence.
-SCRYPT_N = 2**13
-SCRYPT_R = 8
-SCRYPT_P = 1
-_SALT_BYTES = 16
-_HASH_BYTES = 32
-_SCHEME = "scrypt"
 
 
 class PinError(ValidationError):
@@ -82,48 +70,27 @@ def check_pin_rules(pin: str) -> str:
     return pin
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def hash_pin(
     pin: str,
     *,
     salt: bytes | None = None,
-    n: int = SCRYPT_N,
-    r: int = SCRYPT_R,
-    p: int = SCRYPT_P,
+    n: int = PIN_SCRYPT.n,
+    r: int = PIN_SCRYPT.r,
+    p: int = PIN_SCRYPT.p,
 ) -> str:
-    """A salted scrypt hash of ``pin`` as one string: ``scrypt$n$r$p$salt$hash`` (base64)."""
+    """A salted scrypt hash of a PIN that keeps the rules: ``scrypt$n$r$p$salt$hash`` (base64),
+    made by ``kiosk.domain.passwords`` with the Pi's cost."""
     check_pin_rules(pin)
-    salt = secrets.token_bytes(_SALT_BYTES) if salt is None else salt
-    digest = hashlib.scrypt(
-        pin.encode("ascii"), salt=salt, n=n, r=r, p=p, dklen=_HASH_BYTES, maxmem=64 * 2**20
-    )
-    return "$".join((_SCHEME, str(n), str(r), str(p), _b64(salt), _b64(digest)))
+    return hash_scrypt(pin, salt=salt, cost=ScryptCost(n, r, p))
 
 
 def verify_pin(pin: str, stored: str) -> bool:
     """Whether ``pin`` matches ``stored`` (a ``hash_pin`` string); False for anything malformed."""
     try:
-        scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
-        if scheme != _SCHEME:
-            return False
         check_pin_rules(pin)
-        salt = base64.b64decode(salt_b64, validate=True)
-        expected = base64.b64decode(digest_b64, validate=True)
-        actual = hashlib.scrypt(
-            pin.encode("ascii"),
-            salt=salt,
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(expected),
-            maxmem=64 * 2**20,
-        )
-    except (ValueError, TypeError, AttributeError):
+    except PinError:
         return False
-    return hmac.compare_digest(actual, expected)
+    return verify_scrypt(pin, stored)
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,30 @@ def test_no_venv_mode_lays_out_a_release_without_building(tmp_path, checkout):
     assert (release / "release.txt").is_file() and not (release / "venv").exists()
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "message"),
+    [
+        (
+            "https://kiosk:hunter2@c.example.org",
+            "--endpoint: must not hold a user name or password",
+        ),
+        ("http://c.example.org", "--endpoint: http://c.example.org is plain http"),
+        ("https://c.example.org/?x=1", "must not hold a query"),
+    ],
+)
+def test_a_bad_endpoint_is_refused_by_the_one_url_check_before_anything_is_written(
+    tmp_path, endpoint, message
+):
+    root = tmp_path / "root"
+    args = ("--device-id", "k1", "--site", "hall", "--endpoint", endpoint)
+    result = run(
+        REPO / "scripts/install-pi.sh", "--root", str(root), "--no-venv", *args, check=False
+    )
+    assert result.returncode != 0
+    assert message in result.stderr and "hunter2" not in result.stderr
+    assert not root.exists()
+
+
 def broken_venv(folder: Path) -> Path:
     """An environment whose self-check fails, as a release with a broken dependency would."""
     (folder / "bin").mkdir(parents=True)

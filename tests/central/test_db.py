@@ -138,7 +138,7 @@ def test_users_get_a_generated_password_stored_as_a_salted_hash(db):
     password = db.add_user("alice", "staff", "lichfield")
     with db.engine.connect() as conn:
         stored = conn.execute(select(users.c.password_hash)).scalar_one()
-    assert stored.startswith("scrypt$") and password not in stored
+    assert stored.startswith("$argon2id$") and password not in stored
     assert verify_password(password, stored)
     assert db.check_user("alice", password) == {
         "name": "alice",
