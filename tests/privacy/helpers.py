@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from sqlalchemy import inspect, select, text
 
 from central.db import CentralDB, Device, attendances
-from central.reports.invoice import review_attendance
 from central.reports.rates import set_rate
+from central.reports.reviews import review_attendance
 from kiosk.domain.families import Family
 from tests.reports.helpers import Kiosk, at
 

@@ -9,16 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from central.reports.invoice import (
-    CSV_COLUMNS,
-    build_invoice,
-    invoice_totals,
-    pending_reviews,
-    review_attendance,
-)
+from central.reports.invoice import CSV_COLUMNS, build_invoice
+from central.reports.invoice_totals import invoice_totals
 from central.reports.pdf import invoice_pdf
 from central.reports.period import Period
 from central.reports.rates import set_rate
+from central.reports.reviews import pending_reviews, review_attendance
 from tests.reports.helpers import Kiosk, at
 
 APRIL = Period.month("2016-04")
