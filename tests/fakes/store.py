@@ -32,13 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.domain.attendance import Attendance, replay_attendances
-from kiosk.domain.desk import KIOSK_TZ
 from kiosk.domain.errors import KioskError, NotFoundError, ValidationError
 from kiosk.domain.events import Event
 from kiosk.domain.families import Card, Family
 from kiosk.domain.postcodes import RiskArea
 from kiosk.domain.risk import RiskList, RiskSource
 from kiosk.domain.timetable import Timetable
+from kiosk.store.core import filing_day
+from kiosk.store.layout import DEFAULT_TZ
 
 #: How long a stalled ``record`` waits for ``gate`` before going on anyway, in seconds (a guard
 #: so that a test that forgets to open the gate fails instead of hanging).
@@ -191,19 +192,6 @@ class MemoryStore:
         except (KeyError, TypeError):
             return None
 
-    @staticmethod
-    def _day_of(event: Event) -> date:
-        """Attendance events live under their session's date, others under the London day."""
-        data = event.data
-        try:
-            if event.type == "attendance.recorded":
-                return date.fromisoformat(data["session"]["date"])
-            if event.type == "attendance.amended":
-                return date.fromisoformat(str(data["session_key"])[:10])
-        except (KeyError, TypeError, ValueError):
-            pass
-        return event.at.astimezone(KIOSK_TZ).date()
-
     def attendances_in(self, session_key: str) -> list[Attendance]:
         try:
             date.fromisoformat(session_key[:10])
@@ -219,7 +207,7 @@ class MemoryStore:
         with self._lock:
             journal = list(self._journal)
         for event in journal:
-            day = self._day_of(event)
+            day = filing_day(event, DEFAULT_TZ)
             if (since and day < since) or (until and day > until):
                 continue
             yield event

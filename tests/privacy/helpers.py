@@ -66,7 +66,7 @@ def populate(db: CentralDB, kiosk: Kiosk) -> Families:
     kiosk.clock_synced = True
     kiosk.sync()
     # A refused event that names the family (the kiosk sent a bad field).
-    last = kiosk.store.events[-1].to_dict()
+    last = list(kiosk.store.events())[-1].to_dict()
     bad = {
         **last,
         "event_id": str(uuid.uuid4()),
