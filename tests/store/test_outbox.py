@@ -70,10 +70,10 @@ def test_marking_sent_rewrites_only_the_small_sync_file(
 ) -> None:
     _taps(store, 60)
     written: list[str] = []
-    real_replace = AtomicJSONStorage._replace
+    real_replace = AtomicJSONStorage.replace_file
     monkeypatch.setattr(
         AtomicJSONStorage,
-        "_replace",
+        "replace_file",
         lambda self, payload: written.append(self.path) or real_replace(self, payload),
     )
     store.mark_sent([e.event_id for e in store.pending(50)], at=at(hour=12))

@@ -171,8 +171,10 @@ def test_family_reads_on_the_tap_path_do_not_reparse_files(
     for n, uid in enumerate(uids):
         desk.register_family(f"Fam {n}", "WS7 1AA", [("Kid", None)], at(), card_uid=uid)
     parsed: list[str] = []
-    real_parse = durable._parse
-    monkeypatch.setattr(durable, "_parse", lambda raw, p: parsed.append(p) or real_parse(raw, p))
+    real_parse = durable.parse_tables
+    monkeypatch.setattr(
+        durable, "parse_tables", lambda raw, p: parsed.append(p) or real_parse(raw, p)
+    )
     for uid in uids:
         assert desk.tap(uid, at()).kind == "welcome"
         assert desk.tap(uid, at()).kind == "already_in"

@@ -217,13 +217,13 @@ def test_a_tap_rewrites_one_small_file_only(
     for n, uid in enumerate(uids):
         desk.register_family(f"Fam {n}", "WS7 1AA", [("Kid", None)], at(), card_uid=uid)
     written: list[str] = []
-    real_replace = AtomicJSONStorage._replace
+    real_replace = AtomicJSONStorage.replace_file
 
     def spy(self: AtomicJSONStorage, payload: bytes) -> None:
         written.append(self.path)
         real_replace(self, payload)
 
-    monkeypatch.setattr(AtomicJSONStorage, "_replace", spy)
+    monkeypatch.setattr(AtomicJSONStorage, "replace_file", spy)
     for uid in uids:
         written.clear()
         assert desk.tap(uid, at()).kind == "welcome"

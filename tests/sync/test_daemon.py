@@ -142,7 +142,7 @@ def test_a_new_token_file_wakes_the_daemon_and_is_used(tmp_path):
     d = _daemon(store, client, token_file=token, wait_slice=0.05)
     token.write_text("new-token\n")
     os.utime(token, ns=(time.time_ns(), time.time_ns() + 10**9))
-    t = threading.Thread(target=d._wait, args=(3600.0,))
+    t = threading.Thread(target=d.wait, args=(3600.0,))
     t.start()
     t.join(60)
     assert not t.is_alive(), "the new token did not end an hour's wait"
@@ -258,7 +258,7 @@ def test_the_watchdog_is_pinged_while_waiting(tmp_path):
     server.settimeout(2)
     notifier = Notifier(env={"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "200000"})
     d = _daemon(MemoryStore(), ScriptedClient(DEVICE), notifier=notifier)
-    d._wait(0.35)
+    d.wait(0.35)
     pings = []
     server.settimeout(0.05)
     try:
