@@ -32,8 +32,8 @@ def open_store(data_dir: Path) -> Iterator[Callable[..., LocalStore]]:
 
 @pytest.fixture
 def store(request: pytest.FixtureRequest, open_store: Callable[..., LocalStore]) -> Any:
-    """A LocalStore on the test's data folder; or, for a test marked ``on_both_stores``, that
-    and (a second run) the in-memory MemoryStore that the other tests' fakes are."""
+    """A LocalStore on the test's data folder; a test marked ``on_both_stores`` runs a second
+    time on tests.fakes.store's MemoryStore, the one the other tests use in LocalStore's place."""
     if getattr(request, "param", "local") == "memory":
         return MemoryStore()
     return open_store()
