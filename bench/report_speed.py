@@ -39,7 +39,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from central.db import CentralDB  # noqa: E402
-from central.reports.invoice import build_invoice, invoice_totals  # noqa: E402
+from central.reports.invoice import build_invoice  # noqa: E402
+from central.reports.invoice_totals import invoice_totals  # noqa: E402
 from central.reports.period import Period  # noqa: E402
 from central.reports.rates import set_rate  # noqa: E402
 from central.reports.reach import build_reach  # noqa: E402

@@ -47,16 +47,9 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from kiosk.cli_io import decode_error_in
-from kiosk.domain.lsoa import (
-    IMD_EDITION,
-    AreaFilter,
-    LsoaChoice,
-    LsoaError,
-    PostcodeSelection,
-    Selection,
-    choose_lsoas,
-    choose_postcodes,
-)
+from kiosk.domain.lsoa import IMD_EDITION, AreaFilter, LsoaError, Selection
+from kiosk.domain.lsoa_imd import LsoaChoice, choose_lsoas
+from kiosk.domain.lsoa_postcodes import PostcodeSelection, choose_postcodes
 from kiosk.domain.postcodes import RiskArea
 from kiosk.domain.risk import RiskList, RiskSource, add_guard_arguments, gc_paused
 

@@ -239,7 +239,7 @@ class Daemon:
         while not self.stop.is_set():
             self.notifier.watchdog_ping()
             delay = self.step()
-            self._wait(delay)
+            self.wait(delay)
         self.notifier.stopping()
         log.info("sync daemon stopped")
         return EXIT_OK
@@ -286,7 +286,7 @@ class Daemon:
         self.notifier.status(f"{outcome}: retrying in {delay:.0f} s")
         return delay
 
-    def _wait(self, seconds: float) -> None:
+    def wait(self, seconds: float) -> None:
         """Sleep up to ``seconds``, pinging the watchdog and watching the token file."""
         deadline = time.monotonic() + seconds
         slice_ = self.wait_slice

@@ -1,4 +1,5 @@
-"""Shared fixtures: every DoorDesk test runs against an in-memory store and the real LocalStore.
+"""Shared fixtures: every DoorDesk test runs against the in-memory store (tests.fakes.store, held
+to LocalStore's contract by tests/store) and the real LocalStore.
 
 Like TinyDB's own test fixture, running the same behaviour over both proves the domain depends
 only on the DoorStore port, and that the real store keeps every promise the fake one does.
@@ -7,8 +8,6 @@ only on the DoorStore port, and that the real store keeps every promise the fake
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,10 @@ import pytest
 # by the tests inherit it.
 os.environ.setdefault("KIOSK_CENTRAL_FUTURE_DAYS", "90")
 
-from kiosk.domain.attendance import Attendance, replay_attendances
 from kiosk.domain.desk import DoorDesk
-from kiosk.domain.events import DeviceIdentity, Event
-from kiosk.domain.families import Card, Family
-from kiosk.domain.postcodes import RiskArea
-from kiosk.domain.risk import RiskList
+from kiosk.domain.events import DeviceIdentity
 from kiosk.domain.timetable import Timetable, make_slot
+from tests.fakes.store import MemoryStore
 
 pytest_plugins = ["tests.database_fixtures"]
 
@@ -97,75 +93,6 @@ def _environment_as_it_was():
     if os.environ != before:
         os.environ.clear()
         os.environ.update(before)
-
-
-class MemoryStore:
-    """The DoorStore port in memory: a list of events and the projections they imply."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._timetable = Timetable()
-        self._risk: list[RiskList] = []
-
-    def record(self, events: Sequence[Event]) -> list[Event]:
-        known = {e.event_id: e for e in self.events}
-        out = []
-        for event in events:
-            if event.event_id in known:
-                out.append(known[event.event_id])
-                continue
-            stored = event.with_seq(len(self.events) + 1)
-            self.events.append(stored)
-            out.append(stored)
-        return out
-
-    def _families(self) -> dict[str, Family]:
-        fams: dict[str, Family] = {}
-        for e in self.events:
-            if e.type in ("member.registered", "member.updated"):
-                fam = Family.from_dict(e.data["family"])
-                fams[fam.family_id] = fam
-        return fams
-
-    def family(self, family_id: str) -> Family | None:
-        return self._families().get(family_id)
-
-    def families(self) -> list[Family]:
-        return list(self._families().values())
-
-    def card(self, uid: str) -> Card | None:
-        card = None
-        for e in self.events:
-            if e.type == "card.assigned" and e.data["uid"] == uid:
-                card = Card(uid, e.data["family_id"])
-            elif e.type == "card.revoked" and e.data["uid"] == uid:
-                card = Card(uid, e.data["family_id"], active=False)
-        return card
-
-    def attendances_in(self, session_key: str) -> list[Attendance]:
-        return [a for a in replay_attendances(self.events).values() if a.session_key == session_key]
-
-    def attendances(self, since=None, until=None) -> list[Attendance]:
-        return [
-            a
-            for a in replay_attendances(self.events).values()
-            if (since is None or a.session.day >= since)
-            and (until is None or a.session.day <= until)
-        ]
-
-    def risk_list(self) -> RiskList:
-        return self._risk[-1] if self._risk else RiskList()
-
-    def save_risk_list(self, areas: frozenset[RiskArea], source: str, at: datetime) -> RiskList:
-        version = RiskList(len(self._risk) + 1, frozenset(areas), at, source)
-        self._risk.append(version)
-        return version
-
-    def timetable(self) -> Timetable:
-        return self._timetable
-
-    def save_timetable(self, timetable: Timetable) -> None:
-        self._timetable = timetable
 
 
 @pytest.fixture(params=["memory", "local"])

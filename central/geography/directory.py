@@ -40,7 +40,9 @@ from central.db import (
     postcode_areas,
     utcnow,
 )
-from kiosk.domain.lsoa import ENGLAND_LSOAS, imd_layout, normalise_header, normalise_postcode_fast
+from kiosk.domain.lsoa import ENGLAND_LSOAS, normalise_header
+from kiosk.domain.lsoa_imd import imd_layout
+from kiosk.domain.lsoa_postcodes import normalise_postcode_fast
 from kiosk.domain.postcodes import PostcodeError
 
 #: The deciles of the "0-30% most deprived" LSOAs.

@@ -15,7 +15,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from central.reports.pdf import STYLES, _document, _esc, _grid, _numbered_canvas
+from central.reports.pdf import STYLES, a4_document, escape, grid_table, numbered_canvas
 
 _CRITERIA = {
     "young_parent": "young parent",
@@ -33,7 +33,7 @@ def export_pdf(data: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     family = data["family"] or {}
     name = family.get("greeting_name") or family.get("family_id", "")
-    doc = _document(
+    doc = a4_document(
         buf,
         f"What Doorstep holds about {name}",
         "A copy of the personal data held by the central server (UK GDPR, right of access)",
@@ -41,10 +41,10 @@ def export_pdf(data: dict[str, Any]) -> bytes:
     width = doc.width
     meta = data["export"]
     story: list[Any] = [
-        Paragraph(f"What we hold about {_esc(name)}", STYLES["title"]),
+        Paragraph(f"What we hold about {escape(name)}", STYLES["title"]),
         Paragraph(
-            f"Family reference <b>{_esc(family.get('family_id', ''))}</b> &nbsp;·&nbsp; "
-            f"{_esc(meta['organisation'])} &nbsp;·&nbsp; produced {_esc(meta['exported_at'])}",
+            f"Family reference <b>{escape(family.get('family_id', ''))}</b> &nbsp;·&nbsp; "
+            f"{escape(meta['organisation'])} &nbsp;·&nbsp; produced {escape(meta['exported_at'])}",
             STYLES["subtitle"],
         ),
         Spacer(1, 6 * mm),
@@ -63,20 +63,20 @@ def export_pdf(data: dict[str, Any]) -> bytes:
         ["Registered", _text(family.get("registered_at"))],
         ["Registered at site", _text(family.get("registered_site"))],
     ]
-    story.append(_grid(record, [width * 0.35, width * 0.65], size=9))
+    story.append(grid_table(record, [width * 0.35, width * 0.65], size=9))
 
     story.append(Paragraph("Children", STYLES["h2"]))
     kids = [["Reference", "First name", "Month of birth"]] + [
         [c["child_id"], c["first_name"], _text(c["born"])] for c in data["children"]
     ]
-    story.append(_grid(kids, [width * f for f in (0.35, 0.35, 0.3)], size=9))
+    story.append(grid_table(kids, [width * f for f in (0.35, 0.35, 0.3)], size=9))
 
     story.append(Paragraph("Cards", STYLES["h2"]))
     cards = [["Card", "In use", "Last changed"]] + [
         [c["uid"], "yes" if c["active"] else "no (revoked)", _text(c["updated_at"])]
         for c in data["cards"]
     ]
-    story.append(_grid(cards, [width * f for f in (0.35, 0.25, 0.4)], size=9))
+    story.append(grid_table(cards, [width * f for f in (0.35, 0.25, 0.4)], size=9))
 
     story.append(Paragraph(f"Attendances ({len(data['attendances'])})", STYLES["h2"]))
     story.append(
@@ -94,8 +94,8 @@ def export_pdf(data: dict[str, Any]) -> bytes:
             decision += " (held for review)"
         rows.append([a["date"], a["session"], a["site"], kids_text, decision, a["method"]])
     story.append(
-        _grid(
-            [[Paragraph(_esc(c), STYLES["cell"]) for c in row] for row in rows],
+        grid_table(
+            [[Paragraph(escape(c), STYLES["cell"]) for c in row] for row in rows],
             [width * f for f in (0.12, 0.2, 0.13, 0.22, 0.23, 0.1)],
         )
     )
@@ -104,7 +104,7 @@ def export_pdf(data: dict[str, Any]) -> bytes:
     evs = [["When", "What", "Kiosk", "Event id"]] + [
         [e["at"], e["type"], e["device_id"], e["event_id"]] for e in data["events"]
     ]
-    story.append(_grid(evs, [width * f for f in (0.22, 0.2, 0.18, 0.4)], size=7))
+    story.append(grid_table(evs, [width * f for f in (0.22, 0.2, 0.18, 0.4)], size=7))
 
     if data["rejections"]:
         story.append(Paragraph("Refused records", STYLES["h2"]))
@@ -112,12 +112,12 @@ def export_pdf(data: dict[str, Any]) -> bytes:
             [
                 r["received_at"],
                 r["device_id"],
-                Paragraph(_esc(r["reason"]), STYLES["cell"]),
+                Paragraph(escape(r["reason"]), STYLES["cell"]),
             ]
             for r in data["rejections"]
         ]
-        story.append(_grid(rej, [width * f for f in (0.25, 0.2, 0.55)], size=7))
+        story.append(grid_table(rej, [width * f for f in (0.25, 0.2, 0.55)], size=7))
 
-    canvas = _numbered_canvas(f"Personal data held: {name}", "Doorstep family export")
+    canvas = numbered_canvas(f"Personal data held: {name}", "Doorstep family export")
     doc.build(story, canvasmaker=canvas)
     return buf.getvalue()

@@ -14,12 +14,12 @@ from central.reports.charts import Chart, trend_chart
 from central.reports.maps import MAP_NAME
 from central.reports.pdf import (
     STYLES,
-    _document,
-    _esc,
-    _grid,
-    _key_figures,
-    _numbered_canvas,
+    a4_document,
+    escape,
+    grid_table,
     header_cells,
+    key_figures_table,
+    numbered_canvas,
 )
 from central.reports.trend import Trend, points_text, share_text, signed
 
@@ -33,9 +33,9 @@ def chart_flowable(chart: Chart, width: float, height: float) -> KeepTogether:
     img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
     return KeepTogether(
         [
-            Paragraph(_esc(chart.title), STYLES["h2"]),
+            Paragraph(escape(chart.title), STYLES["h2"]),
             img,
-            Paragraph(_esc(chart.alt), STYLES["caption"]),
+            Paragraph(escape(chart.alt), STYLES["caption"]),
         ]
     )
 
@@ -48,7 +48,7 @@ def area_reach_pdf(
     from reportlab.lib.units import mm
 
     buf = io.BytesIO()
-    doc = _document(
+    doc = a4_document(
         buf,
         report.title,
         "Children of an age band reached, against the ONS population, by area",
@@ -58,12 +58,12 @@ def area_reach_pdf(
     story: list[Any] = [
         Paragraph("Reach against the population", STYLES["title"]),
         Paragraph(
-            f"<b>{_esc(report.scope)}</b> &nbsp;·&nbsp; children aged {_esc(ages)} "
-            f"&nbsp;·&nbsp; {_esc(report.period.label)}",
+            f"<b>{escape(report.scope)}</b> &nbsp;·&nbsp; children aged {escape(ages)} "
+            f"&nbsp;·&nbsp; {escape(report.period.label)}",
             STYLES["subtitle"],
         ),
         Spacer(1, 5 * mm),
-        _key_figures(
+        key_figures_table(
             [
                 (
                     "0-30% most deprived LSOAs",
@@ -85,7 +85,7 @@ def area_reach_pdf(
         ),
         Spacer(1, 2 * mm),
         Paragraph(
-            _esc(
+            escape(
                 f"Reach: the distinct children aged {ages} who came at least once in the "
                 "period, as a share of the ONS estimate of the children of those ages living "
                 "there. Each child is counted once, where their family lives."
@@ -100,12 +100,12 @@ def area_reach_pdf(
     if report.directory is not None:
         sources.append(f"Postcode directory: {report.directory.source}")
     for line in sources:
-        story.append(Paragraph(_esc(line), STYLES["caption"]))
+        story.append(Paragraph(escape(line), STYLES["caption"]))
     for note in report.notes:
-        story.append(Paragraph(_esc(note), STYLES["note"], bulletText="•"))
+        story.append(Paragraph(escape(note), STYLES["note"], bulletText="•"))
     story.append(Paragraph("Counted apart (not in the figures above)", STYLES["h2"]))
     for line in apart_lines(report):
-        story.append(Paragraph(_esc(line), STYLES["note"], bulletText="•"))
+        story.append(Paragraph(escape(line), STYLES["note"], bulletText="•"))
     for chart in charts:
         if chart.name == MAP_NAME:
             story += [PageBreak(), chart_flowable(chart, width, doc.height - 40 * mm), PageBreak()]
@@ -113,7 +113,7 @@ def area_reach_pdf(
             story.append(chart_flowable(chart, width, 110 * mm))
     if no_map:
         story.append(Paragraph("The map", STYLES["h2"]))
-        story.append(Paragraph(_esc(no_map), STYLES["note"]))
+        story.append(Paragraph(escape(no_map), STYLES["note"]))
 
     first = _FIRST[report.by]
     deprivation = "IMD decile" if report.by == "lsoa" else "LSOAs in 0-30%"
@@ -126,8 +126,8 @@ def area_reach_pdf(
         rows.append(
             [
                 r.code,
-                Paragraph(_esc(r.name), STYLES["cell"]),
-                Paragraph(_esc(r.district), STYLES["cell"]),
+                Paragraph(escape(r.name), STYLES["cell"]),
+                Paragraph(escape(r.district), STYLES["cell"]),
                 str(r.imd_decile or "—")
                 if r.kind == "lsoa"
                 else f"{r.deprived_lsoas} of {r.lsoas}",
@@ -138,9 +138,9 @@ def area_reach_pdf(
         )
     if len(rows) == 1:
         rows.append(["No areas: import the postcode directory", "", "", "", "", "", ""])
-    story.append(Paragraph(_esc(f"By {first if report.by != 'lsoa' else 'LSOA'}"), STYLES["h2"]))
+    story.append(Paragraph(escape(f"By {first if report.by != 'lsoa' else 'LSOA'}"), STYLES["h2"]))
     story.append(
-        _grid(
+        grid_table(
             rows,
             [width * f for f in (0.13, 0.2, 0.2, 0.11, 0.13, 0.11, 0.12)],
             right=(3, 4, 5, 6),
@@ -148,7 +148,7 @@ def area_reach_pdf(
     )
     header = f"Reach against the population · {report.scope} · {report.period.label}"
     footer = f"Generated {report.generated_at:%d %b %Y %H:%M}"
-    doc.build(story, canvasmaker=_numbered_canvas(header, footer))
+    doc.build(story, canvasmaker=numbered_canvas(header, footer))
     return buf.getvalue()
 
 
@@ -157,7 +157,7 @@ def trend_pdf(trend: Trend) -> bytes:
     from reportlab.lib.units import mm
 
     buf = io.BytesIO()
-    doc = _document(
+    doc = a4_document(
         buf,
         f"Trend: {trend.scope}, {trend.period.label}",
         "Children reached, first visits and returning families, month by month",
@@ -166,8 +166,8 @@ def trend_pdf(trend: Trend) -> bytes:
     story: list[Any] = [
         Paragraph("The trend month by month", STYLES["title"]),
         Paragraph(
-            f"<b>{_esc(trend.scope)}</b> &nbsp;·&nbsp; {_esc(trend.period.label)} &nbsp;·&nbsp; "
-            f"baseline {_esc(trend.base.label)}",
+            f"<b>{escape(trend.scope)}</b> &nbsp;·&nbsp; {escape(trend.period.label)} "
+            f"&nbsp;·&nbsp; baseline {escape(trend.base.label)}",
             STYLES["subtitle"],
         ),
         Spacer(1, 4 * mm),
@@ -203,7 +203,7 @@ def trend_pdf(trend: Trend) -> bytes:
             ]
         )
     story.append(
-        _grid(
+        grid_table(
             rows,
             [width * f for f in (0.16, 0.1, 0.1, 0.1, 0.1, 0.1, 0.12, 0.11, 0.11)],
             right=range(1, len(labels)),
@@ -220,5 +220,5 @@ def trend_pdf(trend: Trend) -> bytes:
     )
     header = f"Trend · {trend.scope} · {trend.period.label}"
     footer = f"Generated {trend.generated_at:%d %b %Y %H:%M}"
-    doc.build(story, canvasmaker=_numbered_canvas(header, footer))
+    doc.build(story, canvasmaker=numbered_canvas(header, footer))
     return buf.getvalue()

@@ -265,14 +265,14 @@ def run(args: argparse.Namespace, db: CentralDB) -> int:
                 f"children, {sum(r.adults for r in regs)} adults"
             )
         case "review", "list":
-            from central.reports.invoice import pending_reviews
+            from central.reports.reviews import pending_reviews
 
             waiting = pending_reviews(db, args.org, _period(args))
             for attendance_id in waiting:
                 print(attendance_id)
             _note(f"{len(waiting)} attendance(s) waiting for a review")
         case "review", ("count" | "exclude") as action:
-            from central.reports.invoice import review_attendance
+            from central.reports.reviews import review_attendance
 
             decision = "counted" if action == "count" else "excluded"
             done = review_attendance(db, args.attendance_id, decision, args.by, args.note)

@@ -107,16 +107,17 @@ STYLES["ref"] = ParagraphStyle(
 def header_cells(labels: Sequence[str], right: Sequence[int] = ()) -> list[Paragraph]:
     """A table's header row as paragraphs: a long label wraps within its column."""
     return [
-        Paragraph(_esc(label), STYLES["head_right" if i in right else "head"])
+        Paragraph(escape(label), STYLES["head_right" if i in right else "head"])
         for i, label in enumerate(labels)
     ]
 
 
-def _esc(text: object) -> str:
+def escape(text: object) -> str:
+    """``text`` safe inside a ReportLab ``Paragraph`` (its markup is XML-like: & < > escaped)."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _numbered_canvas(header: str, footer: str) -> type[Canvas]:
+def numbered_canvas(header: str, footer: str) -> type[Canvas]:
     """A canvas that draws the running header and "page N of M" once the page count is known."""
 
     class NumberedCanvas(Canvas):
@@ -156,7 +157,8 @@ def _numbered_canvas(header: str, footer: str) -> type[Canvas]:
     return NumberedCanvas
 
 
-def _document(buf: io.BytesIO, title: str, subject: str) -> SimpleDocTemplate:
+def a4_document(buf: io.BytesIO, title: str, subject: str) -> SimpleDocTemplate:
+    """An A4 document in our margins, titled and attributed to the central server."""
     return SimpleDocTemplate(
         buf,
         pagesize=A4,
@@ -172,7 +174,7 @@ def _document(buf: io.BytesIO, title: str, subject: str) -> SimpleDocTemplate:
     )
 
 
-def _grid(
+def grid_table(
     rows: Sequence[Sequence[Any]],
     widths: Sequence[float],
     right: Sequence[int] = (),
@@ -212,16 +214,16 @@ def _grid(
     return table
 
 
-def _key_figures(cells: Sequence[tuple[str, str, str]], width: float) -> Table:
+def key_figures_table(cells: Sequence[tuple[str, str, str]], width: float) -> Table:
     """Boxes of (label, figure, small print) side by side; the last one is emphasised."""
     row = []
     for i, (label, figure, small) in enumerate(cells):
         style = STYLES["figure_right"] if i == len(cells) - 1 else STYLES["figure"]
         row.append(
             [
-                Paragraph(_esc(label), STYLES["label"]),
-                Paragraph(_esc(figure), style),
-                Paragraph(_esc(small), STYLES["caption"]),
+                Paragraph(escape(label), STYLES["label"]),
+                Paragraph(escape(figure), style),
+                Paragraph(escape(small), STYLES["caption"]),
             ]
         )
     table = Table([row], colWidths=[width / len(cells)] * len(cells))
@@ -249,7 +251,7 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bo
     org = org_name or sheet.org_label
     issue = sheet.issue
     title = f"Invoice {issue.number}" if issue else "Invoice backing sheet"
-    doc = _document(
+    doc = a4_document(
         buf,
         f"{title}: {org}, {sheet.period.label}",
         "Qualifying child-attendances and the incentive due",
@@ -257,7 +259,7 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bo
     width = doc.width
     if issue:
         state = (
-            f"Issued {issue.issued_at.astimezone(REPORT_TZ):%d %B %Y} by {_esc(issue.issued_by)}"
+            f"Issued {issue.issued_at.astimezone(REPORT_TZ):%d %B %Y} by {escape(issue.issued_by)}"
             " · backing sheet as issued, never changed"
         )
     elif sheet.period.is_month:
@@ -265,16 +267,16 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bo
     else:
         state = "Backing sheet for a range of days (not an invoice)"
     story: list[Any] = [
-        Paragraph(_esc(title), STYLES["title"]),
+        Paragraph(escape(title), STYLES["title"]),
         Paragraph(state, STYLES["label"]),
         Paragraph(
-            f"<b>{_esc(org)}</b> &nbsp;·&nbsp; {_esc(sheet.period.label)}"
+            f"<b>{escape(org)}</b> &nbsp;·&nbsp; {escape(sheet.period.label)}"
             + (
                 f" ({long_date(sheet.period.start)} to {long_date(sheet.period.end)})"
                 if sheet.period.is_month
                 else ""
             )
-            + f" &nbsp;·&nbsp; contract: {_esc(sheet.contract)}",
+            + f" &nbsp;·&nbsp; contract: {escape(sheet.contract)}",
             STYLES["subtitle"],
         ),
         Spacer(1, 8 * mm),
@@ -289,7 +291,7 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bo
     else:
         rate_text, rate_small = "none set", "kiosk-central org rate ORG AMOUNT --from DATE"
     story.append(
-        _key_figures(
+        key_figures_table(
             [
                 (
                     "Qualifying child-attendances",
@@ -333,13 +335,13 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bo
         )
     rows.append(["Total", "", f"{sheet.count:,}", format_money(sheet.total)])
     story.append(
-        _grid(rows, [width * f for f in (0.3, 0.3, 0.2, 0.2)], right=(2, 3), total_row=True)
+        grid_table(rows, [width * f for f in (0.3, 0.3, 0.2, 0.2)], right=(2, 3), total_row=True)
     )
 
     notes = sheet.notes()
     story.append(Paragraph("Please note", STYLES["h2"]))
     for note in notes:
-        story.append(Paragraph(_esc(note), STYLES["note"], bulletText="•"))
+        story.append(Paragraph(escape(note), STYLES["note"], bulletText="•"))
     story.append(
         Paragraph(
             "Each line is one child at one session whose attendance qualified for the incentive "
@@ -362,7 +364,7 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bo
         ["Generated", sheet.generated_at.strftime("%d %B %Y %H:%M")],
         ["Fingerprint (SHA-256 of the CSV)", sheet.fingerprint[:32] + "…"],
     ]
-    story.append(KeepTogether(_grid(details, [width * 0.4, width * 0.6])))
+    story.append(KeepTogether(grid_table(details, [width * 0.4, width * 0.6])))
 
     own = [line for line in sheet.lines if not line.late_of and line.status != "credit"]
 
@@ -406,13 +408,13 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bo
         if not lines and not with_total:
             continue
         story.append(PageBreak())
-        story.append(Paragraph(_esc(heading), STYLES["h2"]))
+        story.append(Paragraph(escape(heading), STYLES["h2"]))
         story.append(Spacer(1, 2 * mm))
-        story.extend(_lines_table(lines, width, shade, sheet if with_total else None))
+        story.extend(invoice_lines_table(lines, width, shade, sheet if with_total else None))
 
     header = f"{title} · {org} · {sheet.period.label}" + ("" if issue else " · draft")
     footer = f"Fingerprint {sheet.fingerprint[:16]} · generated {sheet.generated_at:%d %b %Y %H:%M}"
-    doc.build(story, canvasmaker=_numbered_canvas(header, footer))
+    doc.build(story, canvasmaker=numbered_canvas(header, footer))
     return buf.getvalue()
 
 
@@ -421,7 +423,7 @@ def invoice_pdf(sheet: InvoiceSheet, org_name: str | None = None, with_lines: bo
 LINES_PER_TABLE = 50
 
 
-def _lines_table(
+def invoice_lines_table(
     lines: Sequence[InvoiceLine],
     width: float,
     shade: colors.Color | None,
@@ -442,12 +444,12 @@ def _lines_table(
         rows.append(
             [
                 line.session_date.isoformat(),
-                Paragraph(_esc(_fit(line.session_name, 60)), cell),
-                Paragraph(_esc(_fit(line.site_label, 40)), cell),
-                Paragraph(_esc(line.family_id), STYLES["ref"]),
-                Paragraph(_esc(line.child_id), STYLES["ref"]),
-                Paragraph(_esc(reason_words(line.reasons, short=True)), cell),
-                Paragraph(_esc(line.risk_version), cell),
+                Paragraph(escape(_fit(line.session_name, 60)), cell),
+                Paragraph(escape(_fit(line.site_label, 40)), cell),
+                Paragraph(escape(line.family_id), STYLES["ref"]),
+                Paragraph(escape(line.child_id), STYLES["ref"]),
+                Paragraph(escape(reason_words(line.reasons, short=True)), cell),
+                Paragraph(escape(line.risk_version), cell),
                 line.method,
                 amount,
             ]
@@ -476,7 +478,7 @@ def _lines_table(
     for start in range(0, len(rows), LINES_PER_TABLE):
         chunk = rows[start : start + LINES_PER_TABLE]
         last = start + LINES_PER_TABLE >= len(rows)
-        table = _grid(
+        table = grid_table(
             [header, *chunk],
             [width * f for f in fractions],
             right=(8,),
@@ -506,7 +508,7 @@ MIX_NOTE = (
 def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
     """The reach report as a PDF: key figures, the charts (with their figures) and the tables."""
     buf = io.BytesIO()
-    doc = _document(
+    doc = a4_document(
         buf,
         f"Reach and engagement: {reach.scope}, {reach.period.label}",
         "Families and children reached, how often they come, who has lapsed",
@@ -516,11 +518,11 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
     story: list[Any] = [
         Paragraph("Reach and engagement", STYLES["title"]),
         Paragraph(
-            f"<b>{_esc(reach.scope)}</b> &nbsp;·&nbsp; {_esc(reach.period.label)}",
+            f"<b>{escape(reach.scope)}</b> &nbsp;·&nbsp; {escape(reach.period.label)}",
             STYLES["subtitle"],
         ),
         Spacer(1, 6 * mm),
-        _key_figures(
+        key_figures_table(
             [
                 ("Families", f"{t.families:,}", plural(t.visits, "family visit")),
                 ("Children", f"{t.children:,}", f"at {plural(t.sessions, 'session')}"),
@@ -541,12 +543,12 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
         scale = min(width / img.imageWidth, 70 * mm / img.imageHeight)
         img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
         parts = [
-            Paragraph(_esc(chart.title), STYLES["h2"]),
+            Paragraph(escape(chart.title), STYLES["h2"]),
             img,
-            Paragraph(_esc(chart.alt), STYLES["caption"]),
+            Paragraph(escape(chart.alt), STYLES["caption"]),
         ]
         if chart.name == "mix":
-            parts.append(Paragraph(_esc(MIX_NOTE), STYLES["caption"]))
+            parts.append(Paragraph(escape(MIX_NOTE), STYLES["caption"]))
         story.append(KeepTogether(parts))
     story.append(PageBreak())
 
@@ -570,7 +572,7 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
         for c in rows:
             data.append(
                 [
-                    Paragraph(_esc(c.label), STYLES["cell"]),
+                    Paragraph(escape(c.label), STYLES["cell"]),
                     f"{c.families:,}",
                     f"{c.qualifying_families:,}",
                     f"{c.children:,}",
@@ -578,9 +580,9 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
                     percent(c.share),
                 ]
             )
-        story.append(Paragraph(_esc(title), STYLES["h2"]))
+        story.append(Paragraph(escape(title), STYLES["h2"]))
         story.append(
-            _grid(
+            grid_table(
                 data,
                 [width * f for f in (0.4, 0.12, 0.12, 0.12, 0.12, 0.12)],
                 right=(1, 2, 3, 4, 5),
@@ -596,20 +598,20 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
     story.append(Paragraph("How often families came", STYLES["h2"]))
     bands: list[list[Any]] = [["Visits in the period", "Families", "Of whom qualify"]]
     bands += [[b.label, f"{b.families:,}", f"{b.qualifying_families:,}"] for b in reach.visit_bands]
-    story.append(_grid(bands, [width * 0.4, width * 0.2, width * 0.2], right=(1, 2)))
+    story.append(grid_table(bands, [width * 0.4, width * 0.2, width * 0.2], right=(1, 2)))
 
     story.append(Paragraph("New registrations: how they first heard of us", STYLES["h2"]))
     heard: list[list[Any]] = [["First heard from", "New families"]]
     heard += [[label, f"{n:,}"] for _c, label, n in reach.heard_from]
     heard.append(["All new registrations", f"{reach.registrations:,}"])
-    story.append(_grid(heard, [width * 0.4, width * 0.2], right=(1,), total_row=True))
+    story.append(grid_table(heard, [width * 0.4, width * 0.2], right=(1,), total_row=True))
 
     if reach.occurrences:
         story.append(Paragraph("Qualifying share at each session", STYLES["h2"]))
         occ: list[list[Any]] = [["Session", "Families", "Children", "Qualify", "Share"]]
         occ += [
             [
-                Paragraph(_esc(c.label), STYLES["cell"]),
+                Paragraph(escape(c.label), STYLES["cell"]),
                 f"{c.families:,}",
                 f"{c.children:,}",
                 f"{c.qualifying_children:,}",
@@ -618,7 +620,7 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
             for c in reach.occurrences
         ]
         story.append(
-            _grid(occ, [width * f for f in (0.52, 0.12, 0.12, 0.12, 0.12)], right=(1, 2, 3, 4))
+            grid_table(occ, [width * f for f in (0.52, 0.12, 0.12, 0.12, 0.12)], right=(1, 2, 3, 4))
         )
 
     story.append(
@@ -633,7 +635,7 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
         lapsed += [
             [
                 f.family_id,
-                Paragraph(_esc(f.greeting_name), STYLES["cell"]),
+                Paragraph(escape(f.greeting_name), STYLES["cell"]),
                 long_date(f.last_seen) if f.last_seen else "never came",
                 f"{f.visits:,}",
                 long_date(f.registered) if f.registered else "—",
@@ -643,14 +645,14 @@ def reach_pdf(reach: Reach, charts: Sequence[Any]) -> bytes:
         fractions = (0.2, 0.3, 0.2, 0.1, 0.2)
         if not refs:
             lapsed, fractions = [row[1:] for row in lapsed], (0.4, 0.25, 0.1, 0.25)
-        story.append(_grid(lapsed, [width * f for f in fractions], right=(3 if refs else 2,)))
+        story.append(grid_table(lapsed, [width * f for f in fractions], right=(3 if refs else 2,)))
     else:
         by_org = ", ".join(f"{org}: {n:,}" for org, n in reach.not_seen_by_org) or "none"
         story.append(
-            Paragraph(_esc(f"{reach.not_seen_count:,} families ({by_org})."), STYLES["body"])
+            Paragraph(escape(f"{reach.not_seen_count:,} families ({by_org})."), STYLES["body"])
         )
 
     header = f"Reach and engagement · {reach.scope} · {reach.period.label}"
     footer = f"Generated {reach.generated_at:%d %b %Y %H:%M}"
-    doc.build(story, canvasmaker=_numbered_canvas(header, footer))
+    doc.build(story, canvasmaker=numbered_canvas(header, footer))
     return buf.getvalue()

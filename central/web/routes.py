@@ -47,7 +47,8 @@ from central.db import CentralDB, CentralError, NotFound, utcnow
 from central.health import RETRY_TODO, kiosk_health
 from central.health import summary as health_summary
 from central.reports.charts import reach_charts
-from central.reports.invoice import build_invoice, invoice_totals
+from central.reports.invoice import build_invoice
+from central.reports.invoice_totals import invoice_totals
 from central.reports.issued import invoice_months
 from central.reports.names import read_names
 from central.reports.period import Period, PeriodError, check_in_range, local_now, month_label

@@ -77,6 +77,20 @@ def json_value(value: Any) -> Any:
     return value
 
 
+def filing_day(event: Event, tz: ZoneInfo) -> date:
+    """The day an event is filed under: an attendance event its session's date, any other the
+    local day (in ``tz``) it happened."""
+    data = event.data
+    try:
+        if event.type == "attendance.recorded":
+            return date.fromisoformat(data["session"]["date"])
+        if event.type == "attendance.amended":
+            return date.fromisoformat(str(data["session_key"])[:10])
+    except (KeyError, TypeError, ValueError):
+        pass
+    return event.at.astimezone(tz).date()
+
+
 def names_in(folder: Path) -> list[str]:
     """The names in ``folder``; none when a read-only store's folder was never created."""
     try:
@@ -168,16 +182,7 @@ class StoreCore:
             self.notes.append(text)
 
     def day_of(self, event: Event) -> date:
-        """Attendance events live under their session's date, others under the local day."""
-        data = event.data
-        try:
-            if event.type == "attendance.recorded":
-                return date.fromisoformat(data["session"]["date"])
-            if event.type == "attendance.amended":
-                return date.fromisoformat(str(data["session_key"])[:10])
-        except (KeyError, TypeError, ValueError):
-            pass
-        return event.at.astimezone(self.tz).date()
+        return filing_day(event, self.tz)
 
     def journal(self, day: date) -> DayJournal:
         """The day's events, brought up to date once per store call.

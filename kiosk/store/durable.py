@@ -44,7 +44,7 @@ Tables = dict[str, dict[str, Any]]
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def _dump(value: Any) -> str:
+def dump_json(value: Any) -> str:
     return _ENCODE(value)
 
 
@@ -82,7 +82,7 @@ def _ends_unfinished(text: str) -> bool:
     return in_string or depth > 0
 
 
-def _parse(raw: bytes, path: str) -> Tables:
+def parse_tables(raw: bytes, path: str) -> Tables:
     if not raw.strip():
         raise CorruptFileError(
             path,
@@ -175,7 +175,7 @@ class AtomicJSONStorage(Storage):
             self._unpin()
             self._overlay_seen = self.overlay.put(self.path, tables)
         else:
-            self._replace(self._serialise(tables))
+            self.replace_file(self._serialise(tables))
         self._data = tables
         self.generation += 1
 
@@ -256,7 +256,7 @@ class AtomicJSONStorage(Storage):
                 if not chunk:
                     break
                 chunks.append(chunk)
-            data = _parse(b"".join(chunks), self.path)
+            data = parse_tables(b"".join(chunks), self.path)
         except BaseException:
             os.close(fd)
             raise
@@ -302,11 +302,11 @@ class AtomicJSONStorage(Storage):
         if known is not None and known[0] is doc:
             text = known[1]
         else:
-            text = _dump(doc)
+            text = dump_json(doc)
             self._memo[key] = (doc, text)
         return f"{_dump_key(doc_id)}:{text}"
 
-    def _replace(self, payload: bytes) -> None:
+    def replace_file(self, payload: bytes) -> None:
         try:
             try:
                 fd = atomic_write(self.path, payload, keep_open=True)

@@ -147,7 +147,7 @@ def _erase_one(core: StoreCore, erasure: Erasure, days: Sequence[Any]) -> Erased
     if own_cards:
         _drop(core.cards, "cards", own_cards)
         done.cards = len(own_cards)
-    _redact_quarantine(core, secrets, erasure)
+    redact_quarantine(core, secrets, erasure)
     _redact_sync_notes(core, secrets)
     return done
 
@@ -188,7 +188,7 @@ def _drop(projection: Any, table_name: str, keys: set[str]) -> None:
     projection.refresh()
 
 
-def _redact_quarantine(core: StoreCore, secrets: set[str], erasure: Erasure) -> None:
+def redact_quarantine(core: StoreCore, secrets: set[str], erasure: Erasure) -> None:
     """Quarantined files are unreadable copies kept for a person: take the family out of them
     as text (ids, names and postcode as JSON strings), since they cannot be parsed."""
     folder = core.layout.quarantine

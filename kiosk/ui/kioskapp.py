@@ -40,7 +40,7 @@ from kiosk.ui.controllers.registration import Registration
 from kiosk.ui.controllers.search import FamilySearch
 from kiosk.ui.controllers.sessions import Sessions
 from kiosk.ui.controllers.signin import SignIn
-from kiosk.ui.controllers.status import StatusLines, StatusSnapshot
+from kiosk.ui.controllers.status import StatusLines
 from kiosk.ui.controllers.today import TodayRegister
 from kiosk.ui.controllers.volunteer_mode import VolunteerMode
 from kiosk.ui.draft import RegistrationDraft
@@ -300,11 +300,6 @@ class KioskApp(Speaks, App):
     def draft(self) -> RegistrationDraft:
         """The registration not finished yet (``registration.draft``)."""
         return self.registration.draft
-
-    @property
-    def _status(self) -> StatusSnapshot | None:
-        """The status lines' last reading (``status.snapshot``; a test waits for a new one)."""
-        return self.status.snapshot
 
     # -- plumbing the controllers share ------------------------------------------------------
     def submit(

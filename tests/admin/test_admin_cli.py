@@ -293,7 +293,7 @@ def test_kiosk_admin_and_kiosk_central_take_the_same_session_add_options():
     import argparse
 
     from central.cli import build_parser as central_parser
-    from kiosk.admin import build_parser as admin_parser
+    from kiosk.admin_parser import build_parser as admin_parser
 
     def options(parser: argparse.ArgumentParser, *path: str) -> list[tuple]:
         for name in path:

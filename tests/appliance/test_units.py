@@ -254,7 +254,7 @@ def test_the_sysusers_file_creates_the_kiosk_user_with_its_groups():
 
 
 def test_every_exec_start_is_a_command_our_programs_accept():
-    from kiosk.admin import build_parser as admin_parser
+    from kiosk.admin_parser import build_parser as admin_parser
 
     for name in ("doorstep-kiosk.service", "doorstep-sync.service", "doorstep-backup.service"):
         argv = shlex.split(one(name, "Service.ExecStart"))

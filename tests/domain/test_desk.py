@@ -223,8 +223,7 @@ def test_events_carry_device_site_and_clock_state(store):
     desk.device = DeviceIdentity("kiosk-9", "site-9")
     family = register(desk, uid=None)
     assert family.family_id.startswith("F-")
-    events = store.events() if hasattr(store, "events") and callable(store.events) else store.events
-    [event] = list(events)
+    [event] = list(store.events())
     assert (event.device_id, event.site_id, event.clock_synced) == ("kiosk-9", "site-9", False)
     assert event.seq == 1
     assert event.at.utcoffset().total_seconds() == 0

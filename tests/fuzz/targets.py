@@ -18,7 +18,7 @@ from typing import Any
 
 import pydantic_core
 
-from kiosk.admin import parse_at, parse_day
+from kiosk.admin_commands import parse_at, parse_day
 from kiosk.domain.desk import KIOSK_TZ
 from kiosk.domain.errors import ValidationError
 from kiosk.domain.postcodes import PostcodeError, is_valid_postcode, parse_postcode, parse_risk_area

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from kiosk.admin import parse_at, parse_day
+from kiosk.admin_commands import parse_at, parse_day
 from kiosk.domain.desk import KIOSK_TZ
 from kiosk.domain.errors import ValidationError
 

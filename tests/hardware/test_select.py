@@ -115,7 +115,7 @@ def test_polling_settings_feed_the_reader_loop():
 def test_the_command_lines_offer_exactly_the_kinds_the_configuration_accepts():
     import argparse
 
-    from kiosk.admin import build_parser as admin_parser
+    from kiosk.admin_parser import build_parser as admin_parser
     from kiosk.app import build_parser as kiosk_parser
     from kiosk.hardware.select import FEEDBACK_SWITCHES, READER_KINDS
 

@@ -195,12 +195,14 @@ def test_unplugged_reader_raises_reader_error_and_reset_reopens_it(clock):
 def test_usb_reader_in_the_loop_survives_garbage_and_an_unplug(clock):
     state = {"plugged": True}
     batches = [[], keystrokes("ZZ"), [], keystrokes("04A23B1C")]
+    opened: list[ScriptedSource] = []
 
     def open_source():
         if not state["plugged"]:
             raise ReaderError("No USB card reader that types digits was found")
         source = ScriptedSource(clock)
         source.batches = batches  # shared: a re-opened reader carries on where it was
+        opened.append(source)
         return source
 
     reader = UsbKeyboardReader(open_source, clock=clock)
@@ -211,7 +213,7 @@ def test_usb_reader_in_the_loop_survives_garbage_and_an_unplug(clock):
     assert taps == ["04A23B1C"]
     assert health == []
 
-    reader._source.unplugged = True
+    opened[-1].unplugged = True  # the one the reader has open
     state["plugged"] = False
     for _ in range(5):
         clock.advance(loop.poll_once())

@@ -11,13 +11,8 @@ from hypothesis import strategies as st
 
 import kiosk.domain.lsoa as lsoa_module
 import kiosk.lsoa_import as lsoa_import_module
-from kiosk.domain.lsoa import (
-    ENGLAND_LSOAS,
-    LsoaError,
-    Selection,
-    normalise_header,
-    normalise_postcode_fast,
-)
+from kiosk.domain.lsoa import ENGLAND_LSOAS, LsoaError, Selection, normalise_header
+from kiosk.domain.lsoa_postcodes import CANONICAL_POSTCODE, normalise_postcode_fast
 from kiosk.domain.postcodes import PostcodeError, parse_postcode
 
 
@@ -122,7 +117,7 @@ def test_fast_postcode_path_agrees_with_the_full_parser(outward, inward, space):
         return
     assert normalise_postcode_fast(text) == expected
     # Every valid postcode in its standard form takes the fast path (no parser needed).
-    assert lsoa_module._CANONICAL_POSTCODE.fullmatch(expected)
+    assert CANONICAL_POSTCODE.fullmatch(expected)
 
 
 def test_docstring_examples_run():

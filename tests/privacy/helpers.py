@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from sqlalchemy import inspect, select, text
 
 from central.db import CentralDB, Device, attendances
-from central.reports.invoice import review_attendance
 from central.reports.rates import set_rate
+from central.reports.reviews import review_attendance
 from kiosk.domain.families import Family
 from tests.reports.helpers import Kiosk, at
 
@@ -66,7 +66,7 @@ def populate(db: CentralDB, kiosk: Kiosk) -> Families:
     kiosk.clock_synced = True
     kiosk.sync()
     # A refused event that names the family (the kiosk sent a bad field).
-    last = kiosk.store.events[-1].to_dict()
+    last = list(kiosk.store.events())[-1].to_dict()
     bad = {
         **last,
         "event_id": str(uuid.uuid4()),

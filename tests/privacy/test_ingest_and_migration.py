@@ -36,7 +36,7 @@ def test_migration_5_gives_an_older_database_the_family_rights_tables(db_url):
 def test_a_refused_late_event_about_an_erased_family_is_kept_scrubbed(db, kiosk, families):
     report = erase_family(db, families.sarah.family_id, requested_by="alice")
     kiosk.tap(SARAH_CARD, at("2016-05-02"))
-    late = kiosk.store.events[-1].to_dict()
+    late = list(kiosk.store.events())[-1].to_dict()
     late["data"] = {**late["data"], "adults": "two"}  # refused: adults must be a number
 
     [answer] = db.ingest(Device("kiosk-1", "lichfield", "library"), [late]).results

@@ -1,108 +1,35 @@
-"""Real events for report tests: a DoorDesk over a small in-memory store, sent to a CentralDB
-through its ingest API (the same path as ``POST /api/v1/events``)."""
+"""Real events for report tests: a DoorDesk over the in-memory store (tests.fakes.store), sent to
+a CentralDB through its ingest API (the same path as ``POST /api/v1/events``)."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from central.db import CentralDB, Device
-from kiosk.domain.attendance import Attendance, attendance_from_event
 from kiosk.domain.desk import KIOSK_TZ, DoorDesk
 from kiosk.domain.events import DeviceIdentity, Event
-from kiosk.domain.families import Card, Family
-from kiosk.domain.postcodes import RiskArea, parse_risk_area
+from kiosk.domain.families import Family
+from kiosk.domain.postcodes import parse_risk_area
 from kiosk.domain.risk import RiskList
-from kiosk.domain.timetable import Timetable, make_slot
+from kiosk.domain.timetable import make_slot
+from tests.fakes.store import MemoryStore
 
 RISK_AREAS = ("WS7 1AA", "WS11 4", "WS12")
 
 
-class QuickStore:
-    """The DoorStore port in memory, with projections kept up to date (fast for many taps)."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.sent = 0
-        self._ids: dict[str, Event] = {}
-        self._families: dict[str, Family] = {}
-        self._cards: dict[str, Card] = {}
-        self._sessions: dict[str, dict[str, Attendance]] = {}
-        self._timetable = Timetable()
-        self._risk: list[RiskList] = []
-
-    def record(self, events: Sequence[Event]) -> list[Event]:
-        out = []
-        for event in events:
-            if event.event_id in self._ids:
-                out.append(self._ids[event.event_id])
-                continue
-            stored = event.with_seq(len(self.events) + 1)
-            self.events.append(stored)
-            self._ids[stored.event_id] = stored
-            self._apply(stored)
-            out.append(stored)
-        return out
-
-    def _apply(self, e: Event) -> None:
-        if e.type in ("member.registered", "member.updated"):
-            fam = Family.from_dict(e.data["family"])
-            self._families[fam.family_id] = fam
-        elif e.type == "card.assigned":
-            self._cards[e.data["uid"]] = Card(e.data["uid"], e.data["family_id"])
-        elif e.type == "card.revoked":
-            self._cards[e.data["uid"]] = Card(e.data["uid"], e.data["family_id"], active=False)
-        elif e.type == "attendance.recorded":
-            att = attendance_from_event(e)
-            self._sessions.setdefault(att.session_key, {})[att.attendance_id] = att
-        elif e.type == "attendance.amended":
-            session = self._sessions.get(e.data["session_key"], {})
-            target = session.get(e.data["attendance_id"])
-            if target is not None:
-                session[target.attendance_id] = replace(target, children=tuple(e.data["children"]))
-
-    def family(self, family_id: str) -> Family | None:
-        return self._families.get(family_id)
-
-    def families(self) -> list[Family]:
-        return list(self._families.values())
-
-    def card(self, uid: str) -> Card | None:
-        return self._cards.get(uid)
-
-    def attendances_in(self, session_key: str) -> list[Attendance]:
-        return list(self._sessions.get(session_key, {}).values())
-
-    def risk_list(self) -> RiskList:
-        return self._risk[-1] if self._risk else RiskList()
-
-    def save_risk_list(self, areas: Iterable[RiskArea], source: str, at: datetime) -> RiskList:
-        version = RiskList(len(self._risk) + 1, frozenset(areas), at, source)
-        self._risk.append(version)
-        return version
-
-    def timetable(self) -> Timetable:
-        return self._timetable
-
-    def save_timetable(self, timetable: Timetable) -> None:
-        self._timetable = timetable
-
-    def pending(self) -> list[Event]:
-        return self.events[self.sent :]
-
-
 @dataclass
 class Kiosk:
-    """One kiosk (device) of an organisation: a desk over a QuickStore, enrolled on ``db``."""
+    """One kiosk (device) of an organisation: a desk over a MemoryStore, enrolled on ``db``."""
 
     db: CentralDB
     org: str = "lichfield"
     site: str = "library"
     device: str = "kiosk-1"
     clock_synced: bool = True
-    store: QuickStore = field(default_factory=QuickStore)
+    store: MemoryStore = field(default_factory=MemoryStore)
     #: Enrolled long before the terms these tests replay (the server checks dates against it).
     enrolled: datetime = datetime(2010, 1, 1, tzinfo=UTC)
 
@@ -159,10 +86,10 @@ class Kiosk:
 
     def sync(self) -> list[str]:
         """Send what is pending, like kiosk-sync; returns the statuses."""
-        pending = self.store.pending()
+        pending = self.store.pending(self.store.waiting_count())
         device = Device(self.device, self.org, self.site)
         result = self.db.ingest(device, [e.to_dict() for e in pending])
-        self.store.sent = len(self.store.events)
+        self.store.mark_sent(e.event_id for e in pending)
         return [r.status for r in result.results]
 
     def resend(self, events: Sequence[Event]) -> list[str]:

@@ -9,16 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from central.reports.invoice import (
-    CSV_COLUMNS,
-    build_invoice,
-    invoice_totals,
-    pending_reviews,
-    review_attendance,
-)
+from central.reports.invoice import CSV_COLUMNS, build_invoice
+from central.reports.invoice_totals import invoice_totals
 from central.reports.pdf import invoice_pdf
 from central.reports.period import Period
 from central.reports.rates import set_rate
+from central.reports.reviews import pending_reviews, review_attendance
 from tests.reports.helpers import Kiosk, at
 
 APRIL = Period.month("2016-04")
@@ -109,7 +105,7 @@ def test_a_family_that_moved_out_of_a_risk_postcode_keeps_its_earlier_lines(db, 
 def test_a_re_sent_batch_is_counted_once(db, kiosk):
     kiosk.register("Sarah", "WS7 1AA", ["Mia", "Leo"], card="04A00001")
     kiosk.tap("04A00001", at("2016-04-04"))
-    batch = list(kiosk.store.events)
+    batch = list(kiosk.store.events())
     assert set(kiosk.sync()) == {"accepted"}
     assert set(kiosk.resend(batch)) == {"duplicate"}  # the acknowledgement was lost
     set_rate(db, "lichfield", "3.00", date(2016, 4, 1))
@@ -126,7 +122,7 @@ def test_the_same_child_recorded_at_two_kiosks_is_counted_once_and_listed(db, ki
     fam = kiosk.register("Sarah", "WS7 1AA", ["Mia"], card="04A00001")
     kiosk.tap("04A00001", at("2016-04-04", "09:35"))
     kiosk.sync()
-    second.store.record([e for e in kiosk.store.events if e.type == "member.registered"])
+    second.store.record([e for e in kiosk.store.events() if e.type == "member.registered"])
     second.sign_in(fam, at("2016-04-04", "09:50"))
     second.sync()
     set_rate(db, "lichfield", "3.00", date(2016, 4, 1))
@@ -215,7 +211,7 @@ def test_every_organisations_totals_match_their_sheets(db, kiosk):
     kiosk.tap("04A00001", at("2016-04-18"))
     kiosk.sync()
     other.sync()
-    second.store.record([e for e in kiosk.store.events if e.type == "member.registered"])
+    second.store.record([e for e in kiosk.store.events() if e.type == "member.registered"])
     second.sign_in(fam, at("2016-04-04", "10:30"), ["Mia"])  # again, at a second kiosk
     second.sync()
     set_rate(db, "lichfield", "3.00", date(2016, 4, 1))

@@ -11,10 +11,12 @@ import pytest
 
 from central.audit import entries
 from central.cli import main
-from central.reports.invoice import CSV_COLUMNS, build_invoice, invoice_totals, review_attendance
+from central.reports.invoice import CSV_COLUMNS, build_invoice
+from central.reports.invoice_totals import invoice_totals
 from central.reports.issued import InvoiceError, invoice_months, issue_invoice, void_invoice
 from central.reports.period import Period
 from central.reports.rates import set_rate
+from central.reports.reviews import review_attendance
 from tests.reports.helpers import Kiosk, at
 
 APRIL, MAY, JUNE = (Period.month(m) for m in ("2016-04", "2016-05", "2016-06"))

@@ -124,8 +124,8 @@ def test_a_re_sent_batch_changes_nothing(db, kiosk):
     rows = assert_copies_right(db)
     reach = figures(build_reach(db, None, APRIL, with_names=False))
 
-    assert set(kiosk.resend(kiosk.store.events)) == {"duplicate"}
-    assert set(other.resend(other.store.events)) == {"duplicate"}
+    assert set(kiosk.resend(list(kiosk.store.events()))) == {"duplicate"}
+    assert set(other.resend(list(other.store.events()))) == {"duplicate"}
 
     assert assert_copies_right(db) == rows
     assert figures(build_reach(db, None, APRIL, with_names=False)) == reach

@@ -37,18 +37,18 @@ APRIL = Period.month("2016-04")
 def tables_built() -> Iterator[list[Any]]:
     """Every table the PDF module lays out while the block runs."""
     made: list[Any] = []
-    real = pdf._grid
+    real = pdf.grid_table
 
     def keep(*args: Any, **kwargs: Any) -> Any:
         table = real(*args, **kwargs)
         made.append((table, kwargs.get("size", 7.5)))
         return table
 
-    pdf._grid = keep
+    pdf.grid_table = keep
     try:
         yield made
     finally:
-        pdf._grid = real
+        pdf.grid_table = real
 
 
 def overflowing_cells(tables: list[Any]) -> list[str]:
@@ -111,7 +111,7 @@ def test_the_widest_references_fit_their_columns(db, month):
         replace(line, family_id="F-WWWWWWWWWW", child_id="C-MMMMMMMMMM") for line in sheet.lines
     ]
     with tables_built() as tables:
-        pdf._lines_table(wide, 500, None, None)
+        pdf.invoice_lines_table(wide, 500, None, None)
     assert overflowing_cells(tables) == []
 
 

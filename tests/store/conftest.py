@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kiosk.store import LocalStore
+from tests.fakes.store import MemoryStore
 
 
 @pytest.fixture
@@ -29,5 +31,9 @@ def open_store(data_dir: Path) -> Iterator[Callable[..., LocalStore]]:
 
 
 @pytest.fixture
-def store(open_store: Callable[..., LocalStore]) -> LocalStore:
+def store(request: pytest.FixtureRequest, open_store: Callable[..., LocalStore]) -> Any:
+    """A LocalStore on the test's data folder; a test marked ``on_both_stores`` runs a second
+    time on tests.fakes.store's MemoryStore, the one the other tests use in LocalStore's place."""
+    if getattr(request, "param", "local") == "memory":
+        return MemoryStore()
     return open_store()

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from kiosk.domain.attendance import Attendance, amendment_data, attendance_data
 from kiosk.domain.events import DeviceIdentity, Event
 from kiosk.domain.families import Family, new_family
@@ -15,6 +17,10 @@ from kiosk.domain.timetable import SessionOccurrence, Timetable, make_slot
 LONDON = ZoneInfo("Europe/London")
 DEVICE = DeviceIdentity("kiosk-test", "site-test")
 MONDAY = date(2026, 11, 23)
+
+#: Runs a test on the real LocalStore (in a temporary folder) and on tests.fakes.store's
+#: MemoryStore: what it checks is the contract both keep, so a test elsewhere may use either.
+on_both_stores = pytest.mark.parametrize("store", ["local", "memory"], indirect=True)
 
 
 def at(day: date = MONDAY, hour: int = 10, minute: int = 0) -> datetime:

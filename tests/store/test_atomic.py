@@ -18,7 +18,7 @@ from kiosk.identity import save_identity
 from kiosk.store import LocalStore, atomic
 from kiosk.store.atomic import atomic_write, is_temp_name, temp_target, writer_gone
 from kiosk.store.durable import AtomicJSONStorage
-from kiosk.store.erasure import _redact_quarantine
+from kiosk.store.erasure import redact_quarantine
 from kiosk.store.volunteers import write_json_atomically
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +108,7 @@ def _quarantine_redacted(data: Path) -> Path:
         store.layout.quarantine.mkdir(exist_ok=True)
         (store.layout.quarantine / "x.json").write_text('{"family_id": "F-1", "name": "Sam"}')
         erasure = Erasure("F-1", "erased-1", "salt")
-        _redact_quarantine(store, {"Sam"}, erasure)  # needs only .layout
+        redact_quarantine(store, {"Sam"}, erasure)  # needs only .layout
         assert "Sam" not in (store.layout.quarantine / "x.json").read_text()
     finally:
         store.close()

@@ -90,8 +90,10 @@ def test_an_unchanged_file_is_not_parsed_again(
     AtomicJSONStorage(path).write({"t": {"1": {"v": 1}}})
     reader = AtomicJSONStorage(path)
     parses: list[str] = []
-    real_parse = durable._parse
-    monkeypatch.setattr(durable, "_parse", lambda raw, p: parses.append(p) or real_parse(raw, p))
+    real_parse = durable.parse_tables
+    monkeypatch.setattr(
+        durable, "parse_tables", lambda raw, p: parses.append(p) or real_parse(raw, p)
+    )
     for _ in range(10):
         assert reader.peek() == {"t": {"1": {"v": 1}}}
     assert len(parses) == 1
@@ -144,8 +146,8 @@ def test_unchanged_documents_are_not_serialised_again(
     docs = {str(i): {"n": i} for i in range(50)}
     storage.write({"t": docs})
     dumped: list[object] = []
-    real_dump = durable._dump
-    monkeypatch.setattr(durable, "_dump", lambda v: dumped.append(v) or real_dump(v))
+    real_dump = durable.dump_json
+    monkeypatch.setattr(durable, "dump_json", lambda v: dumped.append(v) or real_dump(v))
     storage.write({"t": {**docs, "51": {"n": 51}}})
     assert {"n": 51} in dumped
     assert not any(d == {"n": 3} for d in dumped)

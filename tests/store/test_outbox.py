@@ -11,13 +11,14 @@ import pytest
 from kiosk.domain.errors import NotFoundError
 from kiosk.store import LocalStore
 from kiosk.store.durable import AtomicJSONStorage
-from tests.store.helpers import MONDAY, at, attended, family
+from tests.store.helpers import MONDAY, at, attended, family, on_both_stores
 
 
 def _taps(store: LocalStore, n: int, day=MONDAY) -> list:
     return [store.record([attended(family(f"F{i}"), day=day)])[0] for i in range(n)]
 
 
+@on_both_stores
 def test_pending_lists_the_oldest_first_up_to_the_limit(store: LocalStore) -> None:
     recorded = _taps(store, 5)
     assert [e.seq for e in store.pending(3)] == [1, 2, 3]
@@ -25,6 +26,7 @@ def test_pending_lists_the_oldest_first_up_to_the_limit(store: LocalStore) -> No
     assert store.pending(0) == []
 
 
+@on_both_stores
 def test_pending_keeps_seq_order_when_days_interleave(store: LocalStore) -> None:
     a = store.record([attended(family("A"))])[0]
     b = store.record([attended(family("B"), day=MONDAY - timedelta(days=3))])[0]
@@ -43,6 +45,7 @@ def test_events_marked_sent_leave_the_outbox_for_good(open_store) -> None:
     assert reopened.oldest_waiting() == recorded[2]
 
 
+@on_both_stores
 def test_acknowledgements_out_of_order_keep_the_counts_right(store: LocalStore) -> None:
     recorded = _taps(store, 5)
     store.mark_sent([recorded[3].event_id, recorded[1].event_id])
@@ -53,6 +56,7 @@ def test_acknowledgements_out_of_order_keep_the_counts_right(store: LocalStore) 
     assert store.waiting_count() == 1
 
 
+@on_both_stores
 def test_marking_sent_ignores_unknown_and_repeated_ids(store: LocalStore) -> None:
     recorded = _taps(store, 2)
     store.mark_sent(["not-an-event", recorded[0].event_id])
@@ -66,10 +70,10 @@ def test_marking_sent_rewrites_only_the_small_sync_file(
 ) -> None:
     _taps(store, 60)
     written: list[str] = []
-    real_replace = AtomicJSONStorage._replace
+    real_replace = AtomicJSONStorage.replace_file
     monkeypatch.setattr(
         AtomicJSONStorage,
-        "_replace",
+        "replace_file",
         lambda self, payload: written.append(self.path) or real_replace(self, payload),
     )
     store.mark_sent([e.event_id for e in store.pending(50)], at=at(hour=12))
@@ -90,6 +94,32 @@ def test_a_rejected_event_is_kept_aside_with_its_reason(open_store) -> None:
     assert datetime.fromisoformat(entry["at"].replace("Z", "+00:00")).tzinfo is not None
 
 
+@on_both_stores
+def test_an_event_the_server_says_it_holds_is_refused_no_longer(store: LocalStore) -> None:
+    first, refused, last = _taps(store, 3)
+    store.mark_rejected(refused.event_id, "unknown session")
+    [entry] = store.rejected()
+    assert (entry["event"]["event_id"], entry["kind"]) == (refused.event_id, "refused")
+    assert store.oldest_waiting() == first
+    store.mark_sent([first.event_id, refused.event_id])  # a later answer: the server holds it
+    assert store.rejected() == []
+    assert store.oldest_waiting() == last
+    assert store.requeue_from(1) == 2  # the server lost them: both wait again
+    assert [e.seq for e in store.pending(10)] == [1, 2, 3]
+
+
+@on_both_stores
+def test_sync_notes_change_only_the_keys_given(store: LocalStore) -> None:
+    store.update_sync_state(last_success=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), cursor=7)
+    store.update_sync_state(last_error="timeout", cursor=8)
+    assert store.sync_state() == {
+        "last_success": "2026-11-23T10:00:00+00:00",
+        "cursor": 8,
+        "last_error": "timeout",
+    }
+
+
+@on_both_stores
 def test_rejecting_the_same_event_twice_keeps_one_entry(store: LocalStore) -> None:
     [ev] = _taps(store, 1)
     store.mark_rejected(ev.event_id, "first reason")
@@ -97,6 +127,7 @@ def test_rejecting_the_same_event_twice_keeps_one_entry(store: LocalStore) -> No
     assert [r["reason"] for r in store.rejected()] == ["second reason"]
 
 
+@on_both_stores
 def test_rejecting_an_unknown_event_says_so(store: LocalStore) -> None:
     with pytest.raises(NotFoundError, match="no event"):
         store.mark_rejected("nope", "whatever")
@@ -146,6 +177,7 @@ def test_seq_keeps_rising_after_every_day_is_pruned(open_store) -> None:
     assert reopened.waiting_count() == 1
 
 
+@on_both_stores
 def test_requeue_sends_kept_events_again_after_the_server_lost_them(store: LocalStore) -> None:
     recorded = _taps(store, 5)
     store.mark_sent([e.event_id for e in recorded])
@@ -179,6 +211,7 @@ def test_sync_notes_do_not_disturb_the_outbox(store: LocalStore, data_dir: Path)
     assert json.loads((data_dir / "sync.json").read_text())["outbox"]["1"]["acked_through"] == 1
 
 
+@on_both_stores
 def test_an_empty_store_has_nothing_waiting(store: LocalStore) -> None:
     assert store.waiting_count() == 0
     assert store.oldest_waiting() is None

@@ -21,12 +21,14 @@ from tests.store.helpers import (
     card_revoked,
     event,
     family,
+    on_both_stores,
     registered,
     stay_and_play,
     updated,
 )
 
 
+@on_both_stores
 def test_a_registration_with_a_card_is_readable_at_once(store: LocalStore) -> None:
     fam = family()
     store.record([registered(fam), card_assigned("04A23B1C", fam)])
@@ -36,6 +38,7 @@ def test_a_registration_with_a_card_is_readable_at_once(store: LocalStore) -> No
     assert store.card("FFFFFFFF") is None
 
 
+@on_both_stores
 def test_an_update_replaces_the_family(store: LocalStore) -> None:
     fam = family()
     store.record([registered(fam)])
@@ -45,6 +48,7 @@ def test_an_update_replaces_the_family(store: LocalStore) -> None:
     assert store.families() == [bigger]
 
 
+@on_both_stores
 def test_a_revoked_card_is_kept_but_inactive(store: LocalStore) -> None:
     fam = family()
     store.record([registered(fam), card_assigned("04A23B1C", fam)])
@@ -52,6 +56,7 @@ def test_a_revoked_card_is_kept_but_inactive(store: LocalStore) -> None:
     assert store.card("04A23B1C") == Card("04A23B1C", fam.family_id, False)
 
 
+@on_both_stores
 def test_families_lists_every_family(store: LocalStore) -> None:
     fams = [family(f"Fam {n}") for n in range(5)]
     store.record([registered(f) for f in fams])
@@ -102,6 +107,7 @@ def test_a_store_already_open_elsewhere_repairs_on_its_next_call(
     assert daemon.card("04A23B1C") == Card("04A23B1C", fam.family_id, True)
 
 
+@on_both_stores
 def test_a_bad_registration_is_refused_before_anything_is_written(store: LocalStore) -> None:
     bad = event("member.registered", {"family": {"greeting_name": "No id"}})
     with pytest.raises(ValidationError, match="cannot be applied"):
@@ -110,6 +116,7 @@ def test_a_bad_registration_is_refused_before_anything_is_written(store: LocalSt
     assert list(store.events()) == []
 
 
+@on_both_stores
 def test_roster_events_update_families_without_entering_the_outbox(store: LocalStore) -> None:
     fam = family()
     remote = [
@@ -125,6 +132,7 @@ def test_roster_events_update_families_without_entering_the_outbox(store: LocalS
     assert list(store.events()) == []
 
 
+@on_both_stores
 def test_roster_events_applied_twice_change_nothing_the_second_time(store: LocalStore) -> None:
     fam = family()
     remote = [registered(fam), card_assigned("04A23B1C", fam)]
@@ -133,6 +141,7 @@ def test_roster_events_applied_twice_change_nothing_the_second_time(store: Local
     assert store.families() == [fam]
 
 
+@on_both_stores
 def test_an_older_roster_event_does_not_undo_a_newer_change(store: LocalStore) -> None:
     fam = family()
     newer = fam.with_child("Ben")
@@ -145,6 +154,7 @@ def test_an_older_roster_event_does_not_undo_a_newer_change(store: LocalStore) -
     assert store.family(fam.family_id).greeting_name == "New name"
 
 
+@on_both_stores
 def test_a_roster_revocation_stops_the_card(store: LocalStore) -> None:
     fam = family()
     store.record([registered(fam, at()), card_assigned("04A23B1C", fam, at())])
@@ -161,8 +171,10 @@ def test_family_reads_on_the_tap_path_do_not_reparse_files(
     for n, uid in enumerate(uids):
         desk.register_family(f"Fam {n}", "WS7 1AA", [("Kid", None)], at(), card_uid=uid)
     parsed: list[str] = []
-    real_parse = durable._parse
-    monkeypatch.setattr(durable, "_parse", lambda raw, p: parsed.append(p) or real_parse(raw, p))
+    real_parse = durable.parse_tables
+    monkeypatch.setattr(
+        durable, "parse_tables", lambda raw, p: parsed.append(p) or real_parse(raw, p)
+    )
     for uid in uids:
         assert desk.tap(uid, at()).kind == "welcome"
         assert desk.tap(uid, at()).kind == "already_in"

@@ -23,11 +23,13 @@ from tests.store.helpers import (
     at,
     attended,
     family,
+    on_both_stores,
     registered,
     stay_and_play,
 )
 
 
+@on_both_stores
 def test_record_gives_gap_free_seq_numbers_from_one(store: LocalStore) -> None:
     fams = [family(f"F{n}") for n in range(3)]
     first = store.record([attended(fams[0])])
@@ -36,6 +38,7 @@ def test_record_gives_gap_free_seq_numbers_from_one(store: LocalStore) -> None:
     assert store.highest_seq() == 3
 
 
+@on_both_stores
 def test_a_recorded_event_reads_back_exactly(store: LocalStore) -> None:
     original = attended(family())
     [stored] = store.record([original])
@@ -44,6 +47,7 @@ def test_a_recorded_event_reads_back_exactly(store: LocalStore) -> None:
     assert read.to_dict() == {**original.to_dict(), "seq": 1}
 
 
+@on_both_stores
 def test_recording_the_same_event_again_returns_the_stored_one(store: LocalStore) -> None:
     original = attended(family())
     [first] = store.record([original])
@@ -54,6 +58,7 @@ def test_recording_the_same_event_again_returns_the_stored_one(store: LocalStore
     assert store.highest_seq() == 1
 
 
+@on_both_stores
 def test_an_event_twice_in_one_batch_is_stored_once(store: LocalStore) -> None:
     ev = attended(family())
     result = store.record([ev, ev])
@@ -61,6 +66,7 @@ def test_an_event_twice_in_one_batch_is_stored_once(store: LocalStore) -> None:
     assert len(list(store.events())) == 1
 
 
+@on_both_stores
 def test_a_re_recorded_event_in_a_mixed_batch_keeps_its_seq(store: LocalStore) -> None:
     a, b = attended(family("A")), attended(family("B"))
     store.record([a])
@@ -79,6 +85,7 @@ def test_seq_numbers_continue_without_gaps_after_reopening(open_store) -> None:
     assert [e.seq for e in second.events()] == [1, 2, 3]
 
 
+@on_both_stores
 def test_events_come_out_in_seq_order_whatever_their_day(store: LocalStore) -> None:
     later = attended(family("Later"), day=MONDAY + timedelta(days=7))
     earlier = attended(family("Paper"), day=MONDAY - timedelta(days=7))  # typed in afterwards
@@ -94,6 +101,7 @@ def test_events_come_out_in_seq_order_whatever_their_day(store: LocalStore) -> N
     assert [e.seq for e in store.events()] == [1, 2, 3]
 
 
+@on_both_stores
 def test_events_can_be_limited_to_a_range_of_days(store: LocalStore) -> None:
     evs = [attended(family(f"F{n}"), day=MONDAY + timedelta(days=n)) for n in range(5)]
     for ev in evs:
@@ -129,6 +137,7 @@ def test_a_batch_over_two_days_that_fails_half_way_is_not_recorded(
     assert store.highest_seq() == 2
 
 
+@on_both_stores
 def test_a_batch_over_two_days_is_written_whole(store: LocalStore) -> None:
     monday, tuesday = attended(family("A")), attended(family("B"), day=MONDAY + timedelta(days=1))
     result = store.record([monday, tuesday])
@@ -156,6 +165,7 @@ def test_other_events_are_filed_under_their_london_day(store: LocalStore, data_d
     assert (data_dir / "events" / "2026-07-01.json").exists()
 
 
+@on_both_stores
 def test_attendances_in_a_session_have_amendments_applied(store: LocalStore) -> None:
     fam = family(children=(("Ava", None), ("Ben", None)))
     [rec] = store.record([attended(fam)])
@@ -167,6 +177,7 @@ def test_attendances_in_a_session_have_amendments_applied(store: LocalStore) -> 
     assert store.attendances_in(f"{MONDAY}/other") == []
 
 
+@on_both_stores
 def test_attendances_between_days_replay_every_kept_session(store: LocalStore) -> None:
     fams = [family(f"F{n}") for n in range(3)]
     for n, fam in enumerate(fams):
@@ -176,6 +187,7 @@ def test_attendances_between_days_replay_every_kept_session(store: LocalStore) -
     assert len(store.attendances()) == 3
 
 
+@on_both_stores
 def test_record_refuses_what_is_not_an_event(store: LocalStore) -> None:
     with pytest.raises(ValidationError):
         store.record([{"type": "attendance.recorded"}])  # type: ignore[list-item]
@@ -205,13 +217,13 @@ def test_a_tap_rewrites_one_small_file_only(
     for n, uid in enumerate(uids):
         desk.register_family(f"Fam {n}", "WS7 1AA", [("Kid", None)], at(), card_uid=uid)
     written: list[str] = []
-    real_replace = AtomicJSONStorage._replace
+    real_replace = AtomicJSONStorage.replace_file
 
     def spy(self: AtomicJSONStorage, payload: bytes) -> None:
         written.append(self.path)
         real_replace(self, payload)
 
-    monkeypatch.setattr(AtomicJSONStorage, "_replace", spy)
+    monkeypatch.setattr(AtomicJSONStorage, "replace_file", spy)
     for uid in uids:
         written.clear()
         assert desk.tap(uid, at()).kind == "welcome"

@@ -15,7 +15,14 @@ from kiosk.domain.risk import RiskList
 from kiosk.domain.timetable import Timetable, make_slot
 from kiosk.store import LocalStore, StoreBusyError, StoreError
 from kiosk.store.durable import AtomicJSONStorage
-from tests.store.helpers import MONDAY, all_day_timetable, attended, family, registered
+from tests.store.helpers import (
+    MONDAY,
+    all_day_timetable,
+    attended,
+    family,
+    on_both_stores,
+    registered,
+)
 
 WHEN = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -33,12 +40,14 @@ def test_the_timetable_round_trips_and_survives_reopening(open_store) -> None:
     assert open_store().timetable() == timetable
 
 
+@on_both_stores
 def test_a_one_off_session_is_kept_with_its_date(store: LocalStore) -> None:
     timetable = Timetable().add(make_slot("once", "Party", "10:00", "12:00", on_date="2026-12-20"))
     store.save_timetable(timetable)
     assert store.timetable().slots[0].on_date.isoformat() == "2026-12-20"
 
 
+@on_both_stores
 def test_no_risk_list_means_version_zero(store: LocalStore) -> None:
     assert store.risk_list() == RiskList()
     assert store.risk_list().version == "v0-none"

@@ -1,116 +1,21 @@
-"""Test doubles for sync: an in-memory store with LocalStore's sync methods, realistic events,
-and a scripted client.
-
-``FakeStore`` follows the LocalStore contract the daemon relies on: ``record`` gives gap-free
-seqs, ``pending`` is oldest first and skips sent and rejected events, rejected events are kept.
+"""Test doubles for sync: realistic events and a scripted client. The store the sync tests use
+is ``tests.fakes.store.MemoryStore``, held to LocalStore's contract by tests/store.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from kiosk.domain.attendance import amendment_data, attendance_data, attendance_from_event
 from kiosk.domain.events import DeviceIdentity, Event
-from kiosk.domain.families import Card, Family, new_family
+from kiosk.domain.families import Family, new_family
 from kiosk.domain.ids import new_event_id
 from kiosk.domain.risk import IncentiveDecision
 from kiosk.domain.timetable import SessionOccurrence
 from sync.protocol import BatchResponse, DeviceInfo, EventResult, RosterResponse
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-
-
-class FakeStore:
-    """In memory, thread-safe, with the methods ``kiosk.store.LocalStore`` offers sync."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.events: list[Event] = []
-        self.sent: dict[str, datetime | None] = {}
-        self._rejected: dict[str, dict[str, Any]] = {}
-        self._state: dict[str, Any] = {}
-        self.remote: dict[str, Event] = {}
-        self._families: dict[str, Family] = {}
-        self._cards: dict[str, Card] = {}
-
-    # -- writing ---------------------------------------------------------------------------
-    def record(self, events: Sequence[Event]) -> list[Event]:
-        with self._lock:
-            out = [e.with_seq(len(self.events) + i + 1) for i, e in enumerate(events)]
-            self.events.extend(out)
-            for e in out:
-                self._project(e)
-            return out
-
-    # -- the outbox ------------------------------------------------------------------------
-    def pending(self, limit: int) -> list[Event]:
-        with self._lock:
-            waiting = (e for e in self.events if self._is_waiting(e))
-            return list(itertools.islice(waiting, limit))
-
-    def _is_waiting(self, e: Event) -> bool:
-        return e.event_id not in self.sent and e.event_id not in self._rejected
-
-    def mark_sent(self, event_ids: Iterable[str], at: datetime | None = None) -> None:
-        with self._lock:
-            for event_id in event_ids:
-                self.sent[event_id] = at
-
-    def mark_rejected(self, event_id: str, reason: str) -> None:
-        with self._lock:
-            event = next(e for e in self.events if e.event_id == event_id)
-            self._rejected[event_id] = {"event": event.to_dict(), "reason": reason}
-
-    def rejected(self) -> list[dict]:
-        with self._lock:
-            return [dict(v) for v in self._rejected.values()]
-
-    def waiting_count(self) -> int:
-        with self._lock:
-            return sum(1 for e in self.events if self._is_waiting(e))
-
-    def oldest_waiting(self) -> Event | None:
-        with self._lock:
-            return next((e for e in self.events if self._is_waiting(e)), None)
-
-    def sync_state(self) -> dict:
-        with self._lock:
-            return dict(self._state)
-
-    def update_sync_state(self, **changes: Any) -> None:
-        with self._lock:
-            self._state.update(changes)
-
-    # -- the roster ------------------------------------------------------------------------
-    def apply_remote(self, events: Sequence[Event]) -> int:
-        with self._lock:
-            fresh = [e for e in events if e.event_id not in self.remote]
-            for e in fresh:
-                self.remote[e.event_id] = e
-                self._project(e)
-            return len(fresh)
-
-    def _project(self, e: Event) -> None:
-        if e.type.startswith("member."):
-            fam = Family.from_dict(e.data["family"])
-            self._families[fam.family_id] = fam
-        elif e.type.startswith("card."):
-            self._cards[e.data["uid"]] = Card(
-                e.data["uid"], e.data["family_id"], e.type == "card.assigned"
-            )
-
-    def family(self, family_id: str) -> Family | None:
-        return self._families.get(family_id)
-
-    def card(self, uid: str) -> Card | None:
-        return self._cards.get(uid)
-
-    def families(self) -> list[Family]:
-        return list(self._families.values())
 
 
 # -- realistic events ------------------------------------------------------------------------

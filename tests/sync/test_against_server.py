@@ -20,8 +20,9 @@ from sync.client import ServerUnreachable, SyncClient
 from sync.daemon import EXIT_AUTH, EXIT_OK, EXIT_REJECTED, EXIT_UNREACHABLE, Daemon, run_once
 from sync.retry import RetryPolicy
 from sync.syncer import Syncer
+from tests.fakes.store import MemoryStore
 from tests.helpers import wait_for
-from tests.sync.fakes import T0, FakeStore, amendment, attendance, registration, taps
+from tests.sync.fakes import T0, amendment, attendance, registration, taps
 from tests.sync.faultproxy import FaultProxy
 
 DEVICE = DeviceIdentity("kiosk-1", "library")
@@ -36,7 +37,7 @@ def no_sleep(_seconds: float) -> None:
 
 
 def test_taps_land_in_the_servers_tables(central, kiosk):
-    store = FakeStore()
+    store = MemoryStore()
     family, reg = registration(DEVICE, T0, uid="04A23B1C")
     recorded = attendance(DEVICE, family, T0 + timedelta(minutes=1))
     only_ben = amendment(DEVICE, recorded, [family.children[0].child_id], T0 + timedelta(minutes=2))
@@ -66,10 +67,10 @@ def test_taps_land_in_the_servers_tables(central, kiosk):
 
 
 def test_sending_everything_again_is_answered_duplicate_and_changes_nothing(central, kiosk):
-    store = FakeStore()
+    store = MemoryStore()
     store.record(taps(DEVICE, 30))
     syncer_for(store, central.url, kiosk.token).run_pass()
-    store.sent.clear()  # as if the kiosk never heard the answers
+    store.requeue_from(1)  # as if the kiosk never heard the answers
 
     report = syncer_for(store, central.url, kiosk.token).run_pass()
 
@@ -78,7 +79,7 @@ def test_sending_everything_again_is_answered_duplicate_and_changes_nothing(cent
 
 
 def test_server_errors_are_retried_and_nothing_is_lost_or_doubled(central, kiosk):
-    store = FakeStore()
+    store = MemoryStore()
     store.record(taps(DEVICE, 40))
     with FaultProxy(central.server.port) as proxy:
         proxy.inject("http500", times=2)
@@ -90,7 +91,7 @@ def test_server_errors_are_retried_and_nothing_is_lost_or_doubled(central, kiosk
 
 
 def test_a_slow_server_times_out_and_the_retry_is_recognised_as_duplicate(central, kiosk):
-    store = FakeStore()
+    store = MemoryStore()
     store.record(taps(DEVICE, 12))
     with FaultProxy(central.server.port) as proxy:
         slow = proxy.inject("slow", times=1, delay=600)
@@ -106,7 +107,7 @@ def test_a_slow_server_times_out_and_the_retry_is_recognised_as_duplicate(centra
 
 
 def test_a_connection_dropped_after_the_server_committed_is_not_a_duplicate(central, kiosk):
-    store = FakeStore()
+    store = MemoryStore()
     store.record(taps(DEVICE, 20))
     with FaultProxy(central.server.port) as proxy:
         proxy.inject("drop", times=1)
@@ -120,7 +121,7 @@ def test_a_connection_dropped_after_the_server_committed_is_not_a_duplicate(cent
 
 def test_the_daemon_reconnects_by_itself_when_the_server_comes_back(central, kiosk):
     central.server.stop()
-    store = FakeStore()
+    store = MemoryStore()
     store.record(taps(DEVICE, 25))
     syncer = syncer_for(store, central.url, kiosk.token, batch_size=10)
     fast = RetryPolicy(backoff_factor=0.05, backoff_max=0.3, jitter=0.5)
@@ -146,19 +147,19 @@ def test_the_daemon_reconnects_by_itself_when_the_server_comes_back(central, kio
 
 
 def test_a_wrong_token_stops_sending_and_marks_nothing(central, kiosk):
-    store = FakeStore()
+    store = MemoryStore()
     store.record(taps(DEVICE, 5))
     syncer = syncer_for(store, central.url, "dsk_not-the-right-token")
     status = run_once(syncer, sleep=no_sleep)
     assert status == EXIT_AUTH
     assert "token" in store.sync_state()["last_error"]
-    assert store.sent == {} and store.waiting_count() == 5
+    assert store.waiting_count() == 5  # nothing marked sent
     assert central.db.count(events) == 0
 
 
 def test_a_revoked_kiosk_is_refused(central, kiosk):
     central.db.revoke_device(kiosk.device)
-    store = FakeStore()
+    store = MemoryStore()
     store.record(taps(DEVICE, 2))
     report = syncer_for(store, central.url, kiosk.token).run_pass()
     assert report.outcome == "auth"
@@ -169,7 +170,7 @@ def test_a_revoked_kiosk_is_refused(central, kiosk):
 def test_a_malformed_event_is_rejected_with_a_reason_and_kept_while_the_good_ones_land(
     central, kiosk
 ):
-    store = FakeStore()
+    store = MemoryStore()
     good_before = taps(DEVICE, 3)
     family, _ = registration(DEVICE)
     broken = attendance(DEVICE, family)
@@ -197,7 +198,7 @@ def test_a_malformed_event_is_rejected_with_a_reason_and_kept_while_the_good_one
 
 
 def test_an_oversized_batch_is_halved_until_the_server_takes_it(central, kiosk):
-    store = FakeStore()
+    store = MemoryStore()
     family, registered = registration(DEVICE)
     store.record(registered)  # the server counts attendances of families it holds only
     big = [
@@ -220,7 +221,7 @@ def test_a_family_registered_at_one_kiosk_reaches_the_others_in_the_organisation
     a = central.enrol("kiosk-a", "library")
     b = central.enrol("kiosk-b", "leisure-centre")
     other_org = central.enrol("kiosk-x", "town-hall", org="tamworth")
-    store_a, store_b, store_x = FakeStore(), FakeStore(), FakeStore()
+    store_a, store_b, store_x = MemoryStore(), MemoryStore(), MemoryStore()
     family, reg = registration(DeviceIdentity("kiosk-a", "library"), uid="0A0B0C0D")
     store_a.record(reg)
 
@@ -237,7 +238,7 @@ def test_a_family_registered_at_one_kiosk_reaches_the_others_in_the_organisation
 
 
 def test_a_name_that_does_not_resolve_is_unreachable_not_fatal():
-    store = FakeStore()
+    store = MemoryStore()
     store.record(taps(DEVICE, 1))
     report = syncer_for(store, "https://doorstep.invalid", "dsk_x").run_pass()
     assert report.outcome == "unreachable"
@@ -248,7 +249,7 @@ def test_a_name_that_does_not_resolve_is_unreachable_not_fatal():
 def test_a_connection_refused_is_unreachable():
     from tests.sync.servers import free_port
 
-    store = FakeStore()
+    store = MemoryStore()
     store.record(taps(DEVICE, 1))
     status = run_once(syncer_for(store, f"http://127.0.0.1:{free_port()}", "x"), sleep=no_sleep)
     assert status == EXIT_UNREACHABLE
@@ -265,7 +266,7 @@ def test_https_with_a_councils_own_ca_file(backend, db_url, tmp_path):
     kiosk = enrol(db, "lichfield", "library", "kiosk-1")
     with CentralServer(db_url, tmp_path / "server.log", ssl=tls) as server:
         assert server.url.startswith("https://")
-        store = FakeStore()
+        store = MemoryStore()
         store.record(taps(DEVICE, 3))
         untrusted = Syncer(store, SyncClient(server.url, kiosk.token)).run_pass()
         assert untrusted.outcome == "unreachable"

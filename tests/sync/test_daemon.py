@@ -30,7 +30,8 @@ from sync.protocol import EventResult
 from sync.retry import RetryPolicy
 from sync.syncer import PassReport, Syncer
 from sync.systemd import Notifier
-from tests.sync.fakes import FakeStore, ScriptedClient, taps
+from tests.fakes.store import MemoryStore
+from tests.sync.fakes import ScriptedClient, taps
 
 DEVICE = DeviceIdentity("k1", "s1")
 
@@ -52,7 +53,7 @@ def test_exit_status_says_what_happened(reports, status):
 
 
 def test_once_retries_an_unreachable_server_twice_then_gives_up_without_really_sleeping():
-    store, client = FakeStore(), ScriptedClient(DEVICE)
+    store, client = MemoryStore(), ScriptedClient(DEVICE)
     store.record(taps(DEVICE, 3))
     client.whoami_error = ServerUnreachable("connection refused")
     slept: list[float] = []
@@ -63,7 +64,7 @@ def test_once_retries_an_unreachable_server_twice_then_gives_up_without_really_s
 
 
 def test_once_recovers_when_a_retry_gets_through():
-    store, client = FakeStore(), ScriptedClient(DEVICE)
+    store, client = MemoryStore(), ScriptedClient(DEVICE)
     store.record(taps(DEVICE, 3))
     client.fail = [ServerUnreachable("reset by peer")]
     assert run_once(Syncer(store, client), sleep=lambda s: None) == EXIT_OK
@@ -71,7 +72,7 @@ def test_once_recovers_when_a_retry_gets_through():
 
 
 def test_once_does_not_retry_a_refused_token():
-    store, client = FakeStore(), ScriptedClient(DEVICE)
+    store, client = MemoryStore(), ScriptedClient(DEVICE)
     store.record(taps(DEVICE, 3))
     client.fail = [AuthRefused("refused", 401)] * 5
     slept: list[float] = []
@@ -80,7 +81,7 @@ def test_once_does_not_retry_a_refused_token():
 
 
 def test_once_reports_rejections_seen_in_an_earlier_attempt():
-    store, client = FakeStore(), ScriptedClient(DEVICE)
+    store, client = MemoryStore(), ScriptedClient(DEVICE)
     events = store.record(taps(DEVICE, 4))
     client.answer = lambda batch, results: [
         EventResult(event_id=r.event_id, status="rejected", reason="bad")
@@ -109,7 +110,7 @@ def _daemon(store, client, **kwargs) -> Daemon:
 
 
 def test_the_daemon_backs_off_exponentially_while_unreachable_then_polls_again():
-    store, client = FakeStore(), ScriptedClient(DEVICE)
+    store, client = MemoryStore(), ScriptedClient(DEVICE)
     store.record(taps(DEVICE, 2))
     client.whoami_error = ServerUnreachable("no route to host")
     d = _daemon(store, client)
@@ -124,24 +125,24 @@ def test_the_daemon_backs_off_exponentially_while_unreachable_then_polls_again()
 
 
 def test_a_refused_token_waits_for_the_recheck_interval_not_the_backoff(tmp_path):
-    store, client = FakeStore(), ScriptedClient(DEVICE)
+    store, client = MemoryStore(), ScriptedClient(DEVICE)
     store.record(taps(DEVICE, 2))
     client.fail = [AuthRefused("refused", 403)] * 3
     d = _daemon(store, client, auth_recheck=600.0)
     assert d.step() == 600.0 and d.step() == 600.0
     assert d.state == "auth"
-    assert store.sent == {}
+    assert store.waiting_count() == 2  # nothing marked sent
 
 
 def test_a_new_token_file_wakes_the_daemon_and_is_used(tmp_path):
     token = tmp_path / "token"
     token.write_text("old")
-    store, client = FakeStore(), ScriptedClient(DEVICE)
+    store, client = MemoryStore(), ScriptedClient(DEVICE)
     client.token = "old"
     d = _daemon(store, client, token_file=token, wait_slice=0.05)
     token.write_text("new-token\n")
     os.utime(token, ns=(time.time_ns(), time.time_ns() + 10**9))
-    t = threading.Thread(target=d._wait, args=(3600.0,))
+    t = threading.Thread(target=d.wait, args=(3600.0,))
     t.start()
     t.join(60)
     assert not t.is_alive(), "the new token did not end an hour's wait"
@@ -160,7 +161,7 @@ class _PassSignal(Notifier):
 
 
 def test_the_daemon_stops_promptly_when_asked():
-    store, client = FakeStore(), ScriptedClient(DEVICE)
+    store, client = MemoryStore(), ScriptedClient(DEVICE)
     signal = _PassSignal()
     d = Daemon(Syncer(store, client), poll_interval=3600.0, notifier=signal)
     t = threading.Thread(target=d.run)
@@ -173,7 +174,7 @@ def test_the_daemon_stops_promptly_when_asked():
 
 
 def test_an_unexpected_error_in_a_pass_is_logged_and_backed_off_not_fatal(caplog):
-    class BrokenStore(FakeStore):
+    class BrokenStore(MemoryStore):
         def pending(self, limit):
             raise OSError("No space left on device")
 
@@ -186,7 +187,7 @@ def test_an_unexpected_error_in_a_pass_is_logged_and_backed_off_not_fatal(caplog
 def test_nothing_to_send_is_quiet_in_the_log():
     stream = io.StringIO()
     configure_logging(stream=stream, env={})
-    d = _daemon(FakeStore(), ScriptedClient(DEVICE))
+    d = _daemon(MemoryStore(), ScriptedClient(DEVICE))
     for _ in range(3):
         d.step()
     assert stream.getvalue() == ""
@@ -256,8 +257,8 @@ def test_the_watchdog_is_pinged_while_waiting(tmp_path):
     server.bind(str(path))
     server.settimeout(2)
     notifier = Notifier(env={"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "200000"})
-    d = _daemon(FakeStore(), ScriptedClient(DEVICE), notifier=notifier)
-    d._wait(0.35)
+    d = _daemon(MemoryStore(), ScriptedClient(DEVICE), notifier=notifier)
+    d.wait(0.35)
     pings = []
     server.settimeout(0.05)
     try:

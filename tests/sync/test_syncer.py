@@ -11,14 +11,15 @@ from sync.client import AuthRefused, BatchTooLarge, ProtocolMismatch, ServerUnre
 from sync.protocol import EventResult, RosterResponse
 from sync.status import sync_status_lines
 from sync.syncer import Syncer
-from tests.sync.fakes import T0, FakeStore, ScriptedClient, registration, taps
+from tests.fakes.store import MemoryStore
+from tests.sync.fakes import T0, ScriptedClient, registration, taps
 
 DEVICE = DeviceIdentity("k1", "s1")
 
 
 @pytest.fixture
 def store():
-    return FakeStore()
+    return MemoryStore()
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def test_events_are_marked_sent_only_when_the_answer_names_them(store, client):
     report = Syncer(store, client, batch_size=10).run_pass()
     assert isinstance(report.error, ProtocolMismatch)
     assert "did not answer for 2 of 6" in str(report.error)
-    assert len(store.sent) == 4
+    assert store.waiting_count() == 2  # the four named were marked sent
     assert [e.seq for e in store.pending(10)] == [5, 6]
 
 
@@ -69,8 +70,9 @@ def test_rejected_events_are_set_aside_with_the_reason_and_not_sent_again(store,
     client.answer = reject_one
     report = Syncer(store, client).run_pass()
     assert report.rejected == 1
-    assert bad not in store.sent
-    assert store.rejected() == [{"event": events[2].to_dict(), "reason": "data.qualifies: bad"}]
+    # Set aside, and not marked sent (that would take it off the list: the server holds it).
+    refused = [(r["event"], r["reason"], r["kind"]) for r in store.rejected()]
+    assert refused == [(events[2].to_dict(), "data.qualifies: bad", "refused")]
     assert store.waiting_count() == 0
 
     client.batches.clear()
@@ -102,7 +104,7 @@ def test_server_unreachable_marks_nothing_and_records_the_error(store, client):
     client.fail = [ServerUnreachable("cannot reach central: connection refused")]
     report = Syncer(store, client).run_pass()
     assert report.outcome == "unreachable"
-    assert store.sent == {}
+    assert store.waiting_count() == 4  # nothing marked sent
     state = store.sync_state()
     assert state["last_error"].startswith("unreachable: cannot reach central")
     assert state["backlog"] == 4
@@ -116,7 +118,7 @@ def test_a_refused_token_stops_sending_and_says_so(store, client):
     report = syncer.run_pass()
     assert report.outcome == "auth"
     assert len(client.batches) == 1  # stopped after the first refusal
-    assert store.sent == {}
+    assert store.waiting_count() == 4  # nothing marked sent
     assert "token" in store.sync_state()["last_error"]
     assert store.sync_state()["auth_refused"]
     assert syncer.identity is None  # asked again once the token is fixed

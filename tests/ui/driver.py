@@ -52,7 +52,8 @@ _MARKUP_SIZE = re.compile(r"\[size=(\d+(?:\.\d+)?)\]")
 
 def make_store(folder: Path) -> LocalStore:
     """The real ``LocalStore`` in ``folder``: the UI tests drive the app over the real store
-    (a test that wants a store that stalls passes ``tests.ui.fakes.FakeStore`` itself)."""
+    (a test that wants a store that stalls or fails passes ``tests.fakes.store.MemoryStore``
+    itself)."""
     folder.mkdir(parents=True, exist_ok=True)
     return LocalStore(folder)
 

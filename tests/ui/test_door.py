@@ -156,9 +156,9 @@ def test_no_session_on_says_so_and_records_nothing(kiosk):
 
 
 def test_a_store_failure_is_told_in_plain_words(tmp_path, kivy_window):
-    from tests.ui.fakes import FakeStore
+    from tests.fakes.store import MemoryStore
 
-    store = FakeStore(tmp_path / "data")
+    store = MemoryStore(tmp_path / "data")
     kiosk = make_kiosk(tmp_path, store=store)
     try:
         store.fail_next = OSError(28, "No space left on device")
@@ -178,9 +178,9 @@ def test_a_store_failure_is_told_in_plain_words(tmp_path, kivy_window):
 
 
 def test_the_screen_keeps_working_while_the_store_is_slow(tmp_path, kivy_window):
-    from tests.ui.fakes import FakeStore
+    from tests.fakes.store import MemoryStore
 
-    store = FakeStore(tmp_path / "data")
+    store = MemoryStore(tmp_path / "data")
     kiosk = make_kiosk(tmp_path, store=store)
     try:
         store.gate.clear()  # the SD card stalls

@@ -89,10 +89,10 @@ def dot_of(line: StatusLine) -> tuple[Any, tuple[float, ...]]:
 def refresh_by_itself(kiosk: Kiosk) -> None:
     """Let the app's own status countdown run out, and wait (bounded) for the new reading to be
     on screen: nothing here calls ``refresh_status``."""
-    before = kiosk.app._status
+    before = kiosk.app.status.snapshot
     kiosk.advance(kiosk.app.timings.status_refresh)
     kiosk.wait_until(
-        lambda: kiosk.app._status is not before and kiosk.app.worker.idle,
+        lambda: kiosk.app.status.snapshot is not before and kiosk.app.worker.idle,
         what="the status to be read again",
     )
     kiosk.settle()

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from tests.fakes.store import MemoryStore
 from tests.ui.driver import make_kiosk
-from tests.ui.fakes import FakeStore
 
 pytestmark = pytest.mark.ui
 
@@ -367,21 +367,20 @@ def test_no_session_at_sign_in_offers_to_start_one(kiosk):
 
 
 def test_the_connection_is_described_without_jargon(tmp_path, kivy_window):
-    store = FakeStore(tmp_path / "data")
+    store = MemoryStore(tmp_path / "data")
     kiosk = make_kiosk(tmp_path, store=store)
     try:
-        store.waiting = 0
-        store.sync = {"last_success": (kiosk.clock.now() - timedelta(minutes=2)).isoformat()}
+        store.mark_sent(e.event_id for e in store.pending(10_000))  # everything is sent
+        store.update_sync_state(last_success=kiosk.clock.now() - timedelta(minutes=2))
         kiosk.unlock("2468")
         assert "Online: everything is sent" in kiosk.text()
-        store.waiting = 7
-        store.sync = {"last_success": (kiosk.clock.now() - timedelta(hours=3)).isoformat()}
+        assert store.requeue_from(store.highest_seq() - 6) == 7  # the last seven wait again
+        store.update_sync_state(last_success=kiosk.clock.now() - timedelta(hours=3))
         kiosk.app.refresh_status()
         kiosk.settle()
         assert "Offline: 7 updates saved here, last sent at 07:15" in kiosk.text()
         kiosk.shot("30-volunteer-home-offline")
-        store.sync = {}  # a daemon that never ran, or a state with odd keys
-        store.waiting = None
+        store.update_sync_state(last_success=None)  # a daemon that never ran
         kiosk.app.refresh_status()
         kiosk.settle()
         assert "Not connected yet" in kiosk.text()
