@@ -52,6 +52,7 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str, str], str] = {
         ("private name", path, what): "db.reading()/writing() replace them"
         for path, what in (
             ("central/audit.py", "db._lock"),
+            ("central/copy_db.py", "source._reading"),
             ("central/geography/boundaries.py", "db._lock"),
             ("central/geography/directory.py", "db._lock"),
             ("central/geography/population.py", "db._lock"),
