@@ -15,7 +15,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -60,6 +60,8 @@ def _date_key(raw: dict, day: str) -> None:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(actions, batching)
+# The same child signed in twice at one session: one invoice line, not two.
+@example([("register", 0), ("attend", 0, 1, 0), ("attend", 0, 1, 0)], 1)
 def test_the_invoice_grows_only_by_registered_childrens_attendances(plan, size):
     with tempfile.TemporaryDirectory() as folder:
         db = CentralDB.open(f"sqlite:///{Path(folder) / 'central.sqlite3'}")
@@ -72,7 +74,8 @@ def test_the_invoice_grows_only_by_registered_childrens_attendances(plan, size):
             families = [registration(KIOSK, name=f"Parent {n}") for n in range(6)]
             registered: dict[int, int] = {}  # family -> position of its registration
             sent: list[dict] = []
-            claims: list[tuple[int, int, list[tuple[str, str]]]] = []  # (position, family, lines)
+            # (position, family, [(event id, session day, child)]) of every honest attendance
+            claims: list[tuple[int, int, list[tuple[str, date, str]]]] = []
             for step in plan:
                 kind = step[0]
                 if kind == "register":
@@ -87,7 +90,9 @@ def test_the_invoice_grows_only_by_registered_childrens_attendances(plan, size):
                     day = T0.date() + timedelta(days=step[3])
                     raw = attendance(KIOSK, family, session=session_on(day)).to_dict()
                     raw["data"]["children"] = kids
-                    claims.append((len(sent), step[1], [(raw["event_id"], kid) for kid in kids]))
+                    claims.append(
+                        (len(sent), step[1], [(raw["event_id"], day, kid) for kid in kids])
+                    )
                 elif kind == "stranger":
                     family, _ = registration(KIOSK, name="Nobody")
                     raw = attendance(KIOSK, family).to_dict()
@@ -98,9 +103,8 @@ def test_the_invoice_grows_only_by_registered_childrens_attendances(plan, size):
                     raw = attendance(KIOSK, family).to_dict()
                     raw["data"]["children"] = [other.children[0].child_id]
                     if step[1] == step[2]:
-                        claims.append(
-                            (len(sent), step[1], [(raw["event_id"], other.children[0].child_id)])
-                        )
+                        kid = other.children[0].child_id
+                        claims.append((len(sent), step[1], [(raw["event_id"], T0.date(), kid)]))
                 elif kind == "invent":
                     family, _ = families[step[1]]
                     raw = attendance(KIOSK, family).to_dict()
@@ -122,19 +126,21 @@ def test_the_invoice_grows_only_by_registered_childrens_attendances(plan, size):
             for start in range(0, len(sent), size):
                 db.ingest(device, sent[start : start + size])
 
-            # Honest: the family's registration came before, or in the same batch.
-            expected = {
-                line
-                for position, family, lines in claims
-                if family in registered
-                and (
+            # Honest: the family's registration came before, or in the same batch. A child
+            # counts once a session however many attendances name them there (the incentive is
+            # per child-session), on one of the honest attendances that did.
+            expected: dict[tuple[date, str], set[str]] = {}
+            for position, family, lines in claims:
+                if family in registered and (
                     registered[family] < position or registered[family] // size == position // size
-                )
-                for line in lines
-            }
+                ):
+                    for event_id, day, kid in lines:
+                        expected.setdefault((day, kid), set()).add(event_id)
             sheet = build_invoice(db, "lichfield", Period.month("2026-11"))
-            assert {(line.attendance_id, line.child_id) for line in sheet.counted} == expected
-            assert len(sheet.counted) == len(expected)
+            counted = {(line.session_date, line.child_id): line for line in sheet.counted}
+            assert set(counted) == set(expected)
+            assert len(sheet.counted) == len(expected)  # one line a child a session
+            assert all(line.attendance_id in expected[key] for key, line in counted.items())
             # Nothing held, counted or not, names a child who is not the family's.
             own = {c.child_id: f.family_id for f, _ in families for c in f.children}
             with db.engine.connect() as conn:
