@@ -2173,7 +2173,7 @@ class _Batch:
                 }
             )
         if rows:
-            self.conn.execute(insert(events), rows)
+            _insert_rows(self.conn, events, rows)
 
     def _record_rejections(self) -> None:
         """Keep what was refused, so the server can say it holds that seq (set aside).
@@ -2287,7 +2287,7 @@ class _Batch:
         room = max(0, REJECTIONS_KEPT - stored)
         kept, unkept = fresh[:room], len(fresh) - min(room, len(fresh))
         if kept:
-            self.conn.execute(insert(table), kept)
+            _insert_rows(self.conn, table, kept)
         if unkept:
             self.conn.execute(
                 update(devices)
@@ -2368,7 +2368,7 @@ class _Batch:
                     {"family_id": family_id, **row, **registered.get(family_id, no_registration)}
                 )
         if new_rows:
-            conn.execute(insert(families), new_rows)
+            _insert_rows(conn, families, new_rows)
         changed = [values for fid, (values, _) in latest.items() if fid in current]
         if changed:
             conn.execute(
@@ -2391,7 +2391,7 @@ class _Batch:
             )
         kid_rows = [kid for _values, kids in latest.values() for kid in kids]
         if kid_rows:
-            conn.execute(insert(children), kid_rows)
+            _insert_rows(conn, children, kid_rows)
 
     def _apply_cards(self, indexes: list[int]) -> None:
         """Cards: the newest assignment or revocation of each card wins (by ``at``)."""
@@ -2429,7 +2429,7 @@ class _Batch:
             if uid not in current
         ]
         if new_rows:
-            conn.execute(insert(cards), new_rows)
+            _insert_rows(conn, cards, new_rows)
         changed = [row for uid, row in latest.items() if uid in current]
         if changed:
             conn.execute(
@@ -2482,9 +2482,9 @@ class _Batch:
             )
             child_rows.extend(_child_rows(rows[-1], kids))
         if rows:
-            self.conn.execute(insert(attendances), rows)
+            _insert_rows(self.conn, attendances, rows)
         if child_rows:
-            self.conn.execute(insert(attendance_children), child_rows)
+            _insert_rows(self.conn, attendance_children, child_rows)
 
         # Amendments to attendances recorded in earlier batches.
         earlier = sorted(targets - set(new_ids))
@@ -2536,6 +2536,63 @@ class _Batch:
                     list(json.loads(row.raw)["data"]["children"]),
                 )
         return {k: (at, kids) for k, (at, _seq, kids) in out.items()}
+
+
+def _insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in one statement.
+
+    On PostgreSQL an ``executemany`` is one INSERT per row: psycopg pipelines them, but the
+    server still binds and runs each one, and SQLAlchemy and psycopg prepare each row's
+    parameters one by one in Python. Here the rows travel as one JSON array (encoded by
+    pydantic-core, in Rust) that ``json_populate_recordset`` turns back into the table's own
+    row type, in the order given, so the events' row ids (the roster cursor) still follow
+    the batch's order. Values still pass each column type's bind processing (UTC datetimes)
+    first, as an ``insert()`` would; JSON columns go in as the JSON they are. SQLite runs
+    in-process: a plain executemany.
+    """
+    if not rows:
+        return
+    names = tuple(rows[0])
+    if (
+        conn.dialect.name != "postgresql"
+        or len(rows) == 1
+        or any(row.keys() != rows[0].keys() for row in rows)
+    ):
+        conn.execute(insert(table), rows)
+        return
+    sql, processors = _json_insert(conn.dialect, table, names)
+    if processors:
+        rows = [
+            {**row, **{name: process(row[name]) for name, process in processors}} for row in rows
+        ]
+    conn.exec_driver_sql(sql, {"rows": pydantic_core.to_json(rows).decode("utf-8")})
+
+
+#: ``_json_insert``'s answers, by dialect class, table and column names.
+_JSON_INSERTS: dict[tuple[type, Table, tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def _json_insert(dialect: Any, table: Table, names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """``INSERT INTO t (names) SELECT names FROM json_populate_recordset(NULL::t, ...)`` for
+    PostgreSQL, and the bind processors of its columns that have one (not JSON's)."""
+    key = (type(dialect), table, names)
+    if key not in _JSON_INSERTS:
+        preparer = dialect.identifier_preparer
+        columns = [table.c[name] for name in names]
+        listed = ", ".join(preparer.format_column(column) for column in columns)
+        name = preparer.format_table(table)
+        sql = (
+            f"INSERT INTO {name} ({listed}) SELECT {listed} "
+            f"FROM json_populate_recordset(NULL::{name}, %(rows)s::json)"
+        )
+        processors = [
+            (column.name, process)
+            for column in columns
+            if not isinstance(column.type, JSON)
+            and (process := column.type.dialect_impl(dialect).bind_processor(dialect))
+        ]
+        _JSON_INSERTS[key] = (sql, processors)
+    return _JSON_INSERTS[key]
 
 
 def erased_families(conn: Connection, org_id: str, named: Iterable[str]) -> dict[str, Erasure]:
