@@ -2683,7 +2683,7 @@ def _gap_end(conn: Connection, device_id: str, current: int) -> int | None:
 def _in_chunks(conn: Connection, column: Any, values: Sequence[Any], pick: Any) -> Iterable[Any]:
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
-        yield from conn.execute(select(pick).where(column.in_(chunk))).scalars()
+        yield from conn.execute(select(pick).where(_is_in(conn, column, chunk))).scalars()
 
 
 def _rows_in_chunks(
@@ -2691,5 +2691,23 @@ def _rows_in_chunks(
 ) -> Iterable[Any]:
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
-        result = conn.execute(query.where(column.in_(chunk)))
+        result = conn.execute(query.where(_is_in(conn, column, chunk)))
         yield from (result.scalars() if scalars else result)
+
+
+def _is_in(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values``. On PostgreSQL the values travel as one JSON array parameter
+    (``column IN (SELECT json_array_elements_text(...))``): the statement is then the same
+    whatever the count, so SQLAlchemy's compiled cache and psycopg's prepared statement serve
+    every batch, where an ``IN`` list renders (and PostgreSQL plans) one parameter per value.
+    Text and whole-number columns only; anything else is the plain ``IN``."""
+    if conn.dialect.name != "postgresql" or not all(
+        type(v) is str or type(v) is int for v in values
+    ):
+        return column.in_(values)
+    listed = func.json_array_elements_text(bindparam(None, list(values), type_=JSON))
+    if isinstance(column.type, Integer):
+        return column.in_(select(listed.cast(BigInteger)))
+    if isinstance(column.type, String):
+        return column.in_(select(listed))
+    return column.in_(values)
