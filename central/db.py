@@ -1842,10 +1842,16 @@ class _Batch:
         self.erased_subjects: dict[int, str] = {}
         #: Events whose id is held with other content, and the fields that differ (issue 16).
         self.conflicts: dict[int, list[str]] = {}
-        enrolled = conn.execute(
-            select(devices.c.created_at).where(devices.c.device_id == device.device_id)
-        ).scalar()
-        self.window = window or DateWindow.for_device(enrolled or now, now)
+        if window is None:
+            # Read with the token (central.app); a Device made by hand is looked up.
+            enrolled = (
+                device.enrolled_at
+                or conn.execute(
+                    select(devices.c.created_at).where(devices.c.device_id == device.device_id)
+                ).scalar()
+            )
+            window = DateWindow.for_device(enrolled or now, now)
+        self.window = window
 
     def _reject(self, index: int, reason: str) -> None:
         self.results[index] = EventResult(
@@ -1869,15 +1875,23 @@ class _Batch:
         # Duplicates: already held (a retry), or sent twice within this batch. The same id
         # with different content is a conflict (issue 16): the copy held stays.
         ids = sorted({self.checked[i].event.event_id for i in valid})  # type: ignore[union-attr]
-        held = {
-            r.event_id: r
-            for r in _rows_in_chunks(
-                conn,
-                select(events.c.event_id, events.c.subject_id, events.c.raw),
-                events.c.event_id,
-                ids,
-            )
-        }
+        # The events held with these ids, and (for the seq check below) this device's events
+        # holding any of these seqs: one query for both when the batch fits in one chunk.
+        valid_seqs = sorted({self.checked[i].event.seq for i in valid})  # type: ignore[union-attr]
+        known = self._held_ids_and_seqs(ids, valid_seqs)
+        if known is None:
+            held = {
+                r.event_id: r
+                for r in _rows_in_chunks(
+                    conn,
+                    select(events.c.event_id, events.c.subject_id, events.c.raw),
+                    events.c.event_id,
+                    ids,
+                )
+            }
+        else:
+            wanted = set(ids)
+            held = {r.event_id: r for r in known if r.event_id in wanted}
         seen: dict[str, Mapping[str, Any]] = {}
         fresh: list[int] = []
         for i in valid:
@@ -1903,17 +1917,25 @@ class _Batch:
 
         # A seq already used by a different event of this device is a kiosk fault: set aside.
         seqs = sorted({self.checked[i].event.seq for i in fresh})  # type: ignore[union-attr]
-        used = {
-            r.seq: r.event_id
-            for r in _rows_in_chunks(
-                conn,
-                select(events.c.seq, events.c.event_id).where(
-                    events.c.device_id == device.device_id
-                ),
-                events.c.seq,
-                seqs,
-            )
-        }
+        if known is None:
+            used = {
+                r.seq: r.event_id
+                for r in _rows_in_chunks(
+                    conn,
+                    select(events.c.seq, events.c.event_id).where(
+                        events.c.device_id == device.device_id
+                    ),
+                    events.c.seq,
+                    seqs,
+                )
+            }
+        else:
+            fresh_seqs = set(seqs)
+            used = {
+                r.seq: r.event_id
+                for r in known
+                if r.device_id == device.device_id and r.seq in fresh_seqs
+            }
         keep: list[int] = []
         for i in fresh:
             ev = self.checked[i].event
@@ -1943,6 +1965,24 @@ class _Batch:
             self.results[i] = EventResult(event_id=self.checked[i].event_id, status="accepted")
         assert all(r is not None for r in self.results)
         return self.results  # type: ignore[return-value]
+
+    def _held_ids_and_seqs(self, ids: list[str], seqs: list[int]) -> list[Any] | None:
+        """Events held with any of ``ids``, or of this device with any of ``seqs``, in one
+        query (None when either list is over one chunk: the caller asks one at a time)."""
+        if len(ids) > _CHUNK or len(seqs) > _CHUNK:
+            return None
+        if not ids and not seqs:
+            return []
+        device_id = self.device.device_id
+        query = select(
+            events.c.event_id, events.c.subject_id, events.c.raw, events.c.seq, events.c.device_id
+        ).where(
+            or_(
+                _is_in(self.conn, events.c.event_id, ids),
+                and_(events.c.device_id == device_id, _is_in(self.conn, events.c.seq, seqs)),
+            )
+        )
+        return self.conn.execute(query).all()
 
     # -- checks --------------------------------------------------------------------------------
     def _check_organisation(self, keep: list[int]) -> list[int]:
@@ -2562,9 +2602,13 @@ def _insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
         return
     sql, processors = _json_insert(conn.dialect, table, names)
     if processors:
-        rows = [
-            {**row, **{name: process(row[name]) for name, process in processors}} for row in rows
-        ]
+        processed = []
+        for row in rows:
+            copy = dict(row)
+            for name, process in processors:
+                copy[name] = process(copy[name])
+            processed.append(copy)
+        rows = processed
     conn.exec_driver_sql(sql, {"rows": pydantic_core.to_json(rows).decode("utf-8")})
 
 
