@@ -1842,6 +1842,9 @@ class _Batch:
         self.erased_subjects: dict[int, str] = {}
         #: Events whose id is held with other content, and the fields that differ (issue 16).
         self.conflicts: dict[int, list[str]] = {}
+        #: Rows of ``families`` read so far in this batch, and every id asked about.
+        self._families_found: dict[str, Any] = {}
+        self._families_read: set[str] = set()
         if window is None:
             # Read with the token (central.app); a Device made by hand is looked up.
             enrolled = (
@@ -1966,6 +1969,25 @@ class _Batch:
         assert all(r is not None for r in self.results)
         return self.results  # type: ignore[return-value]
 
+    def _families_held(self, ids: Iterable[str]) -> dict[str, Any]:
+        """The rows held in ``families`` (id, organisation, updated and registered times) for
+        ``ids``, each read once per batch: the organisation check, the attendance check and
+        the member updates all ask, and nothing writes ``families`` before the member updates
+        read them last (``_apply_members``), so the first read answers all three."""
+        wanted = list(dict.fromkeys(ids))
+        missing = sorted(i for i in wanted if i not in self._families_read)
+        if missing:
+            query = select(
+                families.c.family_id,
+                families.c.org_id,
+                families.c.updated_at,
+                families.c.registered_at,
+            )
+            for row in _rows_in_chunks(self.conn, query, families.c.family_id, missing):
+                self._families_found[row.family_id] = row
+            self._families_read.update(missing)
+        return {i: self._families_found[i] for i in wanted if i in self._families_found}
+
     def _held_ids_and_seqs(self, ids: list[str], seqs: list[int]) -> list[Any] | None:
         """Events held with any of ``ids``, or of this device with any of ``seqs``, in one
         query (None when either list is over one chunk: the caller asks one at a time)."""
@@ -1998,13 +2020,9 @@ class _Batch:
             if isinstance(data, AttendanceAmendedData):
                 attendance_ids.add(data.attendance_id)
         foreign_families = {
-            r.family_id
-            for r in _rows_in_chunks(
-                self.conn,
-                select(families.c.family_id).where(families.c.org_id != self.device.org_id),
-                families.c.family_id,
-                sorted(family_ids),
-            )
+            family_id
+            for family_id, row in self._families_held(family_ids).items()
+            if row.org_id != self.device.org_id
         }
         foreign_attendances = {
             r.attendance_id
@@ -2081,13 +2099,9 @@ class _Batch:
                 family = data.family
                 kids.setdefault(family.family_id, set()).update(c.child_id for c in family.children)
         plain = sorted(f for f in named if not is_erased(f))
-        for row in _rows_in_chunks(
-            self.conn,
-            select(families.c.family_id).where(families.c.org_id == org),
-            families.c.family_id,
-            plain,
-        ):
-            kids.setdefault(row.family_id, set())
+        for family_id, row in self._families_held(plain).items():
+            if row.org_id == org:
+                kids.setdefault(family_id, set())
         for row in _rows_in_chunks(
             self.conn,
             select(children.c.family_id, children.c.child_id),
@@ -2344,15 +2358,7 @@ class _Batch:
             return
         conn = self.conn
         ids = sorted({self.checked[i].data.family.family_id for i in indexes})  # type: ignore[union-attr]
-        current = {
-            r.family_id: r
-            for r in _rows_in_chunks(
-                conn,
-                select(families.c.family_id, families.c.updated_at, families.c.registered_at),
-                families.c.family_id,
-                ids,
-            )
-        }
+        current = self._families_held(ids)
         latest: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
         registered: dict[str, dict[str, Any]] = {}
         for i in indexes:
