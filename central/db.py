@@ -1878,23 +1878,15 @@ class _Batch:
         # Duplicates: already held (a retry), or sent twice within this batch. The same id
         # with different content is a conflict (issue 16): the copy held stays.
         ids = sorted({self.checked[i].event.event_id for i in valid})  # type: ignore[union-attr]
-        # The events held with these ids, and (for the seq check below) this device's events
-        # holding any of these seqs: one query for both when the batch fits in one chunk.
-        valid_seqs = sorted({self.checked[i].event.seq for i in valid})  # type: ignore[union-attr]
-        known = self._held_ids_and_seqs(ids, valid_seqs)
-        if known is None:
-            held = {
-                r.event_id: r
-                for r in _rows_in_chunks(
-                    conn,
-                    select(events.c.event_id, events.c.subject_id, events.c.raw),
-                    events.c.event_id,
-                    ids,
-                )
-            }
-        else:
-            wanted = set(ids)
-            held = {r.event_id: r for r in known if r.event_id in wanted}
+        held = {
+            r.event_id: r
+            for r in _rows_in_chunks(
+                conn,
+                select(events.c.event_id, events.c.subject_id, events.c.raw),
+                events.c.event_id,
+                ids,
+            )
+        }
         seen: dict[str, Mapping[str, Any]] = {}
         fresh: list[int] = []
         for i in valid:
@@ -1920,25 +1912,17 @@ class _Batch:
 
         # A seq already used by a different event of this device is a kiosk fault: set aside.
         seqs = sorted({self.checked[i].event.seq for i in fresh})  # type: ignore[union-attr]
-        if known is None:
-            used = {
-                r.seq: r.event_id
-                for r in _rows_in_chunks(
-                    conn,
-                    select(events.c.seq, events.c.event_id).where(
-                        events.c.device_id == device.device_id
-                    ),
-                    events.c.seq,
-                    seqs,
-                )
-            }
-        else:
-            fresh_seqs = set(seqs)
-            used = {
-                r.seq: r.event_id
-                for r in known
-                if r.device_id == device.device_id and r.seq in fresh_seqs
-            }
+        used = {
+            r.seq: r.event_id
+            for r in _rows_in_chunks(
+                conn,
+                select(events.c.seq, events.c.event_id).where(
+                    events.c.device_id == device.device_id
+                ),
+                events.c.seq,
+                seqs,
+            )
+        }
         keep: list[int] = []
         for i in fresh:
             ev = self.checked[i].event
@@ -1987,24 +1971,6 @@ class _Batch:
                 self._families_found[row.family_id] = row
             self._families_read.update(missing)
         return {i: self._families_found[i] for i in wanted if i in self._families_found}
-
-    def _held_ids_and_seqs(self, ids: list[str], seqs: list[int]) -> list[Any] | None:
-        """Events held with any of ``ids``, or of this device with any of ``seqs``, in one
-        query (None when either list is over one chunk: the caller asks one at a time)."""
-        if len(ids) > _CHUNK or len(seqs) > _CHUNK:
-            return None
-        if not ids and not seqs:
-            return []
-        device_id = self.device.device_id
-        query = select(
-            events.c.event_id, events.c.subject_id, events.c.raw, events.c.seq, events.c.device_id
-        ).where(
-            or_(
-                _is_in(self.conn, events.c.event_id, ids),
-                and_(events.c.device_id == device_id, _is_in(self.conn, events.c.seq, seqs)),
-            )
-        )
-        return self.conn.execute(query).all()
 
     # -- checks --------------------------------------------------------------------------------
     def _check_organisation(self, keep: list[int]) -> list[int]:
