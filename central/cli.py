@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="server processes sharing the port (default 1); more than 1 needs PostgreSQL "
-        "(central.workers says why)",
+        "and central.toml's [server] secret (central.workers says why)",
     )
 
     sub.add_parser("migrate", help="create or upgrade the database schema, then exit")
@@ -235,7 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CentralError as exc:
             print(f"kiosk-central: {exc}", file=sys.stderr)
             return 1
-    if args.command == "serve" and (problem := workers.refusal(url, args.workers)):
+    if args.command == "serve" and (
+        problem := workers.refusal(url, args.workers, args.central_config.secret)
+    ):
         print(f"kiosk-central: {problem}", file=sys.stderr)  # before the database is touched
         return 1
     try:

@@ -1829,10 +1829,19 @@ class _Batch:
         self.erased_subjects: dict[int, str] = {}
         #: Events whose id is held with other content, and the fields that differ (issue 16).
         self.conflicts: dict[int, list[str]] = {}
-        enrolled = conn.execute(
-            select(devices.c.created_at).where(devices.c.device_id == device.device_id)
-        ).scalar()
-        self.window = window or DateWindow.for_device(enrolled or now, now)
+        #: Rows of ``families`` read so far in this batch, and every id asked about.
+        self._families_found: dict[str, Any] = {}
+        self._families_read: set[str] = set()
+        if window is None:
+            # Read with the token (central.app); a Device made by hand is looked up.
+            enrolled = (
+                device.enrolled_at
+                or conn.execute(
+                    select(devices.c.created_at).where(devices.c.device_id == device.device_id)
+                ).scalar()
+            )
+            window = DateWindow.for_device(enrolled or now, now)
+        self.window = window
 
     def _reject(self, index: int, reason: str) -> None:
         self.results[index] = EventResult(
@@ -1931,6 +1940,25 @@ class _Batch:
         assert all(r is not None for r in self.results)
         return self.results  # type: ignore[return-value]
 
+    def _families_held(self, ids: Iterable[str]) -> dict[str, Any]:
+        """The rows held in ``families`` (id, organisation, updated and registered times) for
+        ``ids``, each read once per batch: the organisation check, the attendance check and
+        the member updates all ask, and nothing writes ``families`` before the member updates
+        read them last (``_apply_members``), so the first read answers all three."""
+        wanted = list(dict.fromkeys(ids))
+        missing = sorted(i for i in wanted if i not in self._families_read)
+        if missing:
+            query = select(
+                families.c.family_id,
+                families.c.org_id,
+                families.c.updated_at,
+                families.c.registered_at,
+            )
+            for row in _rows_in_chunks(self.conn, query, families.c.family_id, missing):
+                self._families_found[row.family_id] = row
+            self._families_read.update(missing)
+        return {i: self._families_found[i] for i in wanted if i in self._families_found}
+
     # -- checks --------------------------------------------------------------------------------
     def _check_organisation(self, keep: list[int]) -> list[int]:
         """A device may only touch its own organisation's families and attendances."""
@@ -1945,13 +1973,9 @@ class _Batch:
             if isinstance(data, AttendanceAmendedData):
                 attendance_ids.add(data.attendance_id)
         foreign_families = {
-            r.family_id
-            for r in _rows_in_chunks(
-                self.conn,
-                select(families.c.family_id).where(families.c.org_id != self.device.org_id),
-                families.c.family_id,
-                sorted(family_ids),
-            )
+            family_id
+            for family_id, row in self._families_held(family_ids).items()
+            if row.org_id != self.device.org_id
         }
         foreign_attendances = {
             r.attendance_id
@@ -2028,13 +2052,9 @@ class _Batch:
                 family = data.family
                 kids.setdefault(family.family_id, set()).update(c.child_id for c in family.children)
         plain = sorted(f for f in named if not is_erased(f))
-        for row in _rows_in_chunks(
-            self.conn,
-            select(families.c.family_id).where(families.c.org_id == org),
-            families.c.family_id,
-            plain,
-        ):
-            kids.setdefault(row.family_id, set())
+        for family_id, row in self._families_held(plain).items():
+            if row.org_id == org:
+                kids.setdefault(family_id, set())
         for row in _rows_in_chunks(
             self.conn,
             select(children.c.family_id, children.c.child_id),
@@ -2160,7 +2180,7 @@ class _Batch:
                 }
             )
         if rows:
-            self.conn.execute(insert(events), rows)
+            _insert_rows(self.conn, events, rows)
 
     def _record_rejections(self) -> None:
         """Keep what was refused, so the server can say it holds that seq (set aside).
@@ -2274,7 +2294,7 @@ class _Batch:
         room = max(0, REJECTIONS_KEPT - stored)
         kept, unkept = fresh[:room], len(fresh) - min(room, len(fresh))
         if kept:
-            self.conn.execute(insert(table), kept)
+            _insert_rows(self.conn, table, kept)
         if unkept:
             self.conn.execute(
                 update(devices)
@@ -2291,15 +2311,7 @@ class _Batch:
             return
         conn = self.conn
         ids = sorted({self.checked[i].data.family.family_id for i in indexes})  # type: ignore[union-attr]
-        current = {
-            r.family_id: r
-            for r in _rows_in_chunks(
-                conn,
-                select(families.c.family_id, families.c.updated_at, families.c.registered_at),
-                families.c.family_id,
-                ids,
-            )
-        }
+        current = self._families_held(ids)
         latest: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
         registered: dict[str, dict[str, Any]] = {}
         for i in indexes:
@@ -2355,7 +2367,7 @@ class _Batch:
                     {"family_id": family_id, **row, **registered.get(family_id, no_registration)}
                 )
         if new_rows:
-            conn.execute(insert(families), new_rows)
+            _insert_rows(conn, families, new_rows)
         changed = [values for fid, (values, _) in latest.items() if fid in current]
         if changed:
             conn.execute(
@@ -2378,7 +2390,7 @@ class _Batch:
             )
         kid_rows = [kid for _values, kids in latest.values() for kid in kids]
         if kid_rows:
-            conn.execute(insert(children), kid_rows)
+            _insert_rows(conn, children, kid_rows)
 
     def _apply_cards(self, indexes: list[int]) -> None:
         """Cards: the newest assignment or revocation of each card wins (by ``at``)."""
@@ -2416,7 +2428,7 @@ class _Batch:
             if uid not in current
         ]
         if new_rows:
-            conn.execute(insert(cards), new_rows)
+            _insert_rows(conn, cards, new_rows)
         changed = [row for uid, row in latest.items() if uid in current]
         if changed:
             conn.execute(
@@ -2469,9 +2481,9 @@ class _Batch:
             )
             child_rows.extend(_child_rows(rows[-1], kids))
         if rows:
-            self.conn.execute(insert(attendances), rows)
+            _insert_rows(self.conn, attendances, rows)
         if child_rows:
-            self.conn.execute(insert(attendance_children), child_rows)
+            _insert_rows(self.conn, attendance_children, child_rows)
 
         # Amendments to attendances recorded in earlier batches.
         earlier = sorted(targets - set(new_ids))
@@ -2523,6 +2535,67 @@ class _Batch:
                     list(json.loads(row.raw)["data"]["children"]),
                 )
         return {k: (at, kids) for k, (at, _seq, kids) in out.items()}
+
+
+def _insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in one statement.
+
+    On PostgreSQL an ``executemany`` is one INSERT per row: psycopg pipelines them, but the
+    server still binds and runs each one, and SQLAlchemy and psycopg prepare each row's
+    parameters one by one in Python. Here the rows travel as one JSON array (encoded by
+    pydantic-core, in Rust) that ``json_populate_recordset`` turns back into the table's own
+    row type, in the order given, so the events' row ids (the roster cursor) still follow
+    the batch's order. Values still pass each column type's bind processing (UTC datetimes)
+    first, as an ``insert()`` would; JSON columns go in as the JSON they are. SQLite runs
+    in-process: a plain executemany.
+    """
+    if not rows:
+        return
+    names = tuple(rows[0])
+    if (
+        conn.dialect.name != "postgresql"
+        or len(rows) == 1
+        or any(row.keys() != rows[0].keys() for row in rows)
+    ):
+        conn.execute(insert(table), rows)
+        return
+    sql, processors = _json_insert(conn.dialect, table, names)
+    if processors:
+        processed = []
+        for row in rows:
+            copy = dict(row)
+            for name, process in processors:
+                copy[name] = process(copy[name])
+            processed.append(copy)
+        rows = processed
+    conn.exec_driver_sql(sql, {"rows": pydantic_core.to_json(rows).decode("utf-8")})
+
+
+#: ``_json_insert``'s answers, by dialect class, table and column names.
+_JSON_INSERTS: dict[tuple[type, Table, tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def _json_insert(dialect: Any, table: Table, names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """``INSERT INTO t (names) SELECT names FROM json_populate_recordset(NULL::t, ...)`` for
+    PostgreSQL, and the bind processors of its columns that have one (not JSON's)."""
+    key = (type(dialect), table, names)
+    if key not in _JSON_INSERTS:
+        preparer = dialect.identifier_preparer
+        columns = [table.c[name] for name in names]
+        listed = ", ".join(preparer.format_column(column) for column in columns)
+        name = preparer.format_table(table)
+        sql = (
+            f"INSERT INTO {name} ({listed}) SELECT {listed} "
+            f"FROM json_populate_recordset(NULL::{name}, %(rows)s::json)"
+        )
+        processors = [
+            (column.name, process)
+            for column in columns
+            if not isinstance(column.type, JSON)
+            and (process := column.type.dialect_impl(dialect).bind_processor(dialect))
+        ]
+        _JSON_INSERTS[key] = (sql, processors)
+    return _JSON_INSERTS[key]
 
 
 def erased_families(conn: Connection, org_id: str, named: Iterable[str]) -> dict[str, Erasure]:
@@ -2613,7 +2686,7 @@ def _gap_end(conn: Connection, device_id: str, current: int) -> int | None:
 def _in_chunks(conn: Connection, column: Any, values: Sequence[Any], pick: Any) -> Iterable[Any]:
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
-        yield from conn.execute(select(pick).where(column.in_(chunk))).scalars()
+        yield from conn.execute(select(pick).where(_is_in(conn, column, chunk))).scalars()
 
 
 def _rows_in_chunks(
@@ -2621,5 +2694,23 @@ def _rows_in_chunks(
 ) -> Iterable[Any]:
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
-        result = conn.execute(query.where(column.in_(chunk)))
+        result = conn.execute(query.where(_is_in(conn, column, chunk)))
         yield from (result.scalars() if scalars else result)
+
+
+def _is_in(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values``. On PostgreSQL the values travel as one JSON array parameter
+    (``column IN (SELECT json_array_elements_text(...))``): the statement is then the same
+    whatever the count, so SQLAlchemy's compiled cache and psycopg's prepared statement serve
+    every batch, where an ``IN`` list renders (and PostgreSQL plans) one parameter per value.
+    Text and whole-number columns only; anything else is the plain ``IN``."""
+    if conn.dialect.name != "postgresql" or not all(
+        type(v) is str or type(v) is int for v in values
+    ):
+        return column.in_(values)
+    listed = func.json_array_elements_text(bindparam(None, list(values), type_=JSON))
+    if isinstance(column.type, Integer):
+        return column.in_(select(listed.cast(BigInteger)))
+    if isinstance(column.type, String):
+        return column.in_(select(listed))
+    return column.in_(values)

@@ -34,6 +34,8 @@ piece of state was checked for this:
 Several processes are refused on SQLite (:func:`refusal`): SQLite lets one process write at a
 time, so more processes add waiting on its file lock, not capacity, and a writer that waits
 past the busy timeout fails its kiosk's batch. PostgreSQL is what several processes are for.
+They are also refused without central.toml's ``[server] secret`` (issue 19's rule): what the
+processes share is written down in the file they all read, never made up by each.
 """
 
 from __future__ import annotations
@@ -58,8 +60,15 @@ STOP_SECONDS = 30
 log = logging.getLogger("central.workers")
 
 
-def refusal(url: str, workers: int) -> str | None:
-    """Why ``serve --workers`` must not start with this database, or None if it may."""
+def refusal(url: str, workers: int, secret: str | None = None) -> str | None:
+    """Why ``serve --workers`` must not start with this database and central.toml's
+    ``secret`` (None when the file, or the one ``$KIOSK_CENTRAL_CONFIG`` names, sets none),
+    or None if it may.
+
+    Several processes need PostgreSQL, and the one secret they share written down in
+    central.toml (issue 19): nothing may be made up per process at start-up, where each
+    worker would have a different one, so a deployment of several processes says its secret.
+    """
     if workers < 1:
         return f"--workers {workers}: give 1 or more"
     if workers == 1:
@@ -70,6 +79,12 @@ def refusal(url: str, workers: int) -> str | None:
             f"--workers {workers} needs PostgreSQL (--db postgresql://...): SQLite lets one "
             "process write at a time, so more processes only wait on each other. Serve this "
             "database with --workers 1, or move to PostgreSQL."
+        )
+    if not secret:
+        return (
+            f"--workers {workers} needs the secret every process shares: set [server] secret "
+            "in central.toml (--config FILE, or $KIOSK_CENTRAL_CONFIG), e.g. the output of "
+            "'openssl rand -hex 32', or serve with --workers 1."
         )
     return None
 

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from central.db import CentralDB, attendances, events
 from central.web.auth import COOKIE
+from central.workers import refusal
 from sync.protocol import EVENTS_PATH, ROSTER_PATH, ROSTER_TYPES
 from tests.sync.servers import (
     KEEP_DATED_EVENTS,
@@ -56,9 +57,17 @@ def db(pg_url: str) -> Iterator[CentralDB]:
     db.close()
 
 
+def shared_secret(folder: Path) -> Path:
+    """A central.toml that sets the secret every worker shares (``--workers`` needs one)."""
+    path = folder / "central-workers.toml"
+    path.write_text('[server]\nsecret = "workers-test-secret"\n', encoding="utf-8")
+    return path
+
+
 def serve(url: str, log: Path, workers: int) -> CentralServer:
     """``kiosk-central serve --workers N``, logging each batch with the pid that applied it."""
-    extra = ("--workers", str(workers), "--log-level", "info")
+    config = shared_secret(log.parent)
+    extra = ("--config", str(config), "--workers", str(workers), "--log-level", "info")
     return CentralServer(url, log, extra=extra).start(timeout=90)
 
 
@@ -289,7 +298,33 @@ def test_several_processes_are_refused_on_sqlite_before_the_file_is_made(
 
 
 @postgres
-def test_a_port_another_server_listens_on_is_refused(pg_url: str) -> None:
+@pytest.mark.parametrize("toml", [None, "", "[server]\nport = 8700\n", '[server]\nsecret = ""\n'])
+def test_several_processes_are_refused_without_a_shared_secret(
+    tmp_path: Path, pg_url: str, toml: str | None
+) -> None:
+    """Issue 19: several processes must share one secret written in central.toml; with no
+    file, a file without ``[server] secret`` or an empty one, ``--workers 2`` does not start
+    (and ``--workers 1`` is not asked for one)."""
+    args = [*command("kiosk-central", "central.cli"), "--db", pg_url, "serve", "--port", "0"]
+    env = subprocess_env()
+    env.pop("KIOSK_CENTRAL_CONFIG", None)
+    if toml is not None:
+        config = tmp_path / "central.toml"
+        config.write_text(toml, encoding="utf-8")
+        env["KIOSK_CENTRAL_CONFIG"] = str(config)  # the environment names the file
+    done = subprocess.run(
+        [*args, "--workers", "2"], capture_output=True, text=True, timeout=60, env=env, cwd=REPO
+    )
+    assert done.returncode == 1
+    assert "--workers 2 needs the secret every process shares" in done.stderr
+    assert "[server] secret" in done.stderr
+    assert "listening" not in done.stderr.lower()
+    assert refusal(pg_url, 1, None) is None  # one process has nothing to share
+    assert refusal(pg_url, 2, "a secret") is None
+
+
+@postgres
+def test_a_port_another_server_listens_on_is_refused(tmp_path: Path, pg_url: str) -> None:
     """Each worker listens with SO_REUSEPORT; without this check a second server of the same
     user on the same port would quietly take some of the kiosks' connections."""
     with socket.socket() as other:
@@ -298,7 +333,7 @@ def test_a_port_another_server_listens_on_is_refused(pg_url: str) -> None:
         port = other.getsockname()[1]
         done = subprocess.run(
             [*command("kiosk-central", "central.cli"), "--db", pg_url, "serve"]
-            + ["--port", str(port), "--workers", "2"],
+            + ["--port", str(port), "--workers", "2", "--config", str(shared_secret(tmp_path))],
             capture_output=True,
             text=True,
             timeout=60,
