@@ -239,8 +239,7 @@ def import_risk(
         return RiskImport(change, parsed.problems, None)
     now = now or utcnow()
     areas: frozenset[RiskArea] = parsed.areas
-    with db.engine.begin() as conn:
-        db._lock(conn, "risk:" + org_id)
+    with db.writing(org_id) as conn:
         number = (
             conn.execute(
                 select(func.max(risk_lists.c.number)).where(risk_lists.c.org_id == org_id)
