@@ -25,43 +25,43 @@ Writing, and who may write what. Writes for one organisation are serialised (Pos
 advisory lock; SQLite: ``BEGIN IMMEDIATE``) so the roster cursor (the events' row id) only ever
 grows in commit order and a kiosk pulling the roster never skips a row committed late; so that
 a batch never lands half way through an erasure, an export or a retention run; and so that two
-imports of one organisation's risk list never take the same number. **Any transaction that
-writes an organisation's kiosk data, family data or risk list goes through**
-``with db.writing(org_id) as conn``. Today these are the only writers:
+imports of a risk list, or two invoices, never take the same number. **Any transaction that
+writes an organisation's rows goes through** ``with db.writing(org_id) as conn``: its kiosk and
+family data, and what is set or issued for it (risk lists, timetables, rates, review decisions,
+invoices, retention policy). Today these are the writers, all under ``writing(org)``:
 
 - :mod:`central.db.kiosk_data` (:meth:`CentralDB.ingest` with :mod:`central.db.ingest`,
-  ``record_gaps``, ``undo_write_off``), under ``writing(org)``: ``events``, ``rejections``,
-  ``event_conflicts``, ``families``, ``children``, ``cards``, ``attendances``,
-  ``attendance_children``, ``seq_gaps``, and each device's ``holds_up_to``, ``last_seen_at``
-  and ``unkept_rejections``. ``renew_epoch``: ``server_meta`` (the ``schema`` lock).
-- :mod:`central.privacy.erase`, under ``writing(org)``: scrubs the family out of all of those,
-  ``attendance_reviews``, ``device_status``, any other table with a family or child id, and
-  adds ``erasures`` and ``privacy_salts`` (:func:`central.privacy.keys.org_salt`, also called
-  by :mod:`central.privacy.export` under ``writing(org)``).
-- :mod:`central.privacy.retention`, under ``writing(org)``: deletes old ``events``,
-  ``attendances``, ``attendance_children``, ``attendance_reviews``; writes
-  ``attendance_aggregates`` and ``retention_runs``.
-- :mod:`central.setup_data`, under ``writing(org)``: ``risk_lists``.
+  ``record_gaps``, ``undo_write_off``): ``events``, ``rejections``, ``event_conflicts``,
+  ``families``, ``children``, ``cards``, ``attendances``, ``attendance_children``,
+  ``seq_gaps``, and each device's ``holds_up_to``, ``last_seen_at`` and ``unkept_rejections``.
+- :mod:`central.privacy.erase`: scrubs the family out of all of those, ``attendance_reviews``,
+  ``device_status`` and any other table with a family or child id; adds ``erasures`` and
+  ``privacy_salts`` (:func:`central.privacy.keys.org_salt`, which :mod:`central.privacy.export`
+  also calls).
+- :mod:`central.privacy.retention`: deletes old ``events``, ``attendances``,
+  ``attendance_children``, ``attendance_reviews``; writes ``attendance_aggregates``,
+  ``retention_runs`` and ``retention_policies``.
+- :mod:`central.setup_data`: ``risk_lists``, ``site_sessions``.
+- :mod:`central.reports.rates`: ``org_rates``; :mod:`central.reports.invoice`:
+  ``attendance_reviews``; :mod:`central.reports.issued`: ``invoices``, ``invoice_lines``.
 
-Writers of rows that are no organisation's kiosk or family data use plain transactions
-(``engine.begin()``) or, where two must not interleave, ``db.writing_shared(name)``:
+Rows that are no one organisation's are written in plain transactions (``engine.begin()``) or,
+where two writers must not interleave, under ``db.writing_shared(name)``:
 
-- :mod:`central.db.enrolment`: ``orgs``, ``sites``, ``devices``; :mod:`central.db.users`:
-  ``users``, ``user_grants``, ``web_sessions``; :mod:`central.db.device_health`:
-  ``device_status`` (per device, its own lock) and ``devices.last_seen_at``;
-  :meth:`CentralDB.migrate`: the schema (the ``schema`` lock).
-- :mod:`central.setup_data`: ``site_sessions``; :mod:`central.reports.rates`: ``org_rates``;
-  :mod:`central.reports.invoice`: ``attendance_reviews``; :mod:`central.reports.issued`:
-  ``invoices``, ``invoice_lines`` (with its own per-organisation ``invoice:`` lock);
-  :mod:`central.privacy.retention`: ``retention_policies``. None of these is served on the
-  roster or read by ingest.
-- :mod:`central.web.auth`: ``login_failures``, ``web_sessions``.
-- :mod:`central.copy_db` (``kiosk-central copy-to``): every table of a new, empty target
-  database, in one plain transaction of the target (no server or kiosk uses it yet).
-- :mod:`central.audit`: ``audit_log`` (append-only), under ``writing_shared("audit_log")``.
+- enrolment and accounts: :mod:`central.db.enrolment` (``orgs``, ``sites``, ``devices``),
+  :mod:`central.db.users` (``users``, ``user_grants``, ``web_sessions``),
+  :mod:`central.web.auth` (``login_failures``, ``web_sessions``);
+- :mod:`central.db.device_health`: ``device_status`` (a lock per device) and
+  ``devices.last_seen_at``; :meth:`CentralDB.migrate` and ``renew_epoch``: the schema and
+  ``server_meta`` (the ``schema`` lock);
+- :mod:`central.audit`: ``audit_log`` (append-only), under ``writing_shared("audit_log")``;
 - :mod:`central.geography`: ``postcode_areas``, ``lsoa_areas``, ``area_imports``,
   ``population_versions``, ``population_estimates``, ``lsoa_boundaries``, under
   ``writing_shared`` of ``"directory"``, ``"population"`` or ``"boundaries"``.
+
+The one exception to the rule: :mod:`central.copy_db` (``kiosk-central copy-to``) writes every
+table of a new, empty target database in one plain transaction of the target; no server or
+kiosk uses that database yet, so no writer can come between.
 
 No module outside this package uses a ``_private`` name of it; the names below are its public
 face (``from central.db import CentralDB, events``).

@@ -1,5 +1,5 @@
-"""The connection to the central database: open, migrate, and the gates every read and
-write goes through (:meth:`Database.reading`, :meth:`Database.writing`)."""
+"""The connection to the central database: open, migrate, and the gates to read it and to
+write an organisation's rows (:meth:`Database.reading`, :meth:`Database.writing`)."""
 
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ def set_policy(db: CentralDB, org_id: str, years: int, policy: str, set_by: str)
     if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_YEARS:
         raise CentralError(f"--years {years!r} must be a whole number from 1 to {MAX_YEARS}")
     now = utcnow()
-    with db.engine.begin() as conn:
+    with db.writing(org_id) as conn:
         if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
             raise NotFound(f"no organisation {org_id!r}")
         values = {"years": years, "policy": policy, "set_by": set_by or "unknown", "set_at": now}
