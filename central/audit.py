@@ -128,8 +128,7 @@ def record(
     actor = (actor or "unknown")[:200]
     subject = (subject or "")[:200]
     at = (now or utcnow()).astimezone(UTC)
-    with db.engine.begin() as conn:
-        db._lock(conn, "audit_log")
+    with db.writing_shared("audit_log") as conn:
         prev = conn.execute(
             select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
         ).scalar()

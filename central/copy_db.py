@@ -64,7 +64,7 @@ def copy_database(
         ) from None
     try:
         _refuse_unless_empty(target, target_url)
-        with source._reading() as src:  # one snapshot of the source: one read transaction
+        with source.reading() as src:  # one snapshot of the source: one read transaction
             if source.dialect == "postgresql":
                 src = src.execution_options(isolation_level="REPEATABLE READ")
             counts = {t.name: _count(src, t) for t in _copied_tables()}

@@ -118,7 +118,7 @@ def add_session(
         current.add(slot)  # refuses overlaps with a clear message
     except KioskError as exc:
         raise SetupError(str(exc)) from None
-    with db.engine.begin() as conn:
+    with db.writing(org_id) as conn:
         conn.execute(
             insert(site_sessions).values(
                 org_id=org_id,
@@ -136,7 +136,7 @@ def add_session(
 
 
 def remove_session(db: CentralDB, org_id: str, site_id: str, slot_id: str) -> None:
-    with db.engine.begin() as conn:
+    with db.writing(org_id) as conn:
         gone = conn.execute(
             delete(site_sessions).where(
                 site_sessions.c.org_id == org_id,
@@ -239,8 +239,7 @@ def import_risk(
         return RiskImport(change, parsed.problems, None)
     now = now or utcnow()
     areas: frozenset[RiskArea] = parsed.areas
-    with db.engine.begin() as conn:
-        db._lock(conn, "risk:" + org_id)
+    with db.writing(org_id) as conn:
         number = (
             conn.execute(
                 select(func.max(risk_lists.c.number)).where(risk_lists.c.org_id == org_id)

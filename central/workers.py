@@ -26,9 +26,10 @@ piece of state was checked for this:
   (templates, the SQLite file check);
 - writes for one organisation (a kiosk's batch, write-offs, erasure, retention, risk lists) and
   the audit log's chain are serialised by a lock in the database (PostgreSQL: a transaction
-  advisory lock, ``CentralDB._lock``), so the roster cursor (the events' row id) grows in
-  commit order across processes too: a writer takes its ids only once the one before it has
-  committed, so a kiosk that has read cursor N can never later miss a row below N;
+  advisory lock, taken by ``CentralDB.writing(org)`` and ``writing_shared("audit_log")``), so
+  the roster cursor (the events' row id) grows in commit order across processes too: a writer
+  takes its ids only once the one before it has committed, so a kiosk that has read cursor N
+  can never later miss a row below N;
 - the epoch and the schema version: rows, created and migrated under the ``schema`` lock.
 
 Several processes are refused on SQLite (:func:`refusal`): SQLite lets one process write at a

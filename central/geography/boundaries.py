@@ -143,8 +143,7 @@ def read_boundaries(path: Path) -> list[Boundary]:
 def import_boundaries(db: CentralDB, path: Path, now: datetime | None = None) -> BoundaryImport:
     """Replace the boundaries with ``path``'s, in one transaction."""
     found = read_boundaries(path)
-    with db.engine.begin() as conn:
-        db._lock(conn, "boundaries")
+    with db.writing_shared("boundaries") as conn:
         conn.execute(delete(lsoa_boundaries))
         rows = [
             {"lsoa": b.lsoa, "name": b.name, "geometry": [list(map(list, p)) for p in b.polygons]}

@@ -237,8 +237,7 @@ def import_directory(
                 "live": not cell(row, term_i),
             }
 
-    with db.engine.begin() as conn:
-        db._lock(conn, "directory")
+    with db.writing_shared("directory") as conn:
         conn.execute(delete(postcode_areas))
         conn.execute(delete(lsoa_areas))
         seen: set[str] = set()

@@ -459,8 +459,7 @@ def import_population(
     if dry_run:
         return PopulationImport(read, None, same)
     now = now or utcnow()
-    with db.engine.begin() as conn:
-        db._lock(conn, "population")
+    with db.writing_shared("population") as conn:
         number = (conn.execute(select(func.max(population_versions.c.number))).scalar() or 0) + 1
         version = PopulationVersion(
             number=number,

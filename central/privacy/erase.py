@@ -14,7 +14,7 @@ lands half way through):
   with a ``family_id`` or ``child_id`` column is switched to the tokens too;
 - the erasure is recorded (``erasures``): when, who asked, the token and a salted hash of the
   family id, never the id. Kiosks learn of it with the roster; a late event a kiosk sends about
-  the family is scrubbed when it arrives (``central.db._Batch``).
+  the family is scrubbed when it arrives (ingest, ``central.db.ingest``).
 
     >>> report = erase_family(db, "F-7K3M9QX2AB", requested_by="alice")  # doctest: +SKIP
     >>> print("\\n".join(report.lines()))                                 # doctest: +SKIP
@@ -114,10 +114,9 @@ def erase_family(
         raise CentralError("family id is empty")
     requested_by = (requested_by or "").strip()[:200] or "unknown"
     now = now or utcnow()
-    with db._reading() as conn:
+    with db.reading() as conn:
         org_id = _org_of(conn, family_id)
-    with db.engine.begin() as conn:
-        db._lock(conn, "org:" + org_id)
+    with db.writing(org_id) as conn:
         if _org_of(conn, family_id) != org_id:  # erased or moved meanwhile
             raise AlreadyErased(f"family {family_id} was erased meanwhile")
         salt = org_salt(conn, org_id, now)

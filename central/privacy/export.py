@@ -60,7 +60,7 @@ def family_export(
     if not family_id:
         raise CentralError("family id is empty")
     now = now or utcnow()
-    with db._reading() as conn:
+    with db.reading() as conn:
         fam = conn.execute(select(families).where(families.c.family_id == family_id)).first()
         atts = conn.execute(
             select(attendances)
@@ -234,8 +234,7 @@ def _audit(
     id that a later erasure would have to remove."""
     from central import audit
 
-    with db.engine.begin() as conn:
-        db._lock(conn, "org:" + org_id)
+    with db.writing(org_id) as conn:
         salt = org_salt(conn, org_id, now)
     audit.record(
         db,

@@ -91,7 +91,7 @@ def set_policy(db: CentralDB, org_id: str, years: int, policy: str, set_by: str)
     if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_YEARS:
         raise CentralError(f"--years {years!r} must be a whole number from 1 to {MAX_YEARS}")
     now = utcnow()
-    with db.engine.begin() as conn:
+    with db.writing(org_id) as conn:
         if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
             raise NotFound(f"no organisation {org_id!r}")
         values = {"years": years, "policy": policy, "set_by": set_by or "unknown", "set_at": now}
@@ -111,7 +111,7 @@ def set_policy(db: CentralDB, org_id: str, years: int, policy: str, set_by: str)
 
 def policies(db: CentralDB) -> dict[str, Policy | None]:
     """Every organisation and its policy (None: no policy, everything is kept)."""
-    with db._reading() as conn:
+    with db.reading() as conn:
         names = list(conn.execute(select(orgs.c.org_id).order_by(orgs.c.org_id)).scalars())
         rows = {r.org_id: r for r in conn.execute(select(retention_policies))}
     return {
@@ -148,8 +148,7 @@ def _apply_one(
 ) -> RetentionRun:
     a, ac = attendances, attendance_children
     old = (a.c.org_id == policy.org_id, a.c.session_date < cutoff)
-    with db.engine.begin() as conn:
-        db._lock(conn, "org:" + policy.org_id)  # no batch lands half way through
+    with db.writing(policy.org_id) as conn:  # no batch lands half way through
         rows = conn.execute(
             select(a.c.attendance_id, a.c.site_id, a.c.session_date, a.c.qualifies).where(*old)
         ).all()
@@ -258,7 +257,7 @@ def aggregates(db: CentralDB, org_id: str | None = None) -> list[dict[str, Any]]
     )
     if org_id is not None:
         query = query.where(attendance_aggregates.c.org_id == org_id)
-    with db._reading() as conn:
+    with db.reading() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 

@@ -22,7 +22,7 @@ def reading(db: CentralDB) -> Iterator[Connection]:
     SQLite's read transaction is a snapshot that never waits for a writer; on PostgreSQL the
     transaction is REPEATABLE READ (read-only transactions never fail to serialise).
     """
-    with db._reading() as conn:  # the data-access module's own read path
+    with db.reading() as conn:
         if db.dialect == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
             _report_settings(conn)
@@ -54,7 +54,7 @@ def alongside(db: CentralDB, conn: Connection) -> Iterator[Connection | None]:
     snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar())
     if not _SNAPSHOT_ID.fullmatch(snapshot):
         raise RuntimeError(f"unexpected snapshot id from PostgreSQL: {snapshot!r}")
-    with db._reading() as other:
+    with db.reading() as other:
         other = other.execution_options(isolation_level="REPEATABLE READ")
         other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # first in its transaction
         _report_settings(other)

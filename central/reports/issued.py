@@ -30,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, text, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from central.db import (
     CentralDB,
@@ -330,11 +330,7 @@ def issue_invoice(
                 f"{draft.issue.fingerprint[:16]}); to issue it again, void it first: "
                 f"'kiosk-central invoice void {draft.issue.number} --reason \"...\"'"
             )
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"invoice:{org_id}"}
-                )
+        with db.writing(org_id) as conn:
             live = set(
                 conn.execute(
                     select(invoices.c.number).where(
@@ -417,7 +413,11 @@ def void_invoice(db: CentralDB, number: str, reason: str, by: str) -> Issue:
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvoiceError('say why it is voided: --reason "sent with the wrong rate"')
-    with db.engine.begin() as conn:
+    with db.reading() as conn:  # an invoice's organisation never changes
+        org_id = conn.execute(select(invoices.c.org_id).where(invoices.c.number == number)).scalar()
+    if org_id is None:
+        raise NotFound(f"no invoice {number!r}: see 'kiosk-central invoice list'")
+    with db.writing(org_id) as conn:
         row = conn.execute(select(invoices).where(invoices.c.number == number)).first()
         if row is None:
             raise NotFound(f"no invoice {number!r}: see 'kiosk-central invoice list'")

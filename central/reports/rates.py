@@ -71,7 +71,7 @@ def set_rate(
         raise CentralError(f"rate {value} must be more than zero")
     contract = contract.strip() or DEFAULT_CONTRACT
     rate = Rate(org_id, contract, effective_from, value)
-    with db.engine.begin() as conn:
+    with db.writing(org_id) as conn:
         if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
             raise NotFound(
                 f"no organisation {org_id!r}: add it first with 'kiosk-central org add {org_id}'"

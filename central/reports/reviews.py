@@ -36,13 +36,19 @@ def review_attendance(
     reviewed_by = " ".join(reviewed_by.split())
     if not reviewed_by:
         raise CentralError("say who reviewed it: --by NAME")
-    with db.engine.begin() as conn:
+    with db.reading() as conn:  # an attendance's organisation never changes
+        org_id = conn.execute(
+            select(attendances.c.org_id).where(attendances.c.attendance_id == attendance_id)
+        ).scalar()
+    if org_id is None:
+        raise NotFound(f"no attendance {attendance_id!r} on the server")
+    with db.writing(org_id) as conn:
         att = conn.execute(
             select(
                 attendances.c.org_id, attendances.c.session_date, attendances.c.clock_synced
             ).where(attendances.c.attendance_id == attendance_id)
         ).first()
-        if att is None:
+        if att is None:  # removed meanwhile (by a retention run)
             raise NotFound(f"no attendance {attendance_id!r} on the server")
         if att.clock_synced:
             raise CentralError(

@@ -201,7 +201,7 @@ def test_holds_up_to_is_the_highest_contiguous_seq_held(db, device):
 
 
 def test_holds_up_to_walks_across_many_pages(db, device, monkeypatch):
-    monkeypatch.setattr("central.db._HOLDS_PAGE", 7)
+    monkeypatch.setattr("central.db.batch_rows.HOLDS_PAGE", 7)
     batch = wire(taps(KIOSK, 60))
     db.ingest(device, batch[1:])
     assert db.holds_up_to("kiosk-1") == 0

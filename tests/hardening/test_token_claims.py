@@ -208,7 +208,8 @@ def test_junk_refusals_are_kept_once_and_cut_short(setting):
 
 def test_past_the_quota_refusals_are_answered_and_counted_not_kept(setting, monkeypatch):
     db, server, http = setting
-    monkeypatch.setattr("central.db.REJECTIONS_KEPT", 3)  # the test process's own db only
+    # the test process's own db only
+    monkeypatch.setattr("central.db.batch_rows.REJECTIONS_KEPT", 3)
     with db.engine.begin() as conn:
         for n in range(3):
             conn.execute(

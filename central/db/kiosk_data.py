@@ -1,0 +1,350 @@
+"""What kiosks send and pull: ingest, the roster, and the bookkeeping of their seqs."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from central.claims import DateWindow, write_off_refusal
+from central.db import batch_rows
+from central.db.base import Database
+from central.db.batch_rows import at_path, gap_end
+from central.db.errors import NotFound, WriteOffRefused
+from central.db.ingest import Batch
+from central.db.records import Device, IngestResult, RosterPage
+from central.db.schema import (
+    devices,
+    erasures,
+    event_conflicts,
+    events,
+    privacy_salts,
+    rejections,
+    seq_gaps,
+    server_meta,
+    utcnow,
+)
+from kiosk.domain.erasure import ERASED_PREFIX
+from sync.protocol import ROSTER_PAGE_SIZE, ROSTER_TYPES, validate_event
+
+
+class KioskData(Database):
+    """Ingest, the roster, seq bookkeeping (held, set aside, written off) and the epoch."""
+
+    # -- ingest ------------------------------------------------------------------------------------
+    def ingest(
+        self,
+        device: Device,
+        raw_events: Sequence[Any],
+        now: datetime | None = None,
+        window: DateWindow | None = None,
+    ) -> IngestResult:
+        """Validate and apply a batch from ``device``; one answer per event, in order.
+
+        Idempotent by ``event_id``: an event already held is answered ``duplicate`` and changes
+        nothing. All of the batch is applied in one transaction, or none of it. ``window``
+        replaces the dates a kiosk's events may carry (``central.claims``) for what the
+        server's admin types in (paper registers of any past term).
+        """
+        checked = [validate_event(raw, device.device_id, device.site_id) for raw in raw_events]
+        now = now or utcnow()
+        for attempt in range(3):
+            try:
+                with self.writing(device.org_id) as conn:
+                    results = Batch(conn, device, checked, now, window).apply()
+                    holds = self._advance_holds(conn, device.device_id, now)
+                return IngestResult(results, holds)
+            except IntegrityError:
+                # Another request for the same events committed first (a retry racing the
+                # original): run again, and the events will be answered as duplicates.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _advance_holds(conn: Connection, device_id: str, now: datetime) -> int:
+        """Move ``holds_up_to`` past every seq now held (applied or set aside as rejected)."""
+        current = int(
+            conn.execute(
+                select(devices.c.holds_up_to).where(devices.c.device_id == device_id)
+            ).scalar_one()
+        )
+        start = current
+        page = batch_rows.HOLDS_PAGE
+        while True:
+            known: list[int] = []
+            limit_at: int | None = None
+            for table in (events, rejections):
+                seqs = (
+                    conn.execute(
+                        select(table.c.seq)
+                        .where(table.c.device_id == device_id, table.c.seq > current)
+                        .order_by(table.c.seq)
+                        .limit(page)
+                    )
+                    .scalars()
+                    .all()
+                )
+                known.extend(seqs)
+                if len(seqs) == page:
+                    limit_at = seqs[-1] if limit_at is None else min(limit_at, seqs[-1])
+            for seq in sorted(set(known)):
+                if seq != current + 1 or (limit_at is not None and seq > limit_at):
+                    break
+                current = seq
+            if limit_at is not None and current >= limit_at:
+                continue
+            # Seqs the kiosk wrote off (POST /api/v1/gaps) count as held too.
+            jump = gap_end(conn, device_id, current)
+            if jump is None:
+                break
+            current = jump
+        values: dict[str, Any] = {"last_seen_at": now}
+        if current != start:
+            values["holds_up_to"] = current
+        conn.execute(update(devices).where(devices.c.device_id == device_id).values(**values))
+        return current
+
+    # -- roster ------------------------------------------------------------------------------------
+    def roster(
+        self,
+        device: Device,
+        cursor: int,
+        limit: int = ROSTER_PAGE_SIZE,
+        own_through: int = 0,
+        erasures_after: int | None = None,
+    ) -> RosterPage:
+        """Member and card events of ``device``'s organisation from its other kiosks, and its
+        own with ``seq <= own_through`` (those a replaced or restored store no longer has).
+
+        Events of erased families (scrubbed, their subject an ``erased-`` token) are never
+        served. ``erasures_after`` also asks for the organisation's erasures after
+        that cursor; they are read after the events, so a kiosk that applies the events and
+        then the erasures never keeps a family erased meanwhile.
+        """
+        others = events.c.device_id != device.device_id
+        if own_through > 0:
+            others = or_(others, events.c.seq <= own_through)
+        with self.reading() as conn:
+            rows = conn.execute(
+                select(events.c.id, events.c.raw)
+                .where(
+                    events.c.org_id == device.org_id,
+                    events.c.type.in_(ROSTER_TYPES),
+                    events.c.id > cursor,
+                    others,
+                    ~events.c.subject_id.startswith(ERASED_PREFIX, autoescape=True),
+                )
+                .order_by(events.c.id)
+                .limit(limit + 1)
+            ).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        served = [json.loads(r.raw) for r in rows]
+        next_cursor = rows[-1].id if rows else cursor
+        if erasures_after is None:
+            return RosterPage(served, next_cursor, more)
+        with self.reading() as conn:
+            salt = conn.execute(
+                select(privacy_salts.c.salt).where(privacy_salts.c.org_id == device.org_id)
+            ).scalar()
+            found = conn.execute(
+                select(
+                    erasures.c.id, erasures.c.token, erasures.c.family_hash, erasures.c.erased_at
+                )
+                .where(erasures.c.org_id == device.org_id, erasures.c.id > erasures_after)
+                .order_by(erasures.c.id)
+                .limit(limit + 1)
+            ).all()
+        erasures_more = len(found) > limit
+        found = found[:limit]
+        gone = [
+            {
+                "cursor": int(r.id),
+                "token": r.token,
+                "family_hash": r.family_hash,
+                "salt": salt,
+                "erased_at": r.erased_at.isoformat().replace("+00:00", "Z"),
+            }
+            for r in found
+        ]
+        return RosterPage(
+            served,
+            next_cursor,
+            more,
+            erasures=gone,
+            erasure_cursor=int(found[-1].id) if found else erasures_after,
+            erasures_more=erasures_more,
+        )
+
+    # -- counts, for status and tests --------------------------------------------------------------
+    def count(self, table: Table, **where: Any) -> int:
+        with self.reading() as conn:
+            query = select(func.count()).select_from(table)
+            for key, value in where.items():
+                query = query.where(table.c[key] == value)
+            return int(conn.execute(query).scalar_one())
+
+    def holds_up_to(self, device_id: str) -> int:
+        with self.reading() as conn:
+            value = conn.execute(
+                select(devices.c.holds_up_to).where(devices.c.device_id == device_id)
+            ).scalar()
+        return int(value or 0)
+
+    # -- recovery: seqs held, written off, the epoch -----------------------------------------------
+    def highest_seq(self, device_id: str) -> int:
+        """The highest seq of ``device_id`` the server knows: held, set aside or written off.
+
+        A kiosk whose store is behind it (new SD card, restored backup) continues above it.
+        """
+        with self.reading() as conn:
+            return self._highest_seq(conn, device_id)
+
+    @staticmethod
+    def _highest_seq(conn: Connection, device_id: str, write_offs: bool = True) -> int:
+        found = [
+            conn.execute(select(func.max(col)).where(table.c.device_id == device_id)).scalar()
+            for table, col in (
+                (events, events.c.seq),
+                (rejections, rejections.c.seq),
+                *([(seq_gaps, seq_gaps.c.to_seq)] if write_offs else []),
+            )
+        ]
+        return max((int(v) for v in found if v is not None), default=0)
+
+    def undo_write_off(self, device_id: str, gap_id: int, now: datetime | None = None) -> int:
+        """Take back a write-off (``kiosk-central device undo-gap``): the seqs it covered are
+        no longer counted as held, so ``holds_up_to`` is worked out again from the start.
+        Returns ``holds_up_to`` afterwards."""
+        now = now or utcnow()
+        with self.engine.begin() as conn:
+            device = conn.execute(select(devices).where(devices.c.device_id == device_id)).first()
+            if device is None:
+                raise NotFound(f"no device {device_id!r} is enrolled")
+            self._lock_org(conn, device.org_id)
+            gone = conn.execute(
+                delete(seq_gaps).where(seq_gaps.c.device_id == device_id, seq_gaps.c.id == gap_id)
+            ).rowcount
+            if not gone:
+                raise NotFound(
+                    f"device {device_id!r} has no write-off {gap_id}: "
+                    f"'kiosk-central device gaps {device_id}' lists them"
+                )
+            conn.execute(
+                update(devices).where(devices.c.device_id == device_id).values(holds_up_to=0)
+            )
+            return self._advance_holds(conn, device_id, now)
+
+    def record_gaps(self, device: Device, gaps: Sequence[Any], now: datetime | None = None) -> int:
+        """Write off seqs ``device`` can never send (``sync.protocol.Gap``); the same gap
+        reported again is kept once. Returns ``holds_up_to`` afterwards."""
+        now = now or utcnow()
+        with self.writing(device.org_id) as conn:
+            highest = self._highest_seq(conn, device.device_id, write_offs=False)
+            for index, gap in enumerate(gaps):
+                refusal = write_off_refusal(gap.from_seq, gap.to_seq, highest)
+                if refusal:
+                    raise WriteOffRefused(refusal, index)
+            for gap in gaps:
+                exists = conn.execute(
+                    select(seq_gaps.c.id).where(
+                        seq_gaps.c.device_id == device.device_id,
+                        seq_gaps.c.from_seq == gap.from_seq,
+                        seq_gaps.c.to_seq == gap.to_seq,
+                        seq_gaps.c.kind == gap.kind,
+                    )
+                ).first()
+                if exists is None:
+                    conn.execute(
+                        insert(seq_gaps).values(
+                            device_id=device.device_id,
+                            from_seq=gap.from_seq,
+                            to_seq=gap.to_seq,
+                            kind=gap.kind,
+                            detail=gap.detail,
+                            sessions=list(gap.sessions),
+                            events=gap.events,
+                            reported_at=now,
+                        )
+                    )
+            return self._advance_holds(conn, device.device_id, now)
+
+    def conflicts(self, device_id: str | None = None) -> list[dict[str, Any]]:
+        """Copies of held events sent with other content, oldest first, each with
+        the differing fields' values in the server's copy (``held``) and the other (``sent``).
+        """
+        query = (
+            select(event_conflicts, events.c.raw.label("held_raw"))
+            .select_from(
+                event_conflicts.outerjoin(events, events.c.event_id == event_conflicts.c.event_id)
+            )
+            .order_by(event_conflicts.c.id)
+        )
+        if device_id is not None:
+            query = query.where(event_conflicts.c.device_id == device_id)
+        out = []
+        with self.reading() as conn:
+            for row in conn.execute(query):
+                held = json.loads(row.held_raw) if row.held_raw else {}
+                sent = json.loads(row.raw)
+                out.append(
+                    {
+                        "device_id": row.device_id,
+                        "event_id": row.event_id,
+                        "received_at": row.received_at,
+                        "differs": list(row.differs),
+                        "held": {p: at_path(held, p) for p in row.differs},
+                        "sent": {p: at_path(sent, p) for p in row.differs},
+                    }
+                )
+        return out
+
+    def gaps(self, device_id: str | None = None) -> list[dict[str, Any]]:
+        """Written-off seq ranges, oldest report first (for reports and ``device list``)."""
+        query = select(seq_gaps).order_by(seq_gaps.c.device_id, seq_gaps.c.from_seq)
+        if device_id is not None:
+            query = query.where(seq_gaps.c.device_id == device_id)
+        with self.reading() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def epoch(self) -> str:
+        """This database's history: renewed by :meth:`renew_epoch` after a restore."""
+        with self.reading() as conn:
+            value = conn.execute(
+                select(server_meta.c.value).where(server_meta.c.key == "epoch")
+            ).scalar()
+        return value if value is not None else self.renew_epoch(only_if_missing=True)
+
+    def renew_epoch(self, only_if_missing: bool = False) -> str:
+        """A new epoch (``kiosk-central restore`` and ``mark-restored`` call this): every
+        kiosk's roster cursor is then treated as stale and the roster pulled again."""
+        fresh = secrets.token_hex(8)
+        with self.engine.begin() as conn:
+            self._lock(conn, "schema")
+            current = conn.execute(
+                select(server_meta.c.value).where(server_meta.c.key == "epoch")
+            ).scalar()
+            if current is not None and only_if_missing:
+                return current
+            if current is None:
+                conn.execute(
+                    insert(server_meta).values(key="epoch", value=fresh, updated_at=utcnow())
+                )
+            else:
+                conn.execute(
+                    update(server_meta)
+                    .where(server_meta.c.key == "epoch")
+                    .values(value=fresh, updated_at=utcnow())
+                )
+        return fresh
+
+    def max_cursor(self) -> int:
+        """The highest roster cursor (event row id) given so far."""
+        with self.reading() as conn:
+            return int(conn.execute(select(func.max(events.c.id))).scalar() or 0)
