@@ -35,7 +35,7 @@ piece of state was checked for this:
 Several processes are refused on SQLite (:func:`refusal`): SQLite lets one process write at a
 time, so more processes add waiting on its file lock, not capacity, and a writer that waits
 past the busy timeout fails its kiosk's batch. PostgreSQL is what several processes are for.
-They are also refused without central.toml's ``[server] secret`` (issue 19's rule): what the
+They are also refused without central.toml's ``[server] secret``: what the
 processes share is written down in the file they all read, never made up by each.
 """
 
@@ -67,7 +67,7 @@ def refusal(url: str, workers: int, secret: str | None = None) -> str | None:
     or None if it may.
 
     Several processes need PostgreSQL, and the one secret they share written down in
-    central.toml (issue 19): nothing may be made up per process at start-up, where each
+    central.toml: nothing may be made up per process at start-up, where each
     worker would have a different one, so a deployment of several processes says its secret.
     """
     if workers < 1:

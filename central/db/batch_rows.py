@@ -90,7 +90,7 @@ def _json_insert(dialect: Any, table: Table, names: tuple[str, ...]) -> tuple[st
 
 def erased_families(conn: Connection, org_id: str, named: Iterable[str]) -> dict[str, Erasure]:
     """Which of the family ids (or tokens) ``named`` belong to families erased in ``org_id``,
-    matched by the salted hash the erasure kept (issue 8). A token the server does not know
+    matched by the salted hash the erasure kept. A token the server does not know
     (a database restored from before the erasure) still counts as erased."""
     names = sorted(set(named))
     salt = conn.execute(
@@ -124,7 +124,7 @@ def attendance_child_rows(
     ]
 
 
-#: Refused events (and conflicting copies) a device may have kept on the server (issue 16).
+#: Refused events (and conflicting copies) a device may have kept on the server.
 REJECTIONS_KEPT = 5000
 #: Characters of a refused event kept (a real event is a few hundred; junk is cut short).
 REJECTED_RAW_KEPT = 16_384

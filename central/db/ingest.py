@@ -62,9 +62,9 @@ class Batch:
         self.checked = list(checked)
         self.now = now
         self.results: list[EventResult | None] = [None] * len(checked)
-        #: Member and card events of erased families (issue 8): kept scrubbed, never applied.
+        #: Member and card events of erased families: kept scrubbed, never applied.
         self.erased_subjects: dict[int, str] = {}
-        #: Events whose id is held with other content, and the fields that differ (issue 16).
+        #: Events whose id is held with other content, and the fields that differ.
         self.conflicts: dict[int, list[str]] = {}
         #: Rows of ``families`` read so far in this batch, and every id asked about.
         self._families_found: dict[str, Any] = {}
@@ -100,7 +100,7 @@ class Batch:
         valid = [i for i, item in enumerate(self.checked) if item.ok]
 
         # Duplicates: already held (a retry), or sent twice within this batch. The same id
-        # with different content is a conflict (issue 16): the copy held stays.
+        # with different content is a conflict: the copy held stays.
         ids = sorted({self.checked[i].event.event_id for i in valid})  # type: ignore[union-attr]
         held = {
             r.event_id: r
@@ -270,7 +270,7 @@ class Batch:
     def _check_families(self, keep: list[int]) -> list[int]:
         """An attendance names a family the organisation holds (or registers in this batch)
         and only that family's children: a token cannot invent families or children to put
-        on the invoice (issue 16). Erased families are known by their tokens."""
+        on the invoice. Erased families are known by their tokens."""
         wanted = [
             i
             for i in keep
@@ -362,7 +362,7 @@ class Batch:
         return out
 
     def _scrub_erased(self, keep: list[int]) -> list[int]:
-        """Events about a family erased on the server (issue 8): a kiosk that had not heard of
+        """Events about a family erased on the server: a kiosk that had not heard of
         it yet still sends them. Stored scrubbed (family and children as their tokens), so the
         attendances still count; member and card events are not applied. Refused ones are kept
         aside scrubbed too."""
@@ -422,7 +422,7 @@ class Batch:
     def _record_rejections(self) -> None:
         """Keep what was refused, so the server can say it holds that seq (set aside).
 
-        Bounded (issue 16): the same refused event is kept once (by its digest), a refused
+        Bounded: the same refused event is kept once (by its digest), a refused
         event is kept only up to ``REJECTED_RAW_KEPT`` characters, and a device keeps at most
         ``REJECTIONS_KEPT`` refusals; past that each is still answered ``rejected`` but only
         counted (``devices.unkept_rejections``), and kiosk health says so.

@@ -226,10 +226,7 @@ class LocalStore:
     ) -> RiskList:
         """Store a new version (last number + 1) and put it in force; old versions are kept.
 
-        ``rule`` and ``sources`` record how a list built from official data was chosen, and
-        from which files (``kiosk.lsoa_import``). ``number`` asks for the server's version
-        number (a list pulled from the server), used when no version here has it or a later one.
-        """
+        The whole story: :meth:`kiosk.store.risk_versions.RiskVersions.save_risk_list`."""
         return self._risk.save_risk_list(
             areas, source, at, rule=rule, sources=sources, number=number
         )
@@ -266,16 +263,13 @@ class LocalStore:
     def mark_sent(self, event_ids: Iterable[str], at: datetime | None = None) -> None:
         """The server holds these events (accepted or duplicate): take them out of the outbox.
 
-        Durable when it returns. Unknown or already acknowledged ids are ignored.
-        """
+        The whole story: :meth:`kiosk.store.outbox.Outbox.mark_sent`."""
         return self._outbox.mark_sent(event_ids, at)
 
     def mark_rejected(self, event_id: str, reason: str, kind: str = "refused") -> None:
         """The server refused this event: keep it aside with the reason, out of the outbox.
 
-        ``kind`` is ``conflict`` when the server holds a different copy of it (a replayed or
-        forged id): it is then not for sending again but for comparing
-        (:meth:`keep_server_copy`)."""
+        The whole story: :meth:`kiosk.store.outbox.Outbox.mark_rejected`."""
         return self._outbox.mark_rejected(event_id, reason, kind)
 
     def rejected(self) -> list[dict]:
@@ -284,8 +278,10 @@ class LocalStore:
 
     def keep_server_copy(self, event_ids: Iterable[str]) -> list[str]:
         """Events in conflict (the server holds another copy under the same id) that the admin
-        compared and settled in the server's favour: the server holds an event by that id,
-        so they are no longer kept aside here. Returns the ids settled."""
+        compared and settled in the server's favour: the server holds an event by that id, so they
+        are no longer kept aside here. Returns the ids settled.
+
+        The whole story: :meth:`kiosk.store.outbox.Outbox.keep_server_copy`."""
         return self._outbox.keep_server_copy(event_ids)
 
     def waiting_count(self) -> int:
@@ -297,16 +293,18 @@ class LocalStore:
         return found[0] if found else None
 
     def requeue_from(self, seq: int) -> int:
-        """Send again every kept event from ``seq`` on (the server lost them, e.g. restored
-        from a backup); rejected events stay aside. Returns how many now wait.
-        """
+        """Send again every kept event from ``seq`` on (the server lost them, e.g. restored from a
+        backup); rejected events stay aside. Returns how many now wait.
+
+        The whole story: :meth:`kiosk.store.outbox.Outbox.requeue_from`."""
         return self._outbox.requeue_from(seq)
 
     def retry_rejected(self, event_ids: Iterable[str] | None = None) -> list[str]:
-        """Put refused events back in the outbox, to be sent again (all of them, or those
-        named): for after the cause was put right (a family registered on the server, a
-        device enrolled at the right site). Events no longer kept here stay aside. Returns
-        the ids put back."""
+        """Put refused events back in the outbox, to be sent again (all of them, or those named):
+        for after the cause was put right (a family registered on the server, a device enrolled at
+        the right site). Events no longer kept here stay aside. Returns the ids put back.
+
+        The whole story: :meth:`kiosk.store.outbox.Outbox.retry_rejected`."""
         return self._outbox.retry_rejected(event_ids)
 
     def sync_state(self) -> dict:
@@ -321,18 +319,7 @@ class LocalStore:
     def rehome(self, identity: DeviceIdentity, at: datetime | None = None) -> Rehomed:
         """Give every event not yet held by the server this kiosk's enrolled ``identity``.
 
-        A kiosk's events belong to the device that recorded them, whatever name it used then
-        (the demo's, its host name, an identity it was enrolled under by mistake): taps made
-        before enrolment must reach the invoice under the enrolled device and site. Waiting
-        events are rewritten in their day files (seq and event id kept, so the server still
-        deduplicates them), and events the server refused *because of* their identity are put
-        back in the outbox, rewritten. Events already acknowledged are left as they are: the
-        server holds them under the device that sent them.
-
-        Each day file is replaced atomically; after a crash part-way, calling this again
-        finishes the job, and calling it when nothing differs changes nothing. Returns what
-        was done (also noted in the sync state as ``rehomed`` for ``kiosk-admin status``).
-        """
+        The whole story: :meth:`kiosk.store.rehome.Rehoming.rehome`."""
         return self._rehoming.rehome(identity, at)
 
     def highest_seq(self) -> int:
@@ -342,9 +329,11 @@ class LocalStore:
 
     # == seq history and recovery (kiosk.store.seqs) =============================================
     def delivered_through(self) -> int:
-        """Every seq up to this one is held by the server as far as this kiosk knows
-        (acknowledged, set aside, or given out before this store): what the server's
-        ``holds_up_to`` is checked against after it was restored from a backup."""
+        """Every seq up to this one is held by the server as far as this kiosk knows (acknowledged,
+        set aside, or given out before this store): what the server's ``holds_up_to`` is checked
+        against after it was restored from a backup.
+
+        The whole story: :meth:`kiosk.store.seqs.Seqs.delivered_through`."""
         return self._seqs.delivered_through()
 
     def seq_history(self) -> SeqHistory:
@@ -360,36 +349,32 @@ class LocalStore:
         return self.seq_history().floor
 
     def raise_seq_floor(self, seq: int, why: str, at: datetime | None = None) -> int:
-        """Number new events above ``seq``: seqs up to it were given out before this store
-        (a new SD card, a restored backup), so they are never used again here and are not
-        this store's to send. Noted in ``history.json``. Returns the highest seq in use.
-        """
+        """Number new events above ``seq``: seqs up to it were given out before this store (a new SD
+        card, a restored backup), so they are never used again here and are not this store's to
+        send. Noted in ``history.json``. Returns the highest seq in use.
+
+        The whole story: :meth:`kiosk.store.seqs.Seqs.raise_seq_floor`."""
         return self._seqs.raise_seq_floor(seq, why, at)
 
     def adopt_events(self, events: Sequence[Event]) -> tuple[list[Event], list[Event]]:
-        """Write events that carry seqs this device gave them (from another copy of this
-        store: a backup is restored over newer events) under those same seqs.
+        """Write events that carry seqs this device gave them (from another copy of this store: a
+        backup is restored over newer events) under those same seqs.
 
-        Returns ``(adopted, refused)``. An event already held is neither. One whose seq is at
-        or below the highest seq in use here is refused: this store gave that seq to another
-        event, or pruned it. Seqs skipped between adopted events (pruned on the other copy)
-        are not sent again.
-        """
+        The whole story: :meth:`kiosk.store.seqs.Seqs.adopt_events`."""
         return self._seqs.adopt_events(events)
 
     def seq_inventory(self, low: int, high: int) -> SeqInventory:
-        """What this kiosk has of seqs ``low``..``high``: kept (can be sent again), set aside
-        as rejected, and lost (pruned, before this store, unreadable) with their sessions."""
+        """What this kiosk has of seqs ``low``..``high``: kept (can be sent again), set aside as
+        rejected, and lost (pruned, before this store, unreadable) with their sessions.
+
+        The whole story: :meth:`kiosk.store.seqs.Seqs.seq_inventory`."""
         return self._seqs.seq_inventory(low, high)
 
     # == roster (kiosk.store.roster, kiosk.store.erasure) ========================================
     def apply_remote(self, events: Sequence[Event]) -> int:
         """Apply roster events from other kiosks to families and cards; how many changed something.
 
-        They are not journalled, not put in this kiosk's outbox and get no seq of this kiosk.
-        Applying the same event again changes nothing; an event older than what a family or
-        card already reflects is ignored.
-        """
+        The whole story: :meth:`kiosk.store.roster.Roster.apply_remote`."""
         return self._roster.apply_remote(events)
 
     def apply_erasures(self, notices: Sequence[Mapping[str, Any]]) -> int:
@@ -401,9 +386,10 @@ class LocalStore:
 
     # == housekeeping ============================================================================
     def prune(self, now: datetime) -> int:
-        """Drop days older than the retention window whose events are all acknowledged (or
-        rejected, which are kept in rejected.json). Returns how many events were dropped.
-        """
+        """Drop days older than the retention window whose events are all acknowledged (or rejected,
+        which are kept in rejected.json). Returns how many events were dropped.
+
+        The whole story: :meth:`kiosk.store.prune.Pruner.prune`."""
         return self._pruner.prune(now)
 
     def problems(self) -> list[str]:
