@@ -97,21 +97,7 @@ fi
 
 # -- 1. packages ----------------------------------------------------------------------------------
 case "$DATABASE_URL" in postgres*) APT_PACKAGES+=(postgresql-client) ;; esac
-if ! missing_text="$(missing_packages "${APT_PACKAGES[@]}")"; then
-  say "skipped (--root): ${ROOT} has no dpkg database; on the server: apt-get install --no-install-recommends ${APT_PACKAGES[*]}"
-  missing_text=""
-fi
-mapfile -t missing < <(printf '%s' "$missing_text" | grep -v '^$' || true)
-if ((${#missing[@]})); then
-  if [ -n "$ROOT" ]; then
-    say "skipped (--root): apt-get install --no-install-recommends ${missing[*]}"
-  else
-    say "installing packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
-fi
+install_packages "the server" "${APT_PACKAGES[@]}"
 
 # -- 2. the server's user -------------------------------------------------------------------------
 put 0644 "$UNITS_SRC/doorstep-central.sysusers" "$ROOT/usr/lib/sysusers.d/doorstep-central.conf" || true

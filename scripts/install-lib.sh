@@ -97,6 +97,28 @@ missing_packages() {
   done
 }
 
+# install_packages WHERE PACKAGE...: apt-get install what is missing of PACKAGE... (WHERE, "the
+# device" or "the server", is named when --root cannot tell: the build machine's packages say
+# nothing about the image). Under --root nothing is installed, only said.
+install_packages() {
+  local where="$1" missing_text missing=()
+  shift
+  if ! missing_text="$(missing_packages "$@")"; then
+    say "skipped (--root): ${ROOT} has no dpkg database; on ${where}: apt-get install --no-install-recommends $*"
+    missing_text=""
+  fi
+  mapfile -t missing < <(printf '%s' "$missing_text" | grep -v '^$' || true)
+  ((${#missing[@]})) || return 0
+  if [ -n "$ROOT" ]; then
+    say "skipped (--root): apt-get install --no-install-recommends ${missing[*]}"
+  else
+    say "installing packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
 # -- 2. SPI -------------------------------------------------------------------------------------
 # spi_step CONFIG_TXT [SPIDEV]: turn SPI on in the Pi's config.txt. A reboot is needed
 # (NEED_REBOOT=1) until the running kernel has SPI, i.e. until SPIDEV (default /dev/spidev0.0)

@@ -116,22 +116,7 @@ if [ -z "$ROOT" ] && [ -r /etc/os-release ]; then
 fi
 
 # -- 1. packages ------------------------------------------------------------------------------------------
-if ! missing_text="$(missing_packages "${APT_PACKAGES[@]}")"; then
-  # Under --root with no package database: the build machine's packages say nothing about it.
-  say "skipped (--root): ${ROOT} has no dpkg database; on the device: apt-get install --no-install-recommends ${APT_PACKAGES[*]}"
-  missing_text=""
-fi
-mapfile -t missing < <(printf '%s' "$missing_text" | grep -v '^$' || true)
-if ((${#missing[@]})); then
-  if [ -n "$ROOT" ]; then
-    say "skipped (--root): apt-get install --no-install-recommends ${missing[*]}"
-  else
-    say "installing packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
-fi
+install_packages "the device" "${APT_PACKAGES[@]}"
 
 # -- 2. SPI ----------------------------------------------------------------------------------------------
 boot_config=""
