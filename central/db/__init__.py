@@ -88,7 +88,7 @@ from central.db.errors import (
     SchemaTooNew,
     WriteOffRefused,
 )
-from central.db.records import Device, IngestResult, RosterPage
+from central.db.records import Device, IngestResult, RosterPage, require_org
 from central.db.schema import (
     GRANTS,
     LATEST_VERSION,
@@ -136,6 +136,7 @@ from central.db.schema import (
 from central.db.users import ORG_ROLES, ROLES, hash_password, verify_password
 
 __all__ = [
+    "require_org",
     "DEFAULT_DATA_DIR",
     "GRANTS",
     "LATEST_VERSION",

@@ -7,12 +7,12 @@ import contextlib
 from collections.abc import Iterator
 from typing import Self
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, text
 
 from central import migrations
 from central.db.engine import READ_ONLY, default_database_url, lock_key, make_engine
-from central.db.errors import NotFound, SchemaBehind, too_new
-from central.db.schema import metadata, orgs
+from central.db.errors import SchemaBehind, too_new
+from central.db.schema import metadata
 
 #: The prefix of an organisation's lock name ("org:lichfield").
 _ORG_LOCK = "org:"
@@ -140,10 +140,3 @@ class Database:
         """Take organisation ``org_id``'s lock in ``conn``'s transaction (see :meth:`writing`),
         for a writer that learns which organisation only once inside it."""
         self._lock(conn, _ORG_LOCK + org_id)
-
-    @staticmethod
-    def _require_org(conn: Connection, org_id: str) -> None:
-        if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
-            raise NotFound(
-                f"no organisation {org_id!r}: add it first with 'kiosk-central org add {org_id}'"
-            )

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 
 from central.db.base import Database
 from central.db.batch_rows import rows_in_chunks
-from central.db.records import Device
+from central.db.records import Device, require_org
 from central.db.schema import (
     device_status,
     devices,
@@ -136,7 +136,7 @@ class DeviceHealth(Database):
         )
         with self.reading() as conn:
             if org_id is not None:
-                self._require_org(conn, org_id)
+                require_org(conn, org_id)
             rows = conn.execute(query).all()
             ids = [r.device_id for r in rows]
             latest = rows_in_chunks(conn, select(device_status), device_status.c.device_id, ids)

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, update
 
 from central.db.base import Database
 from central.db.errors import AlreadyExists, NotFound
-from central.db.records import Device, check_id, device_from_row, display_name
+from central.db.records import Device, check_id, device_from_row, display_name, require_org
 from central.db.schema import devices, orgs, sites, utcnow
 
 
@@ -41,7 +41,7 @@ class Enrolment(Database):
         site_id = check_id(site_id, "site")
         name = display_name(name, "site")
         with self.engine.begin() as conn:
-            self._require_org(conn, org_id)
+            require_org(conn, org_id)
             exists = conn.execute(
                 select(sites.c.site_id).where(sites.c.org_id == org_id, sites.c.site_id == site_id)
             ).first()
@@ -55,14 +55,14 @@ class Enrolment(Database):
         """Give an existing organisation the name people use (its id stays as it is)."""
         value = display_name(name, "organisation") or None
         with self.engine.begin() as conn:
-            self._require_org(conn, org_id)
+            require_org(conn, org_id)
             conn.execute(update(orgs).where(orgs.c.org_id == org_id).values(name=value))
 
     def set_site_name(self, org_id: str, site_id: str, name: str) -> None:
         """Give an existing site the name people use (its id stays as it is)."""
         value = display_name(name, "site") or None
         with self.engine.begin() as conn:
-            self._require_org(conn, org_id)
+            require_org(conn, org_id)
             done = conn.execute(
                 update(sites)
                 .where(sites.c.org_id == org_id, sites.c.site_id == site_id)
@@ -102,7 +102,7 @@ class Enrolment(Database):
         device_id = check_id(device_id, "device")
         token = new_device_token()
         with self.engine.begin() as conn:
-            self._require_org(conn, org_id)
+            require_org(conn, org_id)
             site = conn.execute(
                 select(sites.c.site_id).where(sites.c.org_id == org_id, sites.c.site_id == site_id)
             ).first()

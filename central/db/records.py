@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 import pydantic_core
+from sqlalchemy import Connection, select
 
-from central.db.errors import CentralError
-from central.db.schema import ID_LENGTH
+from central.db.errors import CentralError, NotFound
+from central.db.schema import ID_LENGTH, orgs
 from sync.protocol import AttendanceAmendedData, CardData, Checked, EventResult, MemberData
 
 
@@ -107,3 +108,14 @@ def event_subject(checked: Checked) -> str:
         return data.attendance_id
     assert checked.event is not None
     return checked.event.event_id
+
+
+def require_org(conn: Connection, org_id: str) -> str | None:
+    """The organisation's display name (None if it has none); ``NotFound``, saying how to add
+    it, when the server has no such organisation. Every command and report asks this first."""
+    row = conn.execute(select(orgs.c.name).where(orgs.c.org_id == org_id)).first()
+    if row is None:
+        raise NotFound(
+            f"no organisation {org_id!r}: add it first with 'kiosk-central org add {org_id}'"
+        )
+    return row.name

@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select, update
 
 from central.db.base import Database
 from central.db.errors import AlreadyExists, CentralError, NotFound
-from central.db.records import check_id
+from central.db.records import check_id, require_org
 from central.db.schema import GRANTS, user_grants, users, utcnow, web_sessions
 
 #: ``staff`` see their organisation's totals and registers; ``finance`` (the organisation's
@@ -50,7 +50,7 @@ class Users(Database):
         password = secrets.token_urlsafe(15)
         with self.engine.begin() as conn:
             if org_id:
-                self._require_org(conn, org_id)
+                require_org(conn, org_id)
             if conn.execute(select(users.c.name).where(users.c.name == name)).first():
                 raise AlreadyExists(f"user {name!r} already exists")
             conn.execute(

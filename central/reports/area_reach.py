@@ -41,12 +41,11 @@ from sqlalchemy import BigInteger, Connection, and_, func, literal, or_, select
 from central.db import (
     CentralDB,
     CentralError,
-    NotFound,
     attendance_children,
     children,
     families,
-    orgs,
     postcode_areas,
+    require_org,
 )
 from central.geography.directory import (
     ImportRecord,
@@ -191,11 +190,6 @@ class AreaReach:
         return f"Reach of children aged {self.ages.label}: {self.scope}, {self.period.label}"
 
 
-def _require_org(conn: Connection, org_id: str) -> None:
-    if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
-        raise NotFound(f"no organisation {org_id!r} (see 'kiosk-central org add')")
-
-
 def reached_by_lsoa(
     db: CentralDB, conn: Connection, org_id: str | None, period: Period, ages: AgeBand
 ) -> list[tuple[str | None, bool, int, int]]:
@@ -306,7 +300,7 @@ def build_area_reach(
         raise CentralError(f"--by {by!r}: choose lsoa, ward or district")
     with reading(db) as conn:
         if org_id is not None:
-            _require_org(conn, org_id)
+            require_org(conn, org_id)
         found = reached_by_lsoa(db, conn, org_id, period, ages)
     areas = lsoa_table(db)
     directory = import_record(db, "directory")

@@ -39,11 +39,10 @@ from sqlalchemy import Connection, and_, or_, select
 
 from central.db import (
     CentralDB,
-    NotFound,
     attendance_children,
     attendance_reviews,
     attendances,
-    orgs,
+    require_org,
 )
 from central.reports._sql import qualifies, reading
 from central.reports.money import PENNY, format_money
@@ -460,7 +459,7 @@ def build_invoice(
 
         return month_sheet(db, org_id, period, contract)
     with reading(db) as conn:
-        _require_org(conn, org_id)
+        require_org(conn, org_id)
         rows = invoice_rows(conn, org_id, [period])
         names = read_names(db, org_id)
     rates = rate_table(db, org_id, contract)
@@ -562,8 +561,3 @@ def classify(
 def by_status(lines: Sequence[InvoiceLine]) -> tuple[InvoiceLine, ...]:
     order = {s: i for i, s in enumerate(STATUS_ORDER)}
     return tuple(sorted(lines, key=lambda ln: order[ln.status]))  # stable: dates stay in order
-
-
-def _require_org(conn: Connection, org_id: str) -> None:
-    if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
-        raise NotFound(f"no organisation {org_id!r} (see 'kiosk-central org add')")

@@ -40,6 +40,7 @@ from central.db import (
     invoice_lines,
     invoices,
     orgs,
+    require_org,
     utcnow,
 )
 from central.reports._sql import month_of, qualifies, reading
@@ -135,13 +136,6 @@ def read_billing(conn: Connection, org_id: str, contract: str) -> Billing:
     return Billing(issued, billed, frozenset(listed))
 
 
-def _require_org(conn: Connection, org_id: str) -> str | None:
-    row = conn.execute(select(orgs.c.name).where(orgs.c.org_id == org_id)).first()
-    if row is None:
-        raise NotFound(f"no organisation {org_id!r} (see 'kiosk-central org add')")
-    return row.name
-
-
 # -- the sheet of a month ------------------------------------------------------------------
 def month_sheet(
     db: CentralDB, org_id: str, period: Period, contract: str = DEFAULT_CONTRACT
@@ -157,7 +151,7 @@ def _month(
     """The month's sheet and the live invoices it was made against."""
     month = f"{period.start:%Y-%m}"
     with reading(db) as conn:
-        org_name = _require_org(conn, org_id)
+        org_name = require_org(conn, org_id)
         billing = read_billing(conn, org_id, contract)
         seen = frozenset(i.number for i in billing.issued.values())
         if month in billing.issued:

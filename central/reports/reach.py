@@ -28,7 +28,13 @@ from typing import Any, TextIO
 
 from sqlalchemy import Connection, and_, func, literal, or_, select, union_all
 
-from central.db import CentralDB, NotFound, attendance_children, attendances, families, orgs
+from central.db import (
+    CentralDB,
+    attendance_children,
+    attendances,
+    families,
+    require_org,
+)
 from central.reports._sql import alongside, as_int, month_of, qualifies, reading
 from central.reports.names import Names
 from central.reports.period import REPORT_TZ, Period, local_now, long_date, month_label
@@ -162,7 +168,7 @@ def build_reach(
     as_of = as_of or min(period.end, today)
     with reading(db) as conn, contextlib.ExitStack() as stack:
         if org_id is not None:
-            _require_org(conn, org_id)
+            require_org(conn, org_id)
         q = _Queries(db, conn, org_id, period, as_of)
         children = None
         other = stack.enter_context(alongside(db, conn)) if org_id is None else None
@@ -244,11 +250,6 @@ def with_names(reach: Reach, names: Names) -> Reach:
             ),
         ),
     )
-
-
-def _require_org(conn: Connection, org_id: str) -> None:
-    if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
-        raise NotFound(f"no organisation {org_id!r} (see 'kiosk-central org add')")
 
 
 def _sum(label: str, parts: Sequence[Counts]) -> Counts:
