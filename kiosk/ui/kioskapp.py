@@ -31,7 +31,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import i18n
-from kiosk.demo import next_new_card
+from kiosk.demo import DemoCard, next_new_card
 from kiosk.domain.desk import DoorDesk
 from kiosk.ui.controllers.cards import Cards
 from kiosk.ui.controllers.door import Door
@@ -104,17 +104,6 @@ class UiTimings:
     registration_draft: float = 15 * 60.0
     #: A letter held down this long opens its accented letters (Ł under L), as on a phone.
     long_press: float = 0.5
-
-
-@dataclass(frozen=True)
-class DemoCard:
-    """A sample card and the keyboard key that taps it (demo mode)."""
-
-    key: str
-    uid: str
-    greeting_name: str
-    #: Taps a new card, one no family has yet (``kiosk.demo.next_new_card``), not ``uid``.
-    new_card: bool = False
 
 
 class KioskApp(Speaks, App):
