@@ -167,7 +167,7 @@ def _rows(db: CentralDB, query: Any) -> Iterator[Any]:
     """Rows of ``query`` in id order, a page at a time (the log can be long)."""
     after = 0
     while True:
-        with db.engine.connect() as conn:
+        with db.reading() as conn:
             page = conn.execute(
                 query.where(audit_log.c.id > after).order_by(audit_log.c.id).limit(_PAGE)
             ).all()

@@ -31,7 +31,7 @@ from central.db import (
     CentralError,
     Device,
     NotFound,
-    orgs,
+    require_org,
     risk_lists,
     site_sessions,
     sites,
@@ -60,9 +60,8 @@ class SetupError(CentralError):
 
 
 def _require_site(db: CentralDB, org_id: str, site_id: str) -> None:
-    with db.engine.connect() as conn:
-        if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
-            raise NotFound(f"no organisation {org_id!r}: add it with 'kiosk-central org add'")
+    with db.reading() as conn:
+        require_org(conn, org_id)
         found = conn.execute(
             select(sites.c.site_id).where(sites.c.org_id == org_id, sites.c.site_id == site_id)
         ).first()
@@ -90,7 +89,7 @@ def _slot(row: Any) -> SessionSlot:
 
 def timetable(db: CentralDB, org_id: str, site_id: str) -> Timetable:
     """The site's sessions as the server holds them (empty when none were added)."""
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         rows = conn.execute(
             select(site_sessions)
             .where(site_sessions.c.org_id == org_id, site_sessions.c.site_id == site_id)
@@ -164,7 +163,7 @@ def _risk(row: Any) -> RiskList:
 
 def risk_list(db: CentralDB, org_id: str) -> RiskList | None:
     """The organisation's newest risk list, or None when none was imported on the server."""
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         row = conn.execute(
             select(risk_lists)
             .where(risk_lists.c.org_id == org_id)
@@ -175,7 +174,7 @@ def risk_list(db: CentralDB, org_id: str) -> RiskList | None:
 
 
 def risk_history(db: CentralDB, org_id: str) -> list[RiskList]:
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         rows = conn.execute(
             select(risk_lists).where(risk_lists.c.org_id == org_id).order_by(risk_lists.c.number)
         ).all()
@@ -213,9 +212,8 @@ def import_risk(
 
     ``rule`` and ``sources`` record how a list built from official data was chosen (``risk
     import-lsoa``); kiosks receive them with the list."""
-    with db.engine.connect() as conn:
-        if conn.execute(select(orgs.c.org_id).where(orgs.c.org_id == org_id)).first() is None:
-            raise NotFound(f"no organisation {org_id!r}: add it with 'kiosk-central org add'")
+    with db.reading() as conn:
+        require_org(conn, org_id)
     parsed = parse_risk_file(text, source=source)
     if parsed.problems and not skip_invalid:
         raise SetupError(

@@ -167,7 +167,7 @@ def import_boundaries(db: CentralDB, path: Path, now: datetime | None = None) ->
 
 def boundaries(db: CentralDB) -> list[Boundary]:
     """Every boundary kept, by LSOA code."""
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         rows = conn.execute(select(lsoa_boundaries).order_by(lsoa_boundaries.c.lsoa)).all()
     return [
         Boundary(
@@ -184,6 +184,6 @@ def boundaries(db: CentralDB) -> list[Boundary]:
 
 def lsoa_names(db: CentralDB) -> dict[str, str]:
     """LSOA code -> name (``Lichfield 001A``), from the boundary file."""
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         rows = conn.execute(select(lsoa_boundaries.c.lsoa, lsoa_boundaries.c.name)).all()
     return {code: name for code, name in rows if name}

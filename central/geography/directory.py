@@ -300,7 +300,7 @@ def import_directory(
 
 def lsoa_table(db: CentralDB) -> dict[str, LsoaArea]:
     """Every LSOA of the directory, by code."""
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         rows = conn.execute(select(lsoa_areas)).all()
     return {
         r.lsoa: LsoaArea(r.lsoa, r.imd_rank, r.imd_decile, r.ward, r.district, r.district_name)
@@ -320,7 +320,7 @@ class ImportRecord:
 
 def import_record(db: CentralDB, kind: str) -> ImportRecord | None:
     """What the directory (``"directory"``) or the boundaries (``"boundaries"``) came from."""
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         row = conn.execute(select(area_imports).where(area_imports.c.kind == kind)).first()
     if row is None:
         return None
@@ -331,7 +331,7 @@ def postcodes_by_lsoa(db: CentralDB, lsoas: Iterable[str], live_only: bool = Tru
     """The postcodes of ``lsoas`` (live ones only by default), sorted, by LSOA."""
     wanted = sorted(set(lsoas))
     out: dict[str, list[str]] = {code: [] for code in wanted}
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         for start in range(0, len(wanted), 500):
             query = select(postcode_areas.c.lsoa, postcode_areas.c.postcode).where(
                 postcode_areas.c.lsoa.in_(wanted[start : start + 500])

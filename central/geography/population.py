@@ -430,7 +430,7 @@ def _version(row: Any) -> PopulationVersion:
 
 def current_version(db: CentralDB) -> PopulationVersion | None:
     """The newest population version, or None before the first import."""
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         row = conn.execute(
             select(population_versions).order_by(population_versions.c.number.desc()).limit(1)
         ).first()
@@ -438,7 +438,7 @@ def current_version(db: CentralDB) -> PopulationVersion | None:
 
 
 def population_history(db: CentralDB) -> list[PopulationVersion]:
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         rows = conn.execute(select(population_versions).order_by(population_versions.c.number))
         return [_version(r) for r in rows]
 
@@ -503,7 +503,7 @@ def children_in(
     wanted = set(lsoas) if lsoas is not None else None
     out: dict[str, int | None] = {}
     pe = population_estimates
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         rows = conn.execute(select(pe.c.lsoa, pe.c.counts).where(pe.c.version == version.number))
         for code, counts in rows:
             if wanted is not None and code not in wanted:

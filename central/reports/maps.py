@@ -129,7 +129,7 @@ def reach_map(db: CentralDB, report: AreaReach) -> Chart | None:
 
 def why_no_map(db: CentralDB, report: AreaReach) -> str | None:
     """Why :func:`reach_map` has no map for ``report``, and what to import; None if it has."""
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         codes = set(conn.execute(select(lsoa_boundaries.c.lsoa)).scalars())
     if not codes:
         return f"No map yet: no LSOA boundaries are imported. To draw it, {HOW_TO_IMPORT}."

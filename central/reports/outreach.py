@@ -84,7 +84,7 @@ def _risk_lists(db: CentralDB, org_id: str | None) -> list[RiskList]:
     if org_id is not None:
         found = risk_list(db, org_id)
         return [found] if found is not None and found.areas else []
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         ids = [r[0] for r in conn.execute(select(orgs.c.org_id).order_by(orgs.c.org_id))]
     return [r for r in (risk_list(db, o) for o in ids) if r is not None and r.areas]
 
@@ -93,7 +93,7 @@ def _on_lists(db: CentralDB, lists: list[RiskList]) -> dict[str, set[str]]:
     """LSOA -> the live postcodes of the directory that the risk lists match."""
     out: dict[str, set[str]] = {}
     pa = postcode_areas
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         rows = conn.execute(select(pa.c.postcode, pa.c.lsoa, pa.c.live)).all()
     for postcode, lsoa, live in rows:
         if live and any(r.match(postcode) for r in lists):

@@ -108,7 +108,7 @@ def set_rate(
 
 
 def rate_table(db: CentralDB, org_id: str, contract: str = DEFAULT_CONTRACT) -> RateTable:
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         rows = conn.execute(
             select(org_rates.c.effective_from, org_rates.c.amount_pence)
             .where(org_rates.c.org_id == org_id, org_rates.c.contract == contract)
@@ -123,7 +123,7 @@ def rate_table(db: CentralDB, org_id: str, contract: str = DEFAULT_CONTRACT) -> 
 
 def all_rates(db: CentralDB, org_id: str) -> list[Rate]:
     """Every rate of ``org_id``, by contract then date."""
-    with db.engine.connect() as conn:
+    with db.reading() as conn:
         rows = conn.execute(
             select(org_rates)
             .where(org_rates.c.org_id == org_id)
