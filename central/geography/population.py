@@ -42,7 +42,7 @@ from central.db import (
     population_versions,
     utcnow,
 )
-from kiosk.domain.lsoa import normalise_header
+from kiosk.domain.lsoa import BadLines, normalise_header
 
 #: Single years of age in the estimates: 0 to 89, and 90 for 90 and over.
 OLDEST = 90
@@ -128,17 +128,6 @@ class PopulationImport:
     file: PopulationFile
     version: PopulationVersion | None  # None for a dry run
     same_as_current: bool
-
-
-class _Problems:
-    def __init__(self) -> None:
-        self.kept: list[tuple[int, str]] = []
-        self.count = 0
-
-    def add(self, line: int, message: str) -> None:
-        self.count += 1
-        if len(self.kept) < PROBLEM_LIMIT:
-            self.kept.append((line, message))
 
 
 # -- reading the file --------------------------------------------------------------------------
@@ -270,7 +259,7 @@ def parse_population_rows(
     code_i = next(i for i, n in enumerate(names) if n in _LSOA_COLUMNS)
     vintage = _LSOA_COLUMNS[names[code_i]]
     data = rows[at + 1 :]
-    problems = _Problems()
+    problems = BadLines(where, limit=PROBLEM_LIMIT)
     if "age" in names and ("count" in names or "population" in names):
         layout = "plain"
         counts = _plain(data, names, code_i, problems)
@@ -308,7 +297,7 @@ def parse_population_rows(
     return layout, vintage, counts
 
 
-def _code(row: list[str], i: int, number: int, problems: _Problems) -> str | None:
+def _code(row: list[str], i: int, number: int, problems: BadLines) -> str | None:
     code = row[i].strip().upper() if i < len(row) else ""
     if not LSOA_CODE.match(code):
         problems.add(
@@ -324,7 +313,7 @@ def _wide(
     code_i: int,
     columns: Sequence[Sequence[int]],
     total_i: int | None,
-    problems: _Problems,
+    problems: BadLines,
 ) -> dict[str, tuple[int | None, ...]]:
     out: dict[str, tuple[int | None, ...]] = {}
     first: dict[str, int] = {}
@@ -379,7 +368,7 @@ def _plain(
     rows: Sequence[tuple[int, list[str]]],
     names: Sequence[str],
     code_i: int,
-    problems: _Problems,
+    problems: BadLines,
 ) -> dict[str, tuple[int | None, ...]]:
     age_i = names.index("age")
     count_i = names.index("count") if "count" in names else names.index("population")

@@ -212,16 +212,18 @@ def header_row(rows: Iterator[list[str]]) -> tuple[int, list[str]]:
 
 
 class BadLines:
-    """Bad lines: the first PROBLEM_LIMIT kept with their message, all counted."""
+    """Bad lines of a file: the first ``limit`` kept with their message, all counted (the LSOA
+    imports here, the population import in ``central.geography.population``)."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, limit: int = PROBLEM_LIMIT) -> None:
         self.source = source
+        self.limit = limit
         self.kept: list[tuple[int, str]] = []
         self.count = 0
 
     def add(self, line: int, message: str) -> None:
         self.count += 1
-        if len(self.kept) < PROBLEM_LIMIT:
+        if len(self.kept) < self.limit:
             self.kept.append((line, message))
 
     def check(self, skip: bool) -> None:
