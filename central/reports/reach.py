@@ -252,18 +252,21 @@ def with_names(reach: Reach, names: Names) -> Reach:
     )
 
 
+#: The measures of a reach row the queries fill per group (``sessions`` is counted apart).
+_MEASURES = (
+    "families",
+    "qualifying_families",
+    "children",
+    "qualifying_children",
+    "visits",
+    "child_attendances",
+    "qualifying_child_attendances",
+)
+
+
 def _sum(label: str, parts: Sequence[Counts]) -> Counts:
     """Groups that share no family (organisations) added up."""
-    fields = (
-        "families",
-        "qualifying_families",
-        "children",
-        "qualifying_children",
-        "visits",
-        "child_attendances",
-        "qualifying_child_attendances",
-        "sessions",
-    )
+    fields = (*_MEASURES, "sessions")
     return Counts((), label, **{f: sum(getattr(c, f) for c in parts) for f in fields})
 
 
@@ -560,17 +563,6 @@ class _Queries:
             key=lambda n: (n.last_seen is None, -(n.last_seen or date.min).toordinal(), n.family_id)
         )
         return out
-
-
-_MEASURES = (
-    "families",
-    "qualifying_families",
-    "children",
-    "qualifying_children",
-    "visits",
-    "child_attendances",
-    "qualifying_child_attendances",
-)
 
 
 # -- plain outputs -----------------------------------------------------------------------------
