@@ -32,9 +32,9 @@ from central.db import (
     Device,
     NotFound,
     require_org,
+    require_site,
     risk_lists,
     site_sessions,
-    sites,
     utcnow,
 )
 from kiosk.domain.errors import KioskError
@@ -57,19 +57,6 @@ class SetupError(CentralError):
     def __init__(self, message: str, problems: tuple[tuple[int, str], ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
-
-
-def _require_site(db: CentralDB, org_id: str, site_id: str) -> None:
-    with db.reading() as conn:
-        require_org(conn, org_id)
-        found = conn.execute(
-            select(sites.c.site_id).where(sites.c.org_id == org_id, sites.c.site_id == site_id)
-        ).first()
-    if found is None:
-        raise NotFound(
-            f"organisation {org_id!r} has no site {site_id!r}: add it with "
-            f"'kiosk-central site add {org_id} {site_id}'"
-        )
 
 
 # -- timetables --------------------------------------------------------------------------------
@@ -109,7 +96,8 @@ def add_session(
     on_date: str | None = None,
 ) -> SessionSlot:
     """Add a weekly (``weekday``) or one-off (``on_date``) session to a site's timetable."""
-    _require_site(db, org_id, site_id)
+    with db.reading() as conn:
+        require_site(conn, org_id, site_id)
     current = timetable(db, org_id, site_id)
     slot_id = slot_id_for(name, weekday, on_date, {s.slot_id for s in current.slots})
     try:

@@ -88,7 +88,7 @@ from central.db.errors import (
     SchemaTooNew,
     WriteOffRefused,
 )
-from central.db.records import Device, IngestResult, RosterPage, require_org
+from central.db.records import Device, IngestResult, RosterPage, require_org, require_site
 from central.db.schema import (
     GRANTS,
     LATEST_VERSION,
@@ -137,6 +137,7 @@ from central.db.users import ORG_ROLES, ROLES, hash_password, verify_password
 
 __all__ = [
     "require_org",
+    "require_site",
     "DEFAULT_DATA_DIR",
     "GRANTS",
     "LATEST_VERSION",

@@ -10,7 +10,14 @@ from sqlalchemy import insert, select, update
 
 from central.db.base import Database
 from central.db.errors import AlreadyExists, NotFound
-from central.db.records import Device, check_id, device_from_row, display_name, require_org
+from central.db.records import (
+    Device,
+    check_id,
+    device_from_row,
+    display_name,
+    require_org,
+    require_site,
+)
 from central.db.schema import devices, orgs, sites, utcnow
 
 
@@ -102,15 +109,7 @@ class Enrolment(Database):
         device_id = check_id(device_id, "device")
         token = new_device_token()
         with self.engine.begin() as conn:
-            require_org(conn, org_id)
-            site = conn.execute(
-                select(sites.c.site_id).where(sites.c.org_id == org_id, sites.c.site_id == site_id)
-            ).first()
-            if site is None:
-                raise NotFound(
-                    f"organisation {org_id!r} has no site {site_id!r}: add it first with "
-                    f"'kiosk-central site add {org_id} {site_id}'"
-                )
+            require_site(conn, org_id, site_id)
             existing = conn.execute(
                 select(devices.c.org_id, devices.c.site_id, devices.c.revoked_at).where(
                     devices.c.device_id == device_id

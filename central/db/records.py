@@ -12,7 +12,7 @@ import pydantic_core
 from sqlalchemy import Connection, select
 
 from central.db.errors import CentralError, NotFound
-from central.db.schema import ID_LENGTH, orgs
+from central.db.schema import ID_LENGTH, orgs, sites
 from sync.protocol import AttendanceAmendedData, CardData, Checked, EventResult, MemberData
 
 
@@ -119,3 +119,17 @@ def require_org(conn: Connection, org_id: str) -> str | None:
             f"no organisation {org_id!r}: add it first with 'kiosk-central org add {org_id}'"
         )
     return row.name
+
+
+def require_site(conn: Connection, org_id: str, site_id: str) -> None:
+    """``NotFound``, saying how to add it, unless organisation ``org_id`` (which must exist,
+    :func:`require_org`) has site ``site_id``."""
+    require_org(conn, org_id)
+    found = conn.execute(
+        select(sites.c.site_id).where(sites.c.org_id == org_id, sites.c.site_id == site_id)
+    ).first()
+    if found is None:
+        raise NotFound(
+            f"organisation {org_id!r} has no site {site_id!r}: add it first with "
+            f"'kiosk-central site add {org_id} {site_id}'"
+        )

@@ -45,11 +45,10 @@ from central.db import (
     CentralDB,
     CentralError,
     Device,
-    NotFound,
     attendances,
     children,
     families,
-    sites,
+    require_site,
     utcnow,
 )
 from central.reports._sql import reading
@@ -240,7 +239,7 @@ def import_paper_register(
             ) from None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     with reading(db) as conn:
-        _check_site(conn, session)
+        require_site(conn, session.org_id, session.site_id)
         parsed = _read_rows(conn, filename, text, session)
         already = _already_recorded(conn, session, parsed)
     decider = paper_decider(db, session.org_id)
@@ -280,19 +279,6 @@ def import_paper_register(
             "the server refused some rows (the others were imported):\n" + "\n".join(refused)
         )
     return result
-
-
-def _check_site(conn: Any, session: PaperSession) -> None:
-    found = conn.execute(
-        select(sites.c.site_id).where(
-            sites.c.org_id == session.org_id, sites.c.site_id == session.site_id
-        )
-    ).first()
-    if found is None:
-        raise NotFound(
-            f"organisation {session.org_id!r} has no site {session.site_id!r} (see "
-            "'kiosk-central site add')"
-        )
 
 
 def _read_rows(conn: Any, filename: str, text: str, session: PaperSession) -> list[PaperRow]:
