@@ -17,7 +17,6 @@ written after the snapshot would not be in the copy (the command says so).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from central.db import CentralDB, CentralError, metadata, normalise_url, schema_version
+from kiosk.lsoa_import import ProgressFactory
 
 #: Rows read and written at a time: bounded memory for a county's year of attendances.
 CHUNK_ROWS = 5_000
@@ -37,12 +37,8 @@ class CopiedTable:
     rows: int
 
 
-#: Makes a progress display for one table: ``(label, total_rows) -> object with update/close``.
-Progress = Callable[[str, int], object]
-
-
 def copy_database(
-    source: CentralDB, target_url: str, actor: str, progress: Progress | None = None
+    source: CentralDB, target_url: str, actor: str, progress: ProgressFactory | None = None
 ) -> list[CopiedTable]:
     """Copy every row of ``source`` into the empty database at ``target_url`` (created at this
     server's schema if it has none), check the copy, and say in the target's audit log that
@@ -98,7 +94,7 @@ def _copied_tables() -> list[Table]:
 
 
 def _copy_table(
-    src: Connection, dst: Connection, table: Table, total: int, progress: Progress | None
+    src: Connection, dst: Connection, table: Table, total: int, progress: ProgressFactory | None
 ) -> None:
     if total == 0:
         return
@@ -108,9 +104,9 @@ def _copy_table(
     for chunk in rows.partitions():
         dst.execute(insert(table), [dict(row._mapping) for row in chunk])
         if bar is not None:
-            bar.update(len(chunk))  # type: ignore[attr-defined]
+            bar.update(len(chunk))
     if bar is not None:
-        bar.close()  # type: ignore[attr-defined]
+        bar.close()
 
 
 def _move_sequences_past_copied_ids(dst: Connection) -> None:
