@@ -56,6 +56,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from central import db as central_db  # noqa: E402
 from central.db import CentralDB  # noqa: E402
+from central.process_tuning import REQUEST_THREADS  # noqa: E402
 from kiosk.domain.attendance import attendance_data  # noqa: E402
 from kiosk.domain.events import Event  # noqa: E402
 from kiosk.domain.families import new_family  # noqa: E402
@@ -388,7 +389,8 @@ def run_load(
         pool = db.engine.pool
         capacity = (
             f"{workers} uvicorn worker process(es) x (database pool {pool.size()} + overflow "
-            f"{getattr(pool, '_max_overflow', '?')}) connections, 40 request threads each"
+            f"{getattr(pool, '_max_overflow', '?')}) connections, "
+            f"{REQUEST_THREADS} request threads each"
         )
         outcome = Outcome()
         log = log or Path(os.environ.get("TMPDIR", "/tmp")) / f"load-{uuid.uuid4().hex[:8]}.log"

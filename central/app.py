@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central.db import CentralDB, Device, WriteOffRefused
 from central.metrics import install_metrics
+from central.process_tuning import limit_request_threads
 from central.sqlite_check import HealthCheck
 from sync.protocol import (
     DEVICE_PATH,
@@ -196,13 +197,17 @@ def create_app(
     max_batch_events: int = MAX_BATCH_EVENTS,
     on_shutdown: Callable[[], None] | None = None,
     metrics_secret: str | None = None,
+    request_threads: int | None = None,
 ) -> FastAPI:
     """The API over ``db``. The caller owns ``db`` (and closes it, e.g. with ``on_shutdown``,
     called when the server shuts down). ``metrics_secret`` opens ``/metrics`` to a client
-    that sends it as a bearer token (none: ``/metrics`` is off)."""
+    that sends it as a bearer token (none: ``/metrics`` is off). ``request_threads`` caps the
+    requests answered at once (``central.process_tuning``; none: anyio's default)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if request_threads is not None:
+            limit_request_threads(request_threads)
         try:
             yield
         finally:

@@ -423,6 +423,7 @@ def _serve(args: argparse.Namespace, db: CentralDB) -> int:
     import uvicorn
 
     from central.app import create_app
+    from central.process_tuning import REQUEST_THREADS, calm_collector
     from central.serving import bind, listening_line, serve_settings
 
     several = args.workers > 1
@@ -455,12 +456,16 @@ def _serve(args: argparse.Namespace, db: CentralDB) -> int:
         finally:
             sock.close()
     sock = bind(settings.host, settings.port)
+    served = create_app(
+        db, on_shutdown=db.close, metrics_secret=settings.secret, request_threads=REQUEST_THREADS
+    )
+    calm_collector()
     server = uvicorn.Server(
         uvicorn.Config(
             # Closing the database at shutdown lets SQLite copy its -wal into the file and
             # remove it, so a server stopped normally leaves one whole file (uvicorn ends the
             # process on SIGTERM after shutdown, before main's own close).
-            create_app(db, on_shutdown=db.close, metrics_secret=settings.secret),
+            served,
             host=settings.host,
             port=sock.getsockname()[1],
             **options,

@@ -190,11 +190,18 @@ def _worker(host: str, port: int, app: WorkerApp, options: dict[str, Any]) -> No
     import uvicorn
 
     from central.app import create_app
+    from central.process_tuning import REQUEST_THREADS, calm_collector
 
     logging.basicConfig(level=app.log_level.upper(), format=LOG_FORMAT)
     sock = _reuse_port_socket(host)
     sock.bind((host, port))
     db = CentralDB.open(app.db_url, migrate=False)
-    served = create_app(db, on_shutdown=db.close, metrics_secret=app.metrics_secret)
+    served = create_app(
+        db,
+        on_shutdown=db.close,
+        metrics_secret=app.metrics_secret,
+        request_threads=REQUEST_THREADS,
+    )
+    calm_collector()
     config = uvicorn.Config(served, host=host, port=port, **options)
     uvicorn.Server(config).run(sockets=[sock])
