@@ -226,16 +226,19 @@ def create_app(
     app.state.db = db
     bearer = HTTPBearer(auto_error=False, description="The device token from 'device add'")
 
-    def current_device(
+    def bearer_token(
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> Device:
+    ) -> str:
         if creds is None:
             raise HTTPException(
                 401,
                 "missing bearer token: send 'Authorization: Bearer <device token>'",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        device = db.device_for_token(creds.credentials)
+        return creds.credentials
+
+    def admitted(device: Device | None) -> Device:
+        """The device a token belongs to, or the answer that refuses the request."""
         if device is None:
             raise HTTPException(
                 401,
@@ -248,6 +251,9 @@ def create_app(
             )
         return device
 
+    def current_device(token: Annotated[str, Depends(bearer_token)]) -> Device:
+        return admitted(db.device_for_token(token))
+
     DeviceDep = Annotated[Device, Depends(current_device)]
 
     @app.post(
@@ -258,14 +264,21 @@ def create_app(
         dependencies=[Depends(_json_body)],
         summary="Send a batch of events (idempotent by event_id)",
     )
-    def post_events(batch: BatchRequest, device: DeviceDep) -> BatchResponse:
-        if len(batch.events) > max_batch_events:
-            raise HTTPException(
-                413,
-                f"batch of {len(batch.events)} events is over the limit of {max_batch_events}: "
-                "send fewer",
-            )
-        outcome = db.ingest(device, batch.events)
+    def post_events(
+        batch: BatchRequest, token: Annotated[str, Depends(bearer_token)]
+    ) -> BatchResponse:
+        def admitted_batch(found: Device | None) -> Device:
+            device = admitted(found)
+            if len(batch.events) > max_batch_events:
+                raise HTTPException(
+                    413,
+                    f"batch of {len(batch.events)} events is over the limit of "
+                    f"{max_batch_events}: send fewer",
+                )
+            return device
+
+        # The token is looked up in the batch's own transaction (one connection per batch).
+        device, outcome = db.ingest_for_token(token, batch.events, admitted_batch)
         counts: dict[str, int] = {}
         for r in outcome.results:
             counts[r.status] = counts.get(r.status, 0) + 1

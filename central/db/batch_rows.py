@@ -5,7 +5,7 @@ batch) and by the package's readers that look up many ids at once."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pydantic_core
@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     Integer,
+    Select,
     String,
     Table,
     bindparam,
@@ -165,14 +166,15 @@ HOLDS_PAGE = 2000
 def gap_end(conn: Connection, device_id: str, current: int) -> int | None:
     """The end of the furthest written-off range that starts at or before ``current + 1`` and
     reaches past ``current``, or None."""
-    value = conn.execute(
-        select(func.max(seq_gaps.c.to_seq)).where(
-            seq_gaps.c.device_id == device_id,
-            seq_gaps.c.from_seq <= current + 1,
-            seq_gaps.c.to_seq > current,
-        )
-    ).scalar()
+    value = conn.execute(_GAP_END, {"device": device_id, "current": current}).scalar()
     return int(value) if value is not None else None
+
+
+_GAP_END = select(func.max(seq_gaps.c.to_seq)).where(
+    seq_gaps.c.device_id == bindparam("device"),
+    seq_gaps.c.from_seq <= bindparam("current", type_=BigInteger) + 1,
+    seq_gaps.c.to_seq > bindparam("current", type_=BigInteger),
+)
 
 
 def in_chunks(conn: Connection, column: Any, values: Sequence[Any], pick: Any) -> Iterable[Any]:
@@ -190,6 +192,53 @@ def rows_in_chunks(
         yield from (result.scalars() if scalars else result)
 
 
+class InLookup:
+    """``query`` narrowed to ``column IN (values)``, built once, for a lookup that runs with
+    every batch (a module-level constant of :mod:`central.db.ingest`).
+
+    :func:`rows_in_chunks` builds its statement anew on each call, and SQLAlchemy then walks
+    the new statement to find its compiled form in the cache: under 300 kiosks at once that
+    building and walking was a sixth of a batch's Python time. Here both forms are built once
+    (the JSON array of :func:`_is_in` for PostgreSQL, an expanding ``IN`` elsewhere), and
+    SQLAlchemy keeps each one's cache key on the object. Other values of the query come as
+    bound parameters (``bindparam("org")``), given by name to :meth:`rows`.
+    """
+
+    _VALUES = "in_values"
+
+    def __init__(self, query: Select[Any], column: Any, scalars: bool = False) -> None:
+        self.scalars = scalars
+        self._plain = query.where(column.in_(bindparam(self._VALUES, expanding=True)))
+        elements = _json_elements(column, bindparam(self._VALUES, type_=JSON))
+        self._json = query.where(column.in_(elements)) if elements is not None else None
+
+    def rows(self, conn: Connection, values: Sequence[Any], **params: Any) -> Iterator[Any]:
+        """The rows (or first column, with ``scalars``) whose ``column`` is one of ``values``,
+        read ``CHUNK`` values per statement; no statement at all for no values."""
+        statement = self._plain
+        if (
+            self._json is not None
+            and conn.dialect.name == "postgresql"
+            and all(type(v) is str or type(v) is int for v in values)
+        ):
+            statement = self._json
+        for start in range(0, len(values), CHUNK):
+            chunk = list(values[start : start + CHUNK])
+            result = conn.execute(statement, {**params, self._VALUES: chunk})
+            yield from (result.scalars() if self.scalars else result)
+
+
+def _json_elements(column: Any, values: Any) -> Any:
+    """``SELECT json_array_elements_text(values)`` cast to ``column``'s kind (text or whole
+    number), or None for another kind of column."""
+    listed = func.json_array_elements_text(values)
+    if isinstance(column.type, Integer):
+        return select(listed.cast(BigInteger))
+    if isinstance(column.type, String):
+        return select(listed)
+    return None
+
+
 def _is_in(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
     """``column IN values``. On PostgreSQL the values travel as one JSON array parameter
     (``column IN (SELECT json_array_elements_text(...))``): the statement is then the same
@@ -200,9 +249,5 @@ def _is_in(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
         type(v) is str or type(v) is int for v in values
     ):
         return column.in_(values)
-    listed = func.json_array_elements_text(bindparam(None, list(values), type_=JSON))
-    if isinstance(column.type, Integer):
-        return column.in_(select(listed.cast(BigInteger)))
-    if isinstance(column.type, String):
-        return column.in_(select(listed))
-    return column.in_(values)
+    elements = _json_elements(column, bindparam(None, list(values), type_=JSON))
+    return column.in_(elements) if elements is not None else column.in_(values)

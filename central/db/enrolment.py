@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from central.db.base import Database
 from central.db.errors import AlreadyExists, NotFound
@@ -30,6 +30,16 @@ def new_device_token() -> str:
 def token_hash(token: str) -> str:
     """SHA-256 of a device token: enough for a random 256-bit secret (no dictionary to try)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_DEVICE_BY_TOKEN = select(devices).where(devices.c.token_hash == bindparam("token_hash"))
+
+
+def device_by_token(conn: Connection, token: str) -> Device | None:
+    """The device a bearer token belongs to (revoked or not), or None. Asked by every request
+    a kiosk makes, so its statement is built once."""
+    row = conn.execute(_DEVICE_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    return device_from_row(row) if row else None
 
 
 class Enrolment(Database):
@@ -166,8 +176,6 @@ class Enrolment(Database):
         return [device_from_row(r) for r in rows]
 
     def device_for_token(self, token: str) -> Device | None:
+        """The device a bearer token belongs to (revoked or not), or None."""
         with self.reading() as conn:
-            row = conn.execute(
-                select(devices).where(devices.c.token_hash == token_hash(token))
-            ).first()
-        return device_from_row(row) if row else None
+            return device_by_token(conn, token)

@@ -14,11 +14,11 @@ from central.db import batch_rows
 from central.db.batch_rows import (
     CHILD_COPIES,
     CHUNK,
+    InLookup,
     attendance_child_rows,
     erased_families,
     insert_rows,
     kept_copy,
-    rows_in_chunks,
 )
 from central.db.records import Device, dumps, event_subject
 from central.db.schema import (
@@ -43,6 +43,69 @@ from sync.protocol import (
     EventResult,
     MemberData,
     validate_event,
+)
+
+# -- the lookups of every batch, each built once (batch_rows.InLookup) ---------------------------
+_HELD = InLookup(select(events.c.event_id, events.c.subject_id, events.c.raw), events.c.event_id)
+_SEQS_USED = InLookup(
+    select(events.c.seq, events.c.event_id).where(events.c.device_id == bindparam("device")),
+    events.c.seq,
+)
+_FAMILIES = InLookup(
+    select(
+        families.c.family_id, families.c.org_id, families.c.updated_at, families.c.registered_at
+    ),
+    families.c.family_id,
+)
+_FOREIGN_ATTENDANCES = InLookup(
+    select(attendances.c.attendance_id).where(attendances.c.org_id != bindparam("org")),
+    attendances.c.attendance_id,
+)
+_CHILDREN = InLookup(select(children.c.family_id, children.c.child_id), children.c.family_id)
+_ERASED_TOKENS = InLookup(
+    select(erasures.c.token).where(erasures.c.org_id == bindparam("org")),
+    erasures.c.token,
+    scalars=True,
+)
+_MEMBER_EVENTS = InLookup(
+    select(events.c.subject_id, events.c.raw).where(
+        events.c.org_id == bindparam("org"),
+        events.c.type.in_(("member.registered", "member.updated")),
+    ),
+    events.c.subject_id,
+)
+_REFUSED_SEQS = InLookup(
+    select(rejections.c.seq).where(rejections.c.device_id == bindparam("device")),
+    rejections.c.seq,
+    scalars=True,
+)
+_REFUSED_DIGESTS = InLookup(
+    select(rejections.c.digest).where(rejections.c.device_id == bindparam("device")),
+    rejections.c.digest,
+    scalars=True,
+)
+_CONFLICTS_HELD = InLookup(
+    select(event_conflicts.c.event_id, event_conflicts.c.digest).where(
+        event_conflicts.c.device_id == bindparam("device")
+    ),
+    event_conflicts.c.event_id,
+)
+_CARDS = InLookup(
+    select(cards.c.uid, cards.c.updated_at).where(cards.c.org_id == bindparam("org")), cards.c.uid
+)
+_EARLIER_ATTENDANCES = InLookup(
+    select(
+        attendances.c.attendance_id,
+        attendances.c.children_at,
+        *(attendances.c[name] for name in CHILD_COPIES),
+    ),
+    attendances.c.attendance_id,
+)
+_AMENDMENTS = InLookup(
+    select(events.c.subject_id, events.c.at, events.c.seq, events.c.raw).where(
+        events.c.type == "attendance.amended"
+    ),
+    events.c.subject_id,
 )
 
 
@@ -102,15 +165,7 @@ class Batch:
         # Duplicates: already held (a retry), or sent twice within this batch. The same id
         # with different content is a conflict: the copy held stays.
         ids = sorted({self.checked[i].event.event_id for i in valid})  # type: ignore[union-attr]
-        held = {
-            r.event_id: r
-            for r in rows_in_chunks(
-                conn,
-                select(events.c.event_id, events.c.subject_id, events.c.raw),
-                events.c.event_id,
-                ids,
-            )
-        }
+        held = {r.event_id: r for r in _HELD.rows(conn, ids)}
         seen: dict[str, Mapping[str, Any]] = {}
         fresh: list[int] = []
         for i in valid:
@@ -136,17 +191,7 @@ class Batch:
 
         # A seq already used by a different event of this device is a kiosk fault: set aside.
         seqs = sorted({self.checked[i].event.seq for i in fresh})  # type: ignore[union-attr]
-        used = {
-            r.seq: r.event_id
-            for r in rows_in_chunks(
-                conn,
-                select(events.c.seq, events.c.event_id).where(
-                    events.c.device_id == device.device_id
-                ),
-                events.c.seq,
-                seqs,
-            )
-        }
+        used = {r.seq: r.event_id for r in _SEQS_USED.rows(conn, seqs, device=device.device_id)}
         keep: list[int] = []
         for i in fresh:
             ev = self.checked[i].event
@@ -185,13 +230,7 @@ class Batch:
         wanted = list(dict.fromkeys(ids))
         missing = sorted(i for i in wanted if i not in self._families_read)
         if missing:
-            query = select(
-                families.c.family_id,
-                families.c.org_id,
-                families.c.updated_at,
-                families.c.registered_at,
-            )
-            for row in rows_in_chunks(self.conn, query, families.c.family_id, missing):
+            for row in _FAMILIES.rows(self.conn, missing):
                 self._families_found[row.family_id] = row
             self._families_read.update(missing)
         return {i: self._families_found[i] for i in wanted if i in self._families_found}
@@ -216,13 +255,8 @@ class Batch:
         }
         foreign_attendances = {
             r.attendance_id
-            for r in rows_in_chunks(
-                self.conn,
-                select(attendances.c.attendance_id).where(
-                    attendances.c.org_id != self.device.org_id
-                ),
-                attendances.c.attendance_id,
-                sorted(attendance_ids),
+            for r in _FOREIGN_ATTENDANCES.rows(
+                self.conn, sorted(attendance_ids), org=self.device.org_id
             )
         }
         if not foreign_families and not foreign_attendances:
@@ -292,21 +326,10 @@ class Batch:
         for family_id, row in self._families_held(plain).items():
             if row.org_id == org:
                 kids.setdefault(family_id, set())
-        for row in rows_in_chunks(
-            self.conn,
-            select(children.c.family_id, children.c.child_id),
-            children.c.family_id,
-            sorted(f for f in plain if f in kids),
-        ):
+        for row in _CHILDREN.rows(self.conn, sorted(f for f in plain if f in kids)):
             kids[row.family_id].add(row.child_id)
         tokens = set(
-            rows_in_chunks(
-                self.conn,
-                select(erasures.c.token).where(erasures.c.org_id == org),
-                erasures.c.token,
-                sorted(f for f in named if is_erased(f)),
-                scalars=True,
-            )
+            _ERASED_TOKENS.rows(self.conn, sorted(f for f in named if is_erased(f)), org=org)
         )
         unlisted = {
             f
@@ -315,10 +338,7 @@ class Batch:
             and not set(self.checked[i].data.children) <= kids[f]
         }
         if unlisted:
-            query = select(events.c.subject_id, events.c.raw).where(
-                events.c.org_id == org, events.c.type.in_(("member.registered", "member.updated"))
-            )
-            for row in rows_in_chunks(self.conn, query, events.c.subject_id, sorted(unlisted)):
+            for row in _MEMBER_EVENTS.rows(self.conn, sorted(unlisted), org=org):
                 family = json.loads(row.raw).get("data", {}).get("family", {})
                 kids[row.subject_id].update(
                     c.get("child_id") for c in family.get("children", []) if isinstance(c, dict)
@@ -457,26 +477,10 @@ class Batch:
         if rows:
             # A seq also held as an accepted event (a "seq already used" refusal) stays held
             # by that event; a seq refused before (the kiosk sent it again) is kept once.
-            held = set(
-                rows_in_chunks(
-                    self.conn,
-                    select(rejections.c.seq).where(rejections.c.device_id == device_id),
-                    rejections.c.seq,
-                    sorted(rows),
-                    scalars=True,
-                )
-            )
+            held = set(_REFUSED_SEQS.rows(self.conn, sorted(rows), device=device_id))
             fresh.extend(row for seq, row in rows.items() if seq not in held)
         if loose:
-            known = set(
-                rows_in_chunks(
-                    self.conn,
-                    select(rejections.c.digest).where(rejections.c.device_id == device_id),
-                    rejections.c.digest,
-                    sorted(loose),
-                    scalars=True,
-                )
-            )
+            known = set(_REFUSED_DIGESTS.rows(self.conn, sorted(loose), device=device_id))
             fresh.extend(row for digest, row in loose.items() if digest not in known)
         if not fresh:
             return
@@ -506,13 +510,8 @@ class Batch:
             )
         known = {
             (r.event_id, r.digest)
-            for r in rows_in_chunks(
-                self.conn,
-                select(event_conflicts.c.event_id, event_conflicts.c.digest).where(
-                    event_conflicts.c.device_id == device_id
-                ),
-                event_conflicts.c.event_id,
-                sorted({key[0] for key in rows}),
+            for r in _CONFLICTS_HELD.rows(
+                self.conn, sorted({key[0] for key in rows}), device=device_id
             )
         }
         self._keep_within_quota(
@@ -635,15 +634,7 @@ class Batch:
             return
         conn, org = self.conn, self.device.org_id
         uids = sorted({self.checked[i].data.uid for i in indexes})  # type: ignore[union-attr]
-        current = {
-            r.uid: r.updated_at
-            for r in rows_in_chunks(
-                conn,
-                select(cards.c.uid, cards.c.updated_at).where(cards.c.org_id == org),
-                cards.c.uid,
-                uids,
-            )
-        }
+        current = {r.uid: r.updated_at for r in _CARDS.rows(conn, uids, org=org)}
         latest: dict[str, dict[str, Any]] = {}
         for i in indexes:
             ev, data = self.checked[i].event, self.checked[i].data
@@ -726,19 +717,7 @@ class Batch:
         earlier = sorted(targets - set(new_ids))
         if not earlier:
             return
-        current = {
-            r.attendance_id: r
-            for r in rows_in_chunks(
-                self.conn,
-                select(
-                    attendances.c.attendance_id,
-                    attendances.c.children_at,
-                    *(attendances.c[name] for name in CHILD_COPIES),
-                ),
-                attendances.c.attendance_id,
-                earlier,
-            )
-        }
+        current = {r.attendance_id: r for r in _EARLIER_ATTENDANCES.rows(self.conn, earlier)}
         for attendance_id, row in current.items():
             if attendance_id not in latest:
                 continue
@@ -762,10 +741,7 @@ class Batch:
 
     def _latest_amendments(self, targets: list[str]) -> dict[str, tuple[datetime, list[str]]]:
         out: dict[str, tuple[datetime, int, list[str]]] = {}
-        query = select(events.c.subject_id, events.c.at, events.c.seq, events.c.raw).where(
-            events.c.type == "attendance.amended"
-        )
-        for row in rows_in_chunks(self.conn, query, events.c.subject_id, targets):
+        for row in _AMENDMENTS.rows(self.conn, targets):
             best = out.get(row.subject_id)
             if best is None or (row.at, row.seq) >= best[:2]:
                 out[row.subject_id] = (

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from central.claims import DateWindow, write_off_refusal
 from central.db import batch_rows
 from central.db.base import Database
 from central.db.batch_rows import at_path, gap_end
+from central.db.enrolment import device_by_token
 from central.db.errors import NotFound, WriteOffRefused
 from central.db.ingest import Batch
 from central.db.records import Device, IngestResult, RosterPage
@@ -30,7 +42,25 @@ from central.db.schema import (
     utcnow,
 )
 from kiosk.domain.erasure import ERASED_PREFIX
-from sync.protocol import ROSTER_PAGE_SIZE, ROSTER_TYPES, validate_event
+from sync.protocol import ROSTER_PAGE_SIZE, ROSTER_TYPES, Checked, validate_event
+
+#: Tries at a batch: an IntegrityError means another request for the same events (a retry
+#: racing the original) committed first, and the next try answers them as duplicates.
+_ATTEMPTS = (1, 2, 3)
+
+# -- the statements of every batch's holds, built once (see batch_rows.InLookup) -----------------
+_HOLDS_UP_TO = select(devices.c.holds_up_to).where(devices.c.device_id == bindparam("device"))
+#: The next page of seqs held after ``current``: as events, and as refusals set aside.
+_SEQS_AFTER = tuple(
+    select(table.c.seq)
+    .where(
+        table.c.device_id == bindparam("device"),
+        table.c.seq > bindparam("current", type_=BigInteger),
+    )
+    .order_by(table.c.seq)
+    .limit(bindparam("page"))
+    for table in (events, rejections)
+)
 
 
 class KioskData(Database):
@@ -53,43 +83,65 @@ class KioskData(Database):
         """
         checked = [validate_event(raw, device.device_id, device.site_id) for raw in raw_events]
         now = now or utcnow()
-        for attempt in range(3):
+        for attempt in _ATTEMPTS:
             try:
                 with self.writing(device.org_id) as conn:
-                    results = Batch(conn, device, checked, now, window).apply()
-                    holds = self._advance_holds(conn, device.device_id, now)
-                return IngestResult(results, holds)
+                    return self._apply(conn, device, checked, now, window)
             except IntegrityError:
-                # Another request for the same events committed first (a retry racing the
-                # original): run again, and the events will be answered as duplicates.
-                if attempt == 2:
+                if attempt == _ATTEMPTS[-1]:
                     raise
         raise AssertionError("unreachable")
+
+    def ingest_for_token(
+        self, token: str, raw_events: Sequence[Any], admit: Callable[[Device | None], Device]
+    ) -> tuple[Device, IngestResult]:
+        """:meth:`ingest` for the device ``token`` belongs to, looked up in the batch's own
+        transaction: one connection and transaction per batch, where a lookup first and then
+        the batch took two (each a pool checkout with its ping, a BEGIN and an end).
+
+        ``admit`` gets the device found (None for an unknown token) and returns it, or raises
+        to refuse the batch (``central.app``: 401, 403, 413); nothing is written then.
+        """
+        now = utcnow()
+        checked: dict[tuple[str, str], list[Checked]] = {}  # validated once, not once a try
+        for attempt in _ATTEMPTS:
+            try:
+                with self.engine.begin() as conn:
+                    device = admit(device_by_token(conn, token))
+                    where = (device.device_id, device.site_id)
+                    if where not in checked:
+                        checked[where] = [validate_event(raw, *where) for raw in raw_events]
+                    self._lock_org(conn, device.org_id)
+                    return device, self._apply(conn, device, checked[where], now, None)
+            except IntegrityError:
+                if attempt == _ATTEMPTS[-1]:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _apply(
+        self,
+        conn: Connection,
+        device: Device,
+        checked: list[Checked],
+        now: datetime,
+        window: DateWindow | None,
+    ) -> IngestResult:
+        """The batch, in ``conn``'s transaction holding the organisation's lock."""
+        results = Batch(conn, device, checked, now, window).apply()
+        return IngestResult(results, self._advance_holds(conn, device.device_id, now))
 
     @staticmethod
     def _advance_holds(conn: Connection, device_id: str, now: datetime) -> int:
         """Move ``holds_up_to`` past every seq now held (applied or set aside as rejected)."""
-        current = int(
-            conn.execute(
-                select(devices.c.holds_up_to).where(devices.c.device_id == device_id)
-            ).scalar_one()
-        )
+        current = int(conn.execute(_HOLDS_UP_TO, {"device": device_id}).scalar_one())
         start = current
         page = batch_rows.HOLDS_PAGE
         while True:
             known: list[int] = []
             limit_at: int | None = None
-            for table in (events, rejections):
-                seqs = (
-                    conn.execute(
-                        select(table.c.seq)
-                        .where(table.c.device_id == device_id, table.c.seq > current)
-                        .order_by(table.c.seq)
-                        .limit(page)
-                    )
-                    .scalars()
-                    .all()
-                )
+            for query in _SEQS_AFTER:
+                params = {"device": device_id, "current": current, "page": page}
+                seqs = conn.execute(query, params).scalars().all()
                 known.extend(seqs)
                 if len(seqs) == page:
                     limit_at = seqs[-1] if limit_at is None else min(limit_at, seqs[-1])

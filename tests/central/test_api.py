@@ -5,8 +5,10 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from sqlalchemy import event
 
 from central.app import create_app
+from central.db.schema import events
 from kiosk.domain.events import DeviceIdentity
 from sync.protocol import DEVICE_PATH, EVENTS_PATH, MAX_BATCH_EVENTS, ROSTER_PATH
 from tests.sync.fakes import taps
@@ -131,3 +133,37 @@ def test_the_default_limits_are_the_protocols(db):
     app = create_app(db)
     assert MAX_BATCH_EVENTS == 1000
     assert app.openapi()["info"]["title"] == "Doorstep central server"
+
+
+def _checkouts(db) -> list[int]:
+    """A list that grows by one with each connection taken from ``db``'s pool."""
+    taken: list[int] = []
+    event.listen(db.engine, "checkout", lambda *_: taken.append(1))
+    return taken
+
+
+def test_a_batch_takes_one_connection_for_its_token_and_its_events(client, db, token):
+    taken = _checkouts(db)
+    response = client.post(EVENTS_PATH, json={"events": batch(3)}, headers=auth(token))
+    assert response.status_code == 200, response.text
+    assert len(taken) == 1  # the token's lookup shares the batch's transaction
+    assert db.count(events) == 3
+
+
+def test_an_unknown_token_sends_no_events_and_writes_nothing(client, db, token):
+    response = client.post(EVENTS_PATH, json={"events": batch(2)}, headers=auth("dsk_guess"))
+    assert response.status_code == 401
+    assert "unknown device token" in response.json()["detail"]
+    assert db.count(events) == 0
+
+
+def test_too_many_events_from_an_unknown_token_is_still_401(client, db, token):
+    response = client.post(EVENTS_PATH, json={"events": batch(51)}, headers=auth("dsk_guess"))
+    assert response.status_code == 401
+
+
+def test_too_many_events_from_a_kiosk_is_413_and_writes_nothing(client, db, token):
+    response = client.post(EVENTS_PATH, json={"events": batch(51)}, headers=auth(token))
+    assert response.status_code == 413
+    assert "over the limit of 50" in response.json()["detail"]
+    assert db.count(events) == 0
