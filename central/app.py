@@ -32,6 +32,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -172,8 +173,11 @@ _WHAT_IT_LACKS = {
 }
 
 
-def _json_body(request: Request) -> None:
-    """Refuse a body declared as something other than JSON by name (not as a shapeless 422)."""
+async def _json_body(request: Request) -> None:
+    """Refuse a body declared as something other than JSON by name (not as a shapeless 422).
+
+    ``async``, as it only reads a header: FastAPI runs a plain ``def`` dependency in a worker
+    thread, a hop through the thread pool for nothing (``central.process_tuning``)."""
     declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if declared != "application/json" and not declared.endswith("+json"):
         shown = repr(declared) if declared else "(none)"
@@ -226,9 +230,10 @@ def create_app(
     app.state.db = db
     bearer = HTTPBearer(auto_error=False, description="The device token from 'device add'")
 
-    def bearer_token(
+    async def bearer_token(
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> str:
+        """The bearer token sent, or 401 (``async``: no database, so no worker thread)."""
         if creds is None:
             raise HTTPException(
                 401,
@@ -264,9 +269,11 @@ def create_app(
         dependencies=[Depends(_json_body)],
         summary="Send a batch of events (idempotent by event_id)",
     )
-    def post_events(
+    async def post_events(
         batch: BatchRequest, token: Annotated[str, Depends(bearer_token)]
     ) -> BatchResponse:
+        # One hop to a worker thread for the whole batch (token, events, holds); the answer
+        # is then checked and encoded here, not in a second hop as for a plain ``def`` route.
         def admitted_batch(found: Device | None) -> Device:
             device = admitted(found)
             if len(batch.events) > max_batch_events:
@@ -278,7 +285,9 @@ def create_app(
             return device
 
         # The token is looked up in the batch's own transaction (one connection per batch).
-        device, outcome = db.ingest_for_token(token, batch.events, admitted_batch)
+        device, outcome = await run_in_threadpool(
+            db.ingest_for_token, token, batch.events, admitted_batch
+        )
         counts: dict[str, int] = {}
         for r in outcome.results:
             counts[r.status] = counts.get(r.status, 0) + 1
@@ -294,8 +303,8 @@ def create_app(
         responses={**_ERRORS, 200: {"links": _NEXT_PAGE}},
         summary="Member and card events from the organisation's other kiosks",
     )
-    def get_roster(
-        device: DeviceDep,
+    async def get_roster(
+        token: Annotated[str, Depends(bearer_token)],
         cursor: Annotated[
             int, Query(ge=0, le=MAX_SEQ, description="The cursor from the last page")
         ] = 0,
@@ -317,19 +326,23 @@ def create_app(
             ),
         ] = None,
     ) -> RosterResponse:
-        page = db.roster(
-            device, cursor, limit, own_through=own_through, erasures_after=erasures_after
-        )
-        return RosterResponse(
-            events=page.events,
-            cursor=page.cursor,
-            more=page.more,
-            epoch=db.epoch(),
-            max_cursor=db.max_cursor(),
-            erasures=page.erasures,
-            erasure_cursor=page.erasure_cursor,
-            erasures_more=page.erasures_more,
-        )
+        def roster() -> RosterResponse:
+            device = admitted(db.device_for_token(token))
+            page = db.roster(
+                device, cursor, limit, own_through=own_through, erasures_after=erasures_after
+            )
+            return RosterResponse(
+                events=page.events,
+                cursor=page.cursor,
+                more=page.more,
+                epoch=db.epoch(),
+                max_cursor=db.max_cursor(),
+                erasures=page.erasures,
+                erasure_cursor=page.erasure_cursor,
+                erasures_more=page.erasures_more,
+            )
+
+        return await run_in_threadpool(roster)  # one hop for the token and the page
 
     @app.get(
         DEVICE_PATH,
@@ -337,15 +350,19 @@ def create_app(
         response_model=DeviceInfo,
         responses={**_ERRORS, 200: {"links": _WHAT_IT_LACKS}},
     )
-    def get_device(device: DeviceDep) -> DeviceInfo:
-        db.touch_device(device)  # every pass asks this first: the kiosk is in contact
-        return DeviceInfo(
-            device_id=device.device_id,
-            site_id=device.site_id,
-            org_id=device.org_id,
-            holds_up_to=db.holds_up_to(device.device_id),
-            highest_seq=db.highest_seq(device.device_id),
-        )
+    async def get_device(token: Annotated[str, Depends(bearer_token)]) -> DeviceInfo:
+        def info() -> DeviceInfo:
+            device = admitted(db.device_for_token(token))
+            db.touch_device(device)  # every pass asks this first: the kiosk is in contact
+            return DeviceInfo(
+                device_id=device.device_id,
+                site_id=device.site_id,
+                org_id=device.org_id,
+                holds_up_to=db.holds_up_to(device.device_id),
+                highest_seq=db.highest_seq(device.device_id),
+            )
+
+        return await run_in_threadpool(info)  # one hop for the token and the answer
 
     @app.get(
         SETUP_PATH,

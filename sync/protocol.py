@@ -321,6 +321,9 @@ class Checked:
     raw: Mapping[str, Any]
     event: WireEvent | None = None
     reason: str | None = None
+    #: ``raw`` as compact JSON text, as the server keeps it: encoded once, by the check that
+    #: it can be kept (None for a refused event).
+    text: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -367,7 +370,7 @@ def validate_event(raw: Any, device_id: str, site_id: str) -> Checked:
     if not isinstance(raw, Mapping):
         return Checked({}, reason=f"event: must be a JSON object, not {type(raw).__name__}")
     try:  # the server keeps every event whole, as JSON text: it must be writable as such
-        pydantic_core.to_json(raw)
+        text = pydantic_core.to_json(raw).decode("utf-8")
     except (pydantic_core.PydanticSerializationError, ValueError):
         reason = _unstorable(raw, []) or "event: cannot be written as JSON"
         kept = {k: raw.get(k) for k in ("event_id", "seq", "type") if _storable(raw.get(k))}
@@ -388,7 +391,7 @@ def validate_event(raw: Any, device_id: str, site_id: str) -> Checked:
             reason=f"site_id: {event.site_id!r} is not the site device {device_id!r} is "
             f"enrolled at ({site_id!r})",
         )
-    return Checked(raw, event=event)
+    return Checked(raw, event=event, text=text)
 
 
 _MAX_DEPTH = 200

@@ -89,14 +89,15 @@ def _json_insert(dialect: Any, table: Table, names: tuple[str, ...]) -> tuple[st
     return _JSON_INSERTS[key]
 
 
+_SALT = select(privacy_salts.c.salt).where(privacy_salts.c.org_id == bindparam("org"))
+
+
 def erased_families(conn: Connection, org_id: str, named: Iterable[str]) -> dict[str, Erasure]:
     """Which of the family ids (or tokens) ``named`` belong to families erased in ``org_id``,
     matched by the salted hash the erasure kept. A token the server does not know
     (a database restored from before the erasure) still counts as erased."""
     names = sorted(set(named))
-    salt = conn.execute(
-        select(privacy_salts.c.salt).where(privacy_salts.c.org_id == org_id)
-    ).scalar()
+    salt = conn.execute(_SALT, {"org": org_id}).scalar()
     out: dict[str, Erasure] = {}
     tokens = [n for n in names if is_erased(n)]
     for token in tokens:
@@ -104,8 +105,7 @@ def erased_families(conn: Connection, org_id: str, named: Iterable[str]) -> dict
     if salt is None:
         return out
     hashes = {family_hash(salt, n): n for n in names if not is_erased(n)}
-    query = select(erasures.c.family_hash, erasures.c.token).where(erasures.c.org_id == org_id)
-    for row in rows_in_chunks(conn, query, erasures.c.family_hash, sorted(hashes)):
+    for row in _ERASED.rows(conn, sorted(hashes), org=org_id):
         out[hashes[row.family_hash]] = Erasure(hashes[row.family_hash], row.token, salt)
     return out
 
@@ -251,3 +251,10 @@ def _is_in(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
         return column.in_(values)
     elements = _json_elements(column, bindparam(None, list(values), type_=JSON))
     return column.in_(elements) if elements is not None else column.in_(values)
+
+
+#: Erasures of an organisation by the salted hash of the family id (``erased_families``).
+_ERASED = InLookup(
+    select(erasures.c.family_hash, erasures.c.token).where(erasures.c.org_id == bindparam("org")),
+    erasures.c.family_hash,
+)

@@ -433,7 +433,7 @@ class Batch:
                     "clock_synced": ev.clock_synced,
                     "subject_id": self.erased_subjects.get(i) or event_subject(item),
                     "received_at": self.now,
-                    "raw": dumps(item.raw),
+                    "raw": item.text if item.text is not None else dumps(item.raw),
                 }
             )
         if rows:

@@ -65,3 +65,32 @@ def test_the_calm_collector_freezes_the_loaded_app_and_collects_less_often():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_each_sync_request_takes_one_worker_thread_hop(db, monkeypatch):
+    """POST /events, GET /roster and GET /device each go to a worker thread once (token and
+    work together); a plain ``def`` route with ``def`` dependencies took three or four hops."""
+    from sync.protocol import EVENTS_PATH, ROSTER_PATH
+
+    db.add_org("lichfield")
+    db.add_site("lichfield", "library")
+    token = db.add_device("lichfield", "library", "kiosk-1")
+    hops: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def counted(func, *args, **kwargs):
+        hops.append(getattr(func, "__name__", repr(func)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(db, request_threads=3)) as client:
+        for method, path, body in (
+            ("POST", EVENTS_PATH, {"events": []}),
+            ("GET", ROSTER_PATH, None),
+            ("GET", DEVICE_PATH, None),
+        ):
+            hops.clear()
+            answer = client.request(method, path, json=body, headers=auth)
+            assert answer.status_code == 200, answer.text
+            assert len(hops) == 1, (path, hops)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import get_args
 
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from central.db.records import dumps
 from kiosk.domain.events import ATTENDANCE_METHODS, EVENT_TYPES, DeviceIdentity
 from sync.protocol import DATA_MODELS, Method, WireType, validate_event
 from tests.sync.fakes import amendment, attendance, registration
@@ -52,6 +54,16 @@ def test_every_kind_of_event_the_kiosk_writes_is_valid():
         assert checked.ok, checked.reason
         assert checked.event.event_id == raw["event_id"]
 
+
+
+def test_a_valid_event_carries_the_json_text_the_server_keeps_and_a_refused_one_none():
+    raw = _valid_events()[0]
+    checked = _check(raw)
+    assert checked.text is not None
+    assert json.loads(checked.text) == raw
+    assert checked.text == dumps(raw)  # what ingest would otherwise encode a second time
+    refused = _check({**raw, "seq": "one"})
+    assert not refused.ok and refused.text is None
 
 def _attendance() -> dict:
     return next(e for e in _valid_events() if e["type"] == "attendance.recorded")
