@@ -326,23 +326,20 @@ def create_app(
             ),
         ] = None,
     ) -> RosterResponse:
-        def roster() -> RosterResponse:
-            device = admitted(db.device_for_token(token))
-            page = db.roster(
-                device, cursor, limit, own_through=own_through, erasures_after=erasures_after
-            )
-            return RosterResponse(
-                events=page.events,
-                cursor=page.cursor,
-                more=page.more,
-                epoch=db.epoch(),
-                max_cursor=db.max_cursor(),
-                erasures=page.erasures,
-                erasure_cursor=page.erasure_cursor,
-                erasures_more=page.erasures_more,
-            )
-
-        return await run_in_threadpool(roster)  # one hop for the token and the page
+        # One hop to a worker thread, and one connection, for the token and the page.
+        page, epoch, max_cursor = await run_in_threadpool(
+            db.roster_for_token, token, admitted, cursor, limit, own_through, erasures_after
+        )
+        return RosterResponse(
+            events=page.events,
+            cursor=page.cursor,
+            more=page.more,
+            epoch=epoch,
+            max_cursor=max_cursor,
+            erasures=page.erasures,
+            erasure_cursor=page.erasure_cursor,
+            erasures_more=page.erasures_more,
+        )
 
     @app.get(
         DEVICE_PATH,
@@ -352,14 +349,14 @@ def create_app(
     )
     async def get_device(token: Annotated[str, Depends(bearer_token)]) -> DeviceInfo:
         def info() -> DeviceInfo:
-            device = admitted(db.device_for_token(token))
+            device, highest_seq = db.device_and_highest_seq(token, admitted)
             db.touch_device(device)  # every pass asks this first: the kiosk is in contact
             return DeviceInfo(
                 device_id=device.device_id,
                 site_id=device.site_id,
                 org_id=device.org_id,
-                holds_up_to=db.holds_up_to(device.device_id),
-                highest_seq=db.highest_seq(device.device_id),
+                holds_up_to=device.holds_up_to,
+                highest_seq=highest_seq,
             )
 
         return await run_in_threadpool(info)  # one hop for the token and the answer

@@ -50,6 +50,8 @@ _ATTEMPTS = (1, 2, 3)
 
 # -- the statements of every batch's holds, built once (see batch_rows.InLookup) -----------------
 _HOLDS_UP_TO = select(devices.c.holds_up_to).where(devices.c.device_id == bindparam("device"))
+_EPOCH = select(server_meta.c.value).where(server_meta.c.key == "epoch")
+_MAX_CURSOR = select(func.max(events.c.id))
 #: The next page of seqs held after ``current``: as events, and as refusals set aside.
 _SEQS_AFTER = tuple(
     select(table.c.seq)
@@ -179,28 +181,65 @@ class KioskData(Database):
         that cursor; they are read after the events, so a kiosk that applies the events and
         then the erasures never keeps a family erased meanwhile.
         """
+        with self.reading() as conn:
+            page = self._roster_events(conn, device, cursor, limit, own_through)
+        return self._with_erasures(page, device, limit, erasures_after)
+
+    def roster_for_token(
+        self,
+        token: str,
+        admit: Callable[[Device | None], Device],
+        cursor: int,
+        limit: int = ROSTER_PAGE_SIZE,
+        own_through: int = 0,
+        erasures_after: int | None = None,
+    ) -> tuple[RosterPage, str, int]:
+        """:meth:`roster` for the device ``token`` belongs to (``admit`` as for
+        :meth:`ingest_for_token`), with the epoch and the highest cursor: the token, the page,
+        the epoch and the cursor are read on one connection, where they took four (the
+        erasures, when asked, are still read after, on their own)."""
+        with self.reading() as conn:
+            device = admit(device_by_token(conn, token))
+            page = self._roster_events(conn, device, cursor, limit, own_through)
+            epoch = conn.execute(_EPOCH).scalar()
+            highest = int(conn.execute(_MAX_CURSOR).scalar() or 0)
+        if epoch is None:
+            epoch = self.renew_epoch(only_if_missing=True)
+        return self._with_erasures(page, device, limit, erasures_after), epoch, highest
+
+    @staticmethod
+    def _roster_events(
+        conn: Connection, device: Device, cursor: int, limit: int, own_through: int
+    ) -> RosterPage:
+        """One page of the roster's events (no erasures), read on ``conn``."""
         others = events.c.device_id != device.device_id
         if own_through > 0:
             others = or_(others, events.c.seq <= own_through)
-        with self.reading() as conn:
-            rows = conn.execute(
-                select(events.c.id, events.c.raw)
-                .where(
-                    events.c.org_id == device.org_id,
-                    events.c.type.in_(ROSTER_TYPES),
-                    events.c.id > cursor,
-                    others,
-                    ~events.c.subject_id.startswith(ERASED_PREFIX, autoescape=True),
-                )
-                .order_by(events.c.id)
-                .limit(limit + 1)
-            ).all()
+        rows = conn.execute(
+            select(events.c.id, events.c.raw)
+            .where(
+                events.c.org_id == device.org_id,
+                events.c.type.in_(ROSTER_TYPES),
+                events.c.id > cursor,
+                others,
+                ~events.c.subject_id.startswith(ERASED_PREFIX, autoescape=True),
+            )
+            .order_by(events.c.id)
+            .limit(limit + 1)
+        ).all()
         more = len(rows) > limit
         rows = rows[:limit]
         served = [json.loads(r.raw) for r in rows]
-        next_cursor = rows[-1].id if rows else cursor
+        return RosterPage(served, rows[-1].id if rows else cursor, more)
+
+    def _with_erasures(
+        self, page: RosterPage, device: Device, limit: int, erasures_after: int | None
+    ) -> RosterPage:
+        """``page`` with the organisation's erasures after ``erasures_after`` (when asked),
+        read after the events, so a kiosk that applies the events and then the erasures
+        never keeps a family erased meanwhile."""
         if erasures_after is None:
-            return RosterPage(served, next_cursor, more)
+            return page
         with self.reading() as conn:
             salt = conn.execute(
                 select(privacy_salts.c.salt).where(privacy_salts.c.org_id == device.org_id)
@@ -226,9 +265,9 @@ class KioskData(Database):
             for r in found
         ]
         return RosterPage(
-            served,
-            next_cursor,
-            more,
+            page.events,
+            page.cursor,
+            page.more,
             erasures=gone,
             erasure_cursor=int(found[-1].id) if found else erasures_after,
             erasures_more=erasures_more,
@@ -250,6 +289,15 @@ class KioskData(Database):
         return int(value or 0)
 
     # -- recovery: seqs held, written off, the epoch -----------------------------------------------
+    def device_and_highest_seq(
+        self, token: str, admit: Callable[[Device | None], Device]
+    ) -> tuple[Device, int]:
+        """The device ``token`` belongs to (``admit`` as for :meth:`ingest_for_token`; its
+        ``holds_up_to`` is read with it) and its highest seq held, on one connection."""
+        with self.reading() as conn:
+            device = admit(device_by_token(conn, token))
+            return device, self._highest_seq(conn, device.device_id)
+
     def highest_seq(self, device_id: str) -> int:
         """The highest seq of ``device_id`` the server knows: held, set aside or written off.
 
@@ -368,9 +416,7 @@ class KioskData(Database):
     def epoch(self) -> str:
         """This database's history: renewed by :meth:`renew_epoch` after a restore."""
         with self.reading() as conn:
-            value = conn.execute(
-                select(server_meta.c.value).where(server_meta.c.key == "epoch")
-            ).scalar()
+            value = conn.execute(_EPOCH).scalar()
         return value if value is not None else self.renew_epoch(only_if_missing=True)
 
     def renew_epoch(self, only_if_missing: bool = False) -> str:
@@ -399,4 +445,4 @@ class KioskData(Database):
     def max_cursor(self) -> int:
         """The highest roster cursor (event row id) given so far."""
         with self.reading() as conn:
-            return int(conn.execute(select(func.max(events.c.id))).scalar() or 0)
+            return int(conn.execute(_MAX_CURSOR).scalar() or 0)

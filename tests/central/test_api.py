@@ -167,3 +167,16 @@ def test_too_many_events_from_a_kiosk_is_413_and_writes_nothing(client, db, toke
     assert response.status_code == 413
     assert "over the limit of 50" in response.json()["detail"]
     assert db.count(events) == 0
+
+
+def test_a_roster_page_and_the_device_answer_take_one_connection_each(client, db, token):
+    assert client.get(DEVICE_PATH, headers=auth(token)).status_code == 200  # first contact
+    assert client.get(ROSTER_PATH, headers=auth(token)).status_code == 200  # makes the epoch
+    taken = _checkouts(db)
+    page = client.get(ROSTER_PATH, headers=auth(token))
+    assert page.status_code == 200, page.text
+    assert len(taken) == 1  # token, page, epoch and highest cursor together
+    answer = client.get(DEVICE_PATH, headers=auth(token))
+    assert answer.status_code == 200, answer.text
+    assert len(taken) == 2  # token, holds and highest seq together (contact noted a moment ago)
+    assert answer.json()["holds_up_to"] == 0 and answer.json()["highest_seq"] == 0
