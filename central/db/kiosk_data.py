@@ -229,8 +229,7 @@ class KioskData(Database):
         ).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        served = [json.loads(r.raw) for r in rows]
-        return RosterPage(served, rows[-1].id if rows else cursor, more)
+        return RosterPage([r.raw for r in rows], rows[-1].id if rows else cursor, more)
 
     def _with_erasures(
         self, page: RosterPage, device: Device, limit: int, erasures_after: int | None
@@ -265,7 +264,7 @@ class KioskData(Database):
             for r in found
         ]
         return RosterPage(
-            page.events,
+            page.texts,
             page.cursor,
             page.more,
             erasures=gone,

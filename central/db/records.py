@@ -3,6 +3,7 @@ the ids and names it is handed."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,13 +41,19 @@ class IngestResult:
 
 @dataclass(frozen=True)
 class RosterPage:
-    events: list[dict[str, Any]]
+    #: The events as the server keeps them, compact JSON text: ``GET /roster`` splices them
+    #: into its answer as they are (``events`` parses them, for everyone else).
+    texts: list[str]
     cursor: int
     more: bool
     #: Families erased since the kiosk's erasure cursor, when it asked for them.
     erasures: list[dict[str, Any]] | None = None
     erasure_cursor: int | None = None
     erasures_more: bool = False
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(text) for text in self.texts]
 
 
 def device_from_row(row: Any) -> Device:

@@ -10,8 +10,14 @@ from sqlalchemy import event
 from central.app import create_app
 from central.db.schema import events
 from kiosk.domain.events import DeviceIdentity
-from sync.protocol import DEVICE_PATH, EVENTS_PATH, MAX_BATCH_EVENTS, ROSTER_PATH
-from tests.sync.fakes import taps
+from sync.protocol import (
+    DEVICE_PATH,
+    EVENTS_PATH,
+    MAX_BATCH_EVENTS,
+    ROSTER_PATH,
+    RosterResponse,
+)
+from tests.sync.fakes import registration, taps
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's notice about httpx versions
@@ -180,3 +186,31 @@ def test_a_roster_page_and_the_device_answer_take_one_connection_each(client, db
     assert answer.status_code == 200, answer.text
     assert len(taken) == 2  # token, holds and highest seq together (contact noted a moment ago)
     assert answer.json()["holds_up_to"] == 0 and answer.json()["highest_seq"] == 0
+
+
+def test_a_roster_answer_carries_the_events_as_sent_spliced_in_unparsed(client, db, token):
+    _family, sent = registration(KIOSK, uid="04A23B1C", name='Zoë O\'Neill "Jo"')
+    raws = [e.with_seq(n).to_dict() for n, e in enumerate(sent, start=1)]
+    assert client.post(EVENTS_PATH, json={"events": raws}, headers=auth(token)).status_code == 200
+    other = db.add_device("lichfield", "library", "kiosk-2")
+    page = client.get(ROSTER_PATH, params={"erasures_after": 0}, headers=auth(other))
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"] == "application/json"
+    body = page.json()
+    assert body["events"] == raws  # every field, the accents and quotes included
+    assert body["more"] is False and body["cursor"] > 0 and body["max_cursor"] == body["cursor"]
+    assert body["erasures"] == [] and body["epoch"]
+    assert RosterResponse.model_validate(body).events == raws
+    empty = client.get(ROSTER_PATH, params={"cursor": body["cursor"]}, headers=auth(other))
+    assert empty.json()["events"] == [] and empty.json()["erasures"] is None
+
+
+def test_a_roster_answer_whose_events_are_not_first_is_refused_loudly():
+    from central.app import with_events
+
+    class Reordered(RosterResponse):
+        def model_dump_json(self, **_kw) -> str:  # type: ignore[override]
+            return '{"cursor":0,"events":[]}'
+
+    with pytest.raises(AssertionError, match="must begin with"):
+        with_events(Reordered(events=[], cursor=0), ['{"a":1}'])
