@@ -55,7 +55,6 @@ def test_every_kind_of_event_the_kiosk_writes_is_valid():
         assert checked.event.event_id == raw["event_id"]
 
 
-
 def test_a_valid_event_carries_the_json_text_the_server_keeps_and_a_refused_one_none():
     raw = _valid_events()[0]
     checked = _check(raw)
@@ -64,6 +63,7 @@ def test_a_valid_event_carries_the_json_text_the_server_keeps_and_a_refused_one_
     assert checked.text == dumps(raw)  # what ingest would otherwise encode a second time
     refused = _check({**raw, "seq": "one"})
     assert not refused.ok and refused.text is None
+
 
 def _attendance() -> dict:
     return next(e for e in _valid_events() if e["type"] == "attendance.recorded")
