@@ -92,12 +92,19 @@ def _json_insert(dialect: Any, table: Table, names: tuple[str, ...]) -> tuple[st
 _SALT = select(privacy_salts.c.salt).where(privacy_salts.c.org_id == bindparam("org"))
 
 
+def salt_of(conn: Connection, org_id: str) -> str | None:
+    """The organisation's salt for erased families' hashes, or None before its first erasure
+    or export (``central.privacy.keys.org_salt`` makes one)."""
+    value = conn.execute(_SALT, {"org": org_id}).scalar()
+    return str(value) if value is not None else None
+
+
 def erased_families(conn: Connection, org_id: str, named: Iterable[str]) -> dict[str, Erasure]:
     """Which of the family ids (or tokens) ``named`` belong to families erased in ``org_id``,
     matched by the salted hash the erasure kept. A token the server does not know
     (a database restored from before the erasure) still counts as erased."""
     names = sorted(set(named))
-    salt = conn.execute(_SALT, {"org": org_id}).scalar()
+    salt = salt_of(conn, org_id)
     out: dict[str, Erasure] = {}
     tokens = [n for n in names if is_erased(n)]
     for token in tokens:
@@ -216,16 +223,19 @@ class InLookup:
         """The rows (or first column, with ``scalars``) whose ``column`` is one of ``values``,
         read ``CHUNK`` values per statement; no statement at all for no values."""
         statement = self._plain
-        if (
-            self._json is not None
-            and conn.dialect.name == "postgresql"
-            and all(type(v) is str or type(v) is int for v in values)
-        ):
+        if self._json is not None and _as_json_array(conn, values):
             statement = self._json
         for start in range(0, len(values), CHUNK):
             chunk = list(values[start : start + CHUNK])
             result = conn.execute(statement, {**params, self._VALUES: chunk})
             yield from (result.scalars() if self.scalars else result)
+
+
+def _as_json_array(conn: Connection, values: Sequence[Any]) -> bool:
+    """Whether ``values`` travel as one JSON array: on PostgreSQL, text and whole numbers."""
+    return conn.dialect.name == "postgresql" and all(
+        type(v) is str or type(v) is int for v in values
+    )
 
 
 def _json_elements(column: Any, values: Any) -> Any:
@@ -245,9 +255,7 @@ def _is_in(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
     whatever the count, so SQLAlchemy's compiled cache and psycopg's prepared statement serve
     every batch, where an ``IN`` list renders (and PostgreSQL plans) one parameter per value.
     Text and whole-number columns only; anything else is the plain ``IN``."""
-    if conn.dialect.name != "postgresql" or not all(
-        type(v) is str or type(v) is int for v in values
-    ):
+    if not _as_json_array(conn, values):
         return column.in_(values)
     elements = _json_elements(column, bindparam(None, list(values), type_=JSON))
     return column.in_(elements) if elements is not None else column.in_(values)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from central.claims import DateWindow, write_off_refusal
 from central.db import batch_rows
 from central.db.base import Database
-from central.db.batch_rows import at_path, gap_end
+from central.db.batch_rows import at_path, gap_end, salt_of
 from central.db.enrolment import device_by_token
 from central.db.errors import NotFound, WriteOffRefused
 from central.db.ingest import Batch
@@ -35,7 +35,6 @@ from central.db.schema import (
     erasures,
     event_conflicts,
     events,
-    privacy_salts,
     rejections,
     seq_gaps,
     server_meta,
@@ -83,16 +82,7 @@ class KioskData(Database):
         replaces the dates a kiosk's events may carry (``central.claims``) for what the
         server's admin types in (paper registers of any past term).
         """
-        checked = [validate_event(raw, device.device_id, device.site_id) for raw in raw_events]
-        now = now or utcnow()
-        for attempt in _ATTEMPTS:
-            try:
-                with self.writing(device.org_id) as conn:
-                    return self._apply(conn, device, checked, now, window)
-            except IntegrityError:
-                if attempt == _ATTEMPTS[-1]:
-                    raise
-        raise AssertionError("unreachable")
+        return self._ingest(lambda _conn: device, raw_events, now or utcnow(), window)[1]
 
     def ingest_for_token(
         self, token: str, raw_events: Sequence[Any], admit: Callable[[Device | None], Device]
@@ -104,33 +94,35 @@ class KioskData(Database):
         ``admit`` gets the device found (None for an unknown token) and returns it, or raises
         to refuse the batch (``central.app``: 401, 403, 413); nothing is written then.
         """
-        now = utcnow()
+        return self._ingest(
+            lambda conn: admit(device_by_token(conn, token)), raw_events, utcnow(), None
+        )
+
+    def _ingest(
+        self,
+        find: Callable[[Connection], Device],
+        raw_events: Sequence[Any],
+        now: datetime,
+        window: DateWindow | None,
+    ) -> tuple[Device, IngestResult]:
+        """The batch from the device ``find`` names (asked in the batch's transaction), with
+        the organisation's lock taken once the device is known, as :meth:`writing` does."""
         checked: dict[tuple[str, str], list[Checked]] = {}  # validated once, not once a try
         for attempt in _ATTEMPTS:
             try:
                 with self.engine.begin() as conn:
-                    device = admit(device_by_token(conn, token))
+                    device = find(conn)
                     where = (device.device_id, device.site_id)
                     if where not in checked:
                         checked[where] = [validate_event(raw, *where) for raw in raw_events]
                     self._lock_org(conn, device.org_id)
-                    return device, self._apply(conn, device, checked[where], now, None)
+                    results = Batch(conn, device, checked[where], now, window).apply()
+                    holds = self._advance_holds(conn, device.device_id, now)
+                    return device, IngestResult(results, holds)
             except IntegrityError:
                 if attempt == _ATTEMPTS[-1]:
                     raise
         raise AssertionError("unreachable")
-
-    def _apply(
-        self,
-        conn: Connection,
-        device: Device,
-        checked: list[Checked],
-        now: datetime,
-        window: DateWindow | None,
-    ) -> IngestResult:
-        """The batch, in ``conn``'s transaction holding the organisation's lock."""
-        results = Batch(conn, device, checked, now, window).apply()
-        return IngestResult(results, self._advance_holds(conn, device.device_id, now))
 
     @staticmethod
     def _advance_holds(conn: Connection, device_id: str, now: datetime) -> int:
@@ -240,9 +232,7 @@ class KioskData(Database):
         if erasures_after is None:
             return page
         with self.reading() as conn:
-            salt = conn.execute(
-                select(privacy_salts.c.salt).where(privacy_salts.c.org_id == device.org_id)
-            ).scalar()
+            salt = salt_of(conn, device.org_id)
             found = conn.execute(
                 select(
                     erasures.c.id, erasures.c.token, erasures.c.family_hash, erasures.c.erased_at
@@ -282,9 +272,7 @@ class KioskData(Database):
 
     def holds_up_to(self, device_id: str) -> int:
         with self.reading() as conn:
-            value = conn.execute(
-                select(devices.c.holds_up_to).where(devices.c.device_id == device_id)
-            ).scalar()
+            value = conn.execute(_HOLDS_UP_TO, {"device": device_id}).scalar()
         return int(value or 0)
 
     # -- recovery: seqs held, written off, the epoch -----------------------------------------------

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert
 
 from central.db import privacy_salts
+from central.db.batch_rows import salt_of
 from kiosk.domain.erasure import family_hash, new_salt
 
 
 def org_salt(conn: Connection, org_id: str, now: datetime) -> str:
     """The organisation's salt, made now if it has none (inside the caller's transaction,
     which holds the organisation's lock)."""
-    salt = conn.execute(
-        select(privacy_salts.c.salt).where(privacy_salts.c.org_id == org_id)
-    ).scalar()
+    salt = salt_of(conn, org_id)
     if salt is not None:
-        return str(salt)
+        return salt
     salt = new_salt()  # callers hold the organisation's lock: nobody makes one meanwhile
     conn.execute(insert(privacy_salts).values(org_id=org_id, salt=salt, created_at=now))
     return salt
