@@ -10,6 +10,7 @@ from typing import Any
 
 import pydantic_core
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Connection,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    any_,
     bindparam,
     func,
     insert,
@@ -184,12 +186,6 @@ _GAP_END = select(func.max(seq_gaps.c.to_seq)).where(
 )
 
 
-def in_chunks(conn: Connection, column: Any, values: Sequence[Any], pick: Any) -> Iterable[Any]:
-    for start in range(0, len(values), CHUNK):
-        chunk = values[start : start + CHUNK]
-        yield from conn.execute(select(pick).where(_is_in(conn, column, chunk))).scalars()
-
-
 def rows_in_chunks(
     conn: Connection, query: Any, column: Any, values: Sequence[Any], scalars: bool = False
 ) -> Iterable[Any]:
@@ -206,7 +202,7 @@ class InLookup:
     :func:`rows_in_chunks` builds its statement anew on each call, and SQLAlchemy then walks
     the new statement to find its compiled form in the cache: under 300 kiosks at once that
     building and walking was a sixth of a batch's Python time. Here both forms are built once
-    (the JSON array of :func:`_is_in` for PostgreSQL, an expanding ``IN`` elsewhere), and
+    (the array of :func:`_is_in` for PostgreSQL, an expanding ``IN`` elsewhere), and
     SQLAlchemy keeps each one's cache key on the object. Other values of the query come as
     bound parameters (``bindparam("org")``), given by name to :meth:`rows`.
     """
@@ -215,50 +211,62 @@ class InLookup:
 
     def __init__(self, query: Select[Any], column: Any, scalars: bool = False) -> None:
         self.scalars = scalars
+        self._column = column
         self._plain = query.where(column.in_(bindparam(self._VALUES, expanding=True)))
-        elements = _json_elements(column, bindparam(self._VALUES, type_=JSON))
-        self._json = query.where(column.in_(elements)) if elements is not None else None
+        kind = _array_kind(column)
+        self._array = (
+            query.where(column == any_(bindparam(self._VALUES, type_=ARRAY(kind))))
+            if kind is not None
+            else None
+        )
 
     def rows(self, conn: Connection, values: Sequence[Any], **params: Any) -> Iterator[Any]:
         """The rows (or first column, with ``scalars``) whose ``column`` is one of ``values``,
         read ``CHUNK`` values per statement; no statement at all for no values."""
         statement = self._plain
-        if self._json is not None and _as_json_array(conn, values):
-            statement = self._json
+        if self._array is not None and _as_array(conn, self._column, values):
+            statement = self._array
         for start in range(0, len(values), CHUNK):
             chunk = list(values[start : start + CHUNK])
             result = conn.execute(statement, {**params, self._VALUES: chunk})
             yield from (result.scalars() if self.scalars else result)
 
 
-def _as_json_array(conn: Connection, values: Sequence[Any]) -> bool:
-    """Whether ``values`` travel as one JSON array: on PostgreSQL, text and whole numbers."""
-    return conn.dialect.name == "postgresql" and all(
-        type(v) is str or type(v) is int for v in values
-    )
-
-
-def _json_elements(column: Any, values: Any) -> Any:
-    """``SELECT json_array_elements_text(values)`` cast to ``column``'s kind (text or whole
-    number), or None for another kind of column."""
-    listed = func.json_array_elements_text(values)
+def _array_kind(column: Any) -> type[BigInteger] | type[String] | None:
+    """The element type of the array ``column``'s values travel in: whole numbers or text,
+    or None for another kind of column."""
     if isinstance(column.type, Integer):
-        return select(listed.cast(BigInteger))
+        return BigInteger
     if isinstance(column.type, String):
-        return select(listed)
+        return String
     return None
 
 
+def _as_array(conn: Connection, column: Any, values: Sequence[Any]) -> bool:
+    """Whether ``values`` travel as one array: on PostgreSQL, whole numbers for a whole-number
+    column and text for a text column."""
+    kind = _array_kind(column)
+    if conn.dialect.name != "postgresql" or kind is None:
+        return False
+    wanted = int if kind is BigInteger else str
+    return all(type(v) is wanted for v in values)
+
+
 def _is_in(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
-    """``column IN values``. On PostgreSQL the values travel as one JSON array parameter
-    (``column IN (SELECT json_array_elements_text(...))``): the statement is then the same
-    whatever the count, so SQLAlchemy's compiled cache and psycopg's prepared statement serve
-    every batch, where an ``IN`` list renders (and PostgreSQL plans) one parameter per value.
+    """``column IN values``. On PostgreSQL the values travel as one array parameter
+    (``column = ANY(%(values)s::VARCHAR[])``): the statement is then the same whatever the
+    count, so SQLAlchemy's compiled cache and psycopg's prepared statement serve every batch,
+    where an ``IN`` list renders (and PostgreSQL plans) one parameter per value. PostgreSQL
+    looks each value up in the column's index, as it does for an ``IN`` list.
+
+    (These lookups were ``column IN (SELECT json_array_elements_text(...))`` before: the
+    planner takes such a set to hold 100 values and, on tables of a few thousand rows,
+    hashed it and read the whole table, on every batch; tests/central/test_in_lookup.py.)
     Text and whole-number columns only; anything else is the plain ``IN``."""
-    if not _as_json_array(conn, values):
+    kind = _array_kind(column)
+    if kind is None or not _as_array(conn, column, values):
         return column.in_(values)
-    elements = _json_elements(column, bindparam(None, list(values), type_=JSON))
-    return column.in_(elements) if elements is not None else column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=ARRAY(kind)))
 
 
 #: Erasures of an organisation by the salted hash of the family id (``erased_families``).
