@@ -16,8 +16,12 @@ every event held once, none lost, none duplicated, none refused, every kiosk's s
 Every request body (the JSON bytes of each batch) is built before the kiosks are released, so
 the time measured is the server's answering, not this client encoding JSON on the same cores
 while the server works (a fairness fix to the client only: what is measured, and how it is
-checked, is unchanged). The server gets a central.toml with a ``[server] secret`` of its own,
-since ``--workers`` above 1 refuses to start without one (issue 19).
+checked, is unchanged). For the same reason each kiosk speaks HTTP with the standard library's
+``http.client`` on one kept-alive connection, as ``requests`` did: ``requests``' own work per
+call (a prepared request, hooks, cookies, a pool) took 2-4 s of the same two cores a run, and
+the kiosks it stands for are Pis of their own. The server gets a central.toml with a
+``[server] secret`` of its own, since ``--workers`` above 1 refuses to start without one
+(issue 19).
 
 Prints: errors, lost/duplicated events, answer times (p50, p95, p99, max) per request kind,
 events per second, and the server's capacity (workers x database pool). ``--workers 1,2,4``
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import socket
@@ -46,6 +51,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -271,28 +277,32 @@ class Outcome:
 def run_kiosk(
     kiosk: Kiosk, url: str, batches: int, start: threading.Barrier, outcome: Outcome
 ) -> None:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {kiosk.token}"
+    address = urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=120)
+    auth = {"Authorization": f"Bearer {kiosk.token}"}
     size = -(-len(kiosk.events) // batches)
     # Every body is encoded now, before the start: the clock then times the server alone.
     batches_sent = [kiosk.events[i : i + size] for i in range(0, len(kiosk.events), size)]
     bodies = [json.dumps({"events": batch}).encode("utf-8") for batch in batches_sent]
-    json_body = {"Content-Type": "application/json"}
+    json_body = {**auth, "Content-Type": "application/json"}
 
-    def call(kind: str, method: str, path: str, **kw: Any) -> requests.Response | None:
+    def call(kind: str, method: str, path: str, body: bytes | None = None) -> Any | None:
+        """One request on the kiosk's kept-alive connection; its answer's JSON, or None."""
         began = time.perf_counter()
         try:
-            response = session.request(method, url + path, timeout=120, **kw)
-        except requests.RequestException as exc:
+            connection.request(method, path, body=body, headers=json_body if body else auth)
+            response = connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:
             outcome.error(f"{kiosk.device} {kind}: {type(exc).__name__}: {exc}")
+            connection.close()  # the next request opens a new connection
             return None
         outcome.took(kind, time.perf_counter() - began)
-        if response.status_code != 200:
-            outcome.error(
-                f"{kiosk.device} {kind}: HTTP {response.status_code} {response.text[:200]}"
-            )
+        if response.status != 200:
+            text = data[:200].decode("utf-8", "replace")
+            outcome.error(f"{kiosk.device} {kind}: HTTP {response.status} {text}")
             return None
-        return response
+        return json.loads(data)
 
     try:
         start.wait(timeout=120)
@@ -303,10 +313,10 @@ def run_kiosk(
         if call("device", "GET", DEVICE_PATH) is None:
             return
         for batch, body in zip(batches_sent, bodies, strict=True):
-            answer = call("events", "POST", EVENTS_PATH, data=body, headers=json_body)
+            answer = call("events", "POST", EVENTS_PATH, body)
             if answer is None:
                 return
-            results = answer.json()["results"]
+            results = answer["results"]
             if [r["event_id"] for r in results] != [e["event_id"] for e in batch]:
                 outcome.error(f"{kiosk.device}: answers do not match the batch")
             with outcome.lock:
@@ -314,9 +324,11 @@ def run_kiosk(
             refused = [r for r in results if r["status"] == "rejected"]
             if refused:
                 outcome.error(f"{kiosk.device}: {len(refused)} refused: {refused[0]['reason']}")
-        call("roster", "GET", ROSTER_PATH, params={"cursor": 0, "limit": 100})
+        call("roster", "GET", f"{ROSTER_PATH}?{urlencode({'cursor': 0, 'limit': 100})}")
     except Exception as exc:  # report, never hang the bench
         outcome.error(f"{kiosk.device}: {type(exc).__name__}: {exc}")
+    finally:
+        connection.close()
 
 
 # -- the run ---------------------------------------------------------------------------------

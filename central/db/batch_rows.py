@@ -18,11 +18,16 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    and_,
     any_,
     bindparam,
     func,
     insert,
+    literal_column,
+    or_,
     select,
+    true,
+    union_all,
 )
 
 from central.db.records import dumps
@@ -205,31 +210,91 @@ class InLookup:
     (the array of :func:`_is_in` for PostgreSQL, an expanding ``IN`` elsewhere), and
     SQLAlchemy keeps each one's cache key on the object. Other values of the query come as
     bound parameters (``bindparam("org")``), given by name to :meth:`rows`.
+
+    Several keys make one statement of two lookups: a row is found when, for any key, its
+    column is one of that key's values. A key is a column, or ``(column, condition)`` for a
+    column matched only where ``condition`` holds too (a seq is a seq of one device).
     """
 
-    _VALUES = "in_values"
-
-    def __init__(self, query: Select[Any], column: Any, scalars: bool = False) -> None:
+    def __init__(self, query: Select[Any], *keys: Any, scalars: bool = False) -> None:
+        if not keys:
+            raise ValueError("InLookup needs a column to look up")
         self.scalars = scalars
-        self._column = column
-        self._plain = query.where(column.in_(bindparam(self._VALUES, expanding=True)))
-        kind = _array_kind(column)
+        pairs = [key if isinstance(key, tuple) else (key, None) for key in keys]
+        self._columns = [column for column, _condition in pairs]
+        self._names = (
+            ["in_values"] if len(pairs) == 1 else [f"in_values_{n}" for n in range(len(pairs))]
+        )
+
+        def narrowed(matches: Any) -> Select[Any]:
+            found = [
+                matches(column, name)
+                if condition is None
+                else and_(condition, matches(column, name))
+                for (column, condition), name in zip(pairs, self._names, strict=True)
+            ]
+            return query.where(or_(*found))
+
+        self._plain = narrowed(lambda column, name: column.in_(bindparam(name, expanding=True)))
+        kinds = [_array_kind(column) for column in self._columns]
         self._array = (
-            query.where(column == any_(bindparam(self._VALUES, type_=ARRAY(kind))))
-            if kind is not None
+            _each_value(query, pairs, self._names)
+            if all(kind is not None for kind in kinds)
             else None
         )
 
-    def rows(self, conn: Connection, values: Sequence[Any], **params: Any) -> Iterator[Any]:
-        """The rows (or first column, with ``scalars``) whose ``column`` is one of ``values``,
-        read ``CHUNK`` values per statement; no statement at all for no values."""
+    def rows(self, conn: Connection, *values: Sequence[Any], **params: Any) -> Iterator[Any]:
+        """The rows (or first column, with ``scalars``) whose column is one of ``values`` (one
+        list of values per key), read ``CHUNK`` values of each per statement; no statement at
+        all for no values. With several keys, past ``CHUNK`` values a row found by two of them
+        can come once from each statement that finds it."""
+        if len(values) != len(self._columns):
+            raise TypeError(f"InLookup.rows takes {len(self._columns)} list(s) of values")
         statement = self._plain
-        if self._array is not None and _as_array(conn, self._column, values):
+        if self._array is not None and all(
+            _as_array(conn, column, listed)
+            for column, listed in zip(self._columns, values, strict=True)
+        ):
             statement = self._array
-        for start in range(0, len(values), CHUNK):
-            chunk = list(values[start : start + CHUNK])
-            result = conn.execute(statement, {**params, self._VALUES: chunk})
+        statements = max(-(-len(listed) // CHUNK) for listed in values)
+        for n in range(statements):
+            chunks = {
+                name: list(listed[n * CHUNK : (n + 1) * CHUNK])
+                for name, listed in zip(self._names, values, strict=True)
+            }
+            result = conn.execute(statement, {**params, **chunks})
             yield from (result.scalars() if self.scalars else result)
+
+
+def _each_value(query: Select[Any], pairs: list[tuple[Any, Any]], names: list[str]) -> Any:
+    """PostgreSQL's form of :class:`InLookup`: each key's values travel as one array, and each
+    value is looked up on its own (``unnest`` joined ``LATERAL`` to the query).
+
+    ``column = ANY(array)`` or ``IN`` leave PostgreSQL to choose between the column's index
+    and reading the whole table, by its statistics. On a new server (tables that grew faster
+    than autovacuum analyses them) it has none, guesses that a few values match a twentieth
+    of the table, and reads it whole on every batch; psycopg's prepared statements then keep
+    that choice for the connection's life. Here each value is a lookup of its own, so the
+    index is used whatever the statistics say. With several keys, a row found by two of them
+    comes twice.
+    """
+    parts = []
+    for (column, condition), name in zip(pairs, names, strict=True):
+        values = (
+            func.unnest(bindparam(name, type_=ARRAY(_array_kind(column))))
+            .table_valued("value")
+            .render_derived(name=f"{name}_each")
+        )
+        where = column == values.c.value
+        # OFFSET 0: PostgreSQL would otherwise fold the lookup back into a plain join, and
+        # choose between index and whole table again, by the statistics it does not have.
+        found = (
+            query.where(where if condition is None else and_(condition, where))
+            .offset(literal_column("0"))
+            .lateral(f"{name}_found")
+        )
+        parts.append(select(*found.c).select_from(values).join(found, true()))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def _array_kind(column: Any) -> type[BigInteger] | type[String] | None:
@@ -256,13 +321,12 @@ def _is_in(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
     """``column IN values``. On PostgreSQL the values travel as one array parameter
     (``column = ANY(%(values)s::VARCHAR[])``): the statement is then the same whatever the
     count, so SQLAlchemy's compiled cache and psycopg's prepared statement serve every batch,
-    where an ``IN`` list renders (and PostgreSQL plans) one parameter per value. PostgreSQL
-    looks each value up in the column's index, as it does for an ``IN`` list.
+    where an ``IN`` list renders (and PostgreSQL plans) one parameter per value.
 
-    (These lookups were ``column IN (SELECT json_array_elements_text(...))`` before: the
-    planner takes such a set to hold 100 values and, on tables of a few thousand rows,
-    hashed it and read the whole table, on every batch; tests/central/test_in_lookup.py.)
-    Text and whole-number columns only; anything else is the plain ``IN``."""
+    For readers that ask once a page (kiosk health, dashboards), whose queries may group:
+    what runs with every batch is an :class:`InLookup`, which looks each value up on its
+    own (:func:`_each_value`). Text and whole-number columns only; anything else is the
+    plain ``IN``."""
     kind = _array_kind(column)
     if kind is None or not _as_array(conn, column, values):
         return column.in_(values)

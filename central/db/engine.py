@@ -75,24 +75,9 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if parsed.get_backend_name() == "postgresql":
-        engine = create_engine(
+        return create_engine(
             parsed, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=0
         )
-
-        @event.listens_for(engine, "connect")
-        def _postgres_connect(dbapi_conn: Any, _record: Any) -> None:
-            # A plan made for each execution, not one kept for the connection's life. psycopg
-            # prepares a statement run five times, and PostgreSQL then keeps a generic plan
-            # chosen from the tables' sizes at that moment: on a new server, or a table that
-            # grew since its last ANALYZE, that is a scan of the whole table where an index
-            # lookup is wanted (under 300 kiosks: children read in full on every batch).
-            # Planning these small statements costs far less than one such scan.
-            dbapi_conn.autocommit = True
-            with dbapi_conn.cursor() as cur:
-                cur.execute("SET plan_cache_mode = force_custom_plan")
-            dbapi_conn.autocommit = False
-
-        return engine
     raise CentralError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
     )

@@ -46,22 +46,30 @@ from sync.protocol import (
 )
 
 # -- the lookups of every batch, each built once (batch_rows.InLookup) ---------------------------
-_HELD = InLookup(select(events.c.event_id, events.c.subject_id, events.c.raw), events.c.event_id)
-_SEQS_USED = InLookup(
-    select(events.c.seq, events.c.event_id).where(events.c.device_id == bindparam("device")),
-    events.c.seq,
+#: Events held by id (a retry, or the same id with other content) or by this device's seq (a
+#: seq already used by another event): one statement for the two questions every batch asks.
+_HELD_OR_SEQ = InLookup(
+    select(events.c.event_id, events.c.subject_id, events.c.raw, events.c.device_id, events.c.seq),
+    events.c.event_id,
+    (events.c.seq, events.c.device_id == bindparam("device")),
 )
+#: Families held, each with its children (one row per child; a family without any has one
+#: row whose ``child_id`` is None): the organisation check, the attendance check and the member
+#: updates all ask about the same families, and the attendance check about their children.
 _FAMILIES = InLookup(
     select(
-        families.c.family_id, families.c.org_id, families.c.updated_at, families.c.registered_at
-    ),
+        families.c.family_id,
+        families.c.org_id,
+        families.c.updated_at,
+        families.c.registered_at,
+        children.c.child_id,
+    ).select_from(families.outerjoin(children, children.c.family_id == families.c.family_id)),
     families.c.family_id,
 )
 _FOREIGN_ATTENDANCES = InLookup(
     select(attendances.c.attendance_id).where(attendances.c.org_id != bindparam("org")),
     attendances.c.attendance_id,
 )
-_CHILDREN = InLookup(select(children.c.family_id, children.c.child_id), children.c.family_id)
 _ERASED_TOKENS = InLookup(
     select(erasures.c.token).where(erasures.c.org_id == bindparam("org")),
     erasures.c.token,
@@ -129,9 +137,11 @@ class Batch:
         self.erased_subjects: dict[int, str] = {}
         #: Events whose id is held with other content, and the fields that differ.
         self.conflicts: dict[int, list[str]] = {}
-        #: Rows of ``families`` read so far in this batch, and every id asked about.
+        #: Rows of ``families`` read so far in this batch, every id asked about, and the
+        #: children held of each family read.
         self._families_found: dict[str, Any] = {}
         self._families_read: set[str] = set()
+        self._children_held: dict[str, set[str]] = {}
         if window is None:
             # Read with the token (central.app); a Device made by hand is looked up.
             enrolled = (
@@ -165,7 +175,10 @@ class Batch:
         # Duplicates: already held (a retry), or sent twice within this batch. The same id
         # with different content is a conflict: the copy held stays.
         ids = sorted({self.checked[i].event.event_id for i in valid})  # type: ignore[union-attr]
-        held = {r.event_id: r for r in _HELD.rows(conn, ids)}
+        seqs = sorted({self.checked[i].event.seq for i in valid})  # type: ignore[union-attr]
+        found = list(_HELD_OR_SEQ.rows(conn, ids, seqs, device=device.device_id))
+        asked = set(ids)
+        held = {r.event_id: r for r in found if r.event_id in asked}
         seen: dict[str, Mapping[str, Any]] = {}
         fresh: list[int] = []
         for i in valid:
@@ -190,8 +203,12 @@ class Batch:
                 fresh.append(i)
 
         # A seq already used by a different event of this device is a kiosk fault: set aside.
-        seqs = sorted({self.checked[i].event.seq for i in fresh})  # type: ignore[union-attr]
-        used = {r.seq: r.event_id for r in _SEQS_USED.rows(conn, seqs, device=device.device_id)}
+        fresh_seqs = {self.checked[i].event.seq for i in fresh}  # type: ignore[union-attr]
+        used = {
+            r.seq: r.event_id
+            for r in found
+            if r.device_id == device.device_id and r.seq in fresh_seqs
+        }
         keep: list[int] = []
         for i in fresh:
             ev = self.checked[i].event
@@ -226,12 +243,17 @@ class Batch:
         """The rows held in ``families`` (id, organisation, updated and registered times) for
         ``ids``, each read once per batch: the organisation check, the attendance check and
         the member updates all ask, and nothing writes ``families`` before the member updates
-        read them last (``_apply_members``), so the first read answers all three."""
+        read them last (``_apply_members``), so the first read answers all three. The same
+        read notes each family's children held (``_check_families``), before anything in the
+        batch writes them."""
         wanted = list(dict.fromkeys(ids))
         missing = sorted(i for i in wanted if i not in self._families_read)
         if missing:
             for row in _FAMILIES.rows(self.conn, missing):
                 self._families_found[row.family_id] = row
+                kids = self._children_held.setdefault(row.family_id, set())
+                if row.child_id is not None:
+                    kids.add(row.child_id)
             self._families_read.update(missing)
         return {i: self._families_found[i] for i in wanted if i in self._families_found}
 
@@ -326,8 +348,9 @@ class Batch:
         for family_id, row in self._families_held(plain).items():
             if row.org_id == org:
                 kids.setdefault(family_id, set())
-        for row in _CHILDREN.rows(self.conn, sorted(f for f in plain if f in kids)):
-            kids[row.family_id].add(row.child_id)
+        for family_id in plain:
+            if family_id in kids:
+                kids[family_id].update(self._children_held.get(family_id, ()))
         tokens = set(
             _ERASED_TOKENS.rows(self.conn, sorted(f for f in named if is_erased(f)), org=org)
         )

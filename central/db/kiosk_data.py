@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Table,
     bindparam,
@@ -23,9 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from central.claims import DateWindow, write_off_refusal
-from central.db import batch_rows
+from central.db import holds
 from central.db.base import Database
-from central.db.batch_rows import at_path, gap_end, salt_of
+from central.db.batch_rows import at_path, salt_of
 from central.db.enrolment import device_by_token
 from central.db.errors import NotFound, WriteOffRefused
 from central.db.ingest import Batch
@@ -51,17 +50,6 @@ _ATTEMPTS = (1, 2, 3)
 _HOLDS_UP_TO = select(devices.c.holds_up_to).where(devices.c.device_id == bindparam("device"))
 _EPOCH = select(server_meta.c.value).where(server_meta.c.key == "epoch")
 _MAX_CURSOR = select(func.max(events.c.id))
-#: The next page of seqs held after ``current``: as events, and as refusals set aside.
-_SEQS_AFTER = tuple(
-    select(table.c.seq)
-    .where(
-        table.c.device_id == bindparam("device"),
-        table.c.seq > bindparam("current", type_=BigInteger),
-    )
-    .order_by(table.c.seq)
-    .limit(bindparam("page"))
-    for table in (events, rejections)
-)
 
 
 class KioskData(Database):
@@ -127,34 +115,7 @@ class KioskData(Database):
     @staticmethod
     def _advance_holds(conn: Connection, device_id: str, now: datetime) -> int:
         """Move ``holds_up_to`` past every seq now held (applied or set aside as rejected)."""
-        current = int(conn.execute(_HOLDS_UP_TO, {"device": device_id}).scalar_one())
-        start = current
-        page = batch_rows.HOLDS_PAGE
-        while True:
-            known: list[int] = []
-            limit_at: int | None = None
-            for query in _SEQS_AFTER:
-                params = {"device": device_id, "current": current, "page": page}
-                seqs = conn.execute(query, params).scalars().all()
-                known.extend(seqs)
-                if len(seqs) == page:
-                    limit_at = seqs[-1] if limit_at is None else min(limit_at, seqs[-1])
-            for seq in sorted(set(known)):
-                if seq != current + 1 or (limit_at is not None and seq > limit_at):
-                    break
-                current = seq
-            if limit_at is not None and current >= limit_at:
-                continue
-            # Seqs the kiosk wrote off (POST /api/v1/gaps) count as held too.
-            jump = gap_end(conn, device_id, current)
-            if jump is None:
-                break
-            current = jump
-        values: dict[str, Any] = {"last_seen_at": now}
-        if current != start:
-            values["holds_up_to"] = current
-        conn.execute(update(devices).where(devices.c.device_id == device_id).values(**values))
-        return current
+        return holds.advance(conn, device_id, now)
 
     # -- roster ------------------------------------------------------------------------------------
     def roster(
