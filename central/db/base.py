@@ -16,6 +16,9 @@ from central.db.schema import metadata
 
 #: The prefix of an organisation's lock name ("org:lichfield").
 _ORG_LOCK = "org:"
+#: Built once: ``text()`` parses its SQL for parameters each time it is made, and every batch
+#: takes this lock.
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 
 
 class Database:
@@ -134,7 +137,7 @@ class Database:
     def _lock(self, conn: Connection, name: str) -> None:
         """Serialise writers on ``name`` (SQLite is already serialised by BEGIN IMMEDIATE)."""
         if self.dialect == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(name)})
+            conn.execute(_ADVISORY_LOCK, {"k": lock_key(name)})
 
     def _lock_org(self, conn: Connection, org_id: str) -> None:
         """Take organisation ``org_id``'s lock in ``conn``'s transaction (see :meth:`writing`),

@@ -18,6 +18,7 @@ from central.db.batch_rows import (
     attendance_child_rows,
     erased_families,
     insert_rows,
+    insert_tables,
     kept_copy,
 )
 from central.db.records import Device, dumps, event_subject
@@ -142,6 +143,9 @@ class Batch:
         self._families_found: dict[str, Any] = {}
         self._families_read: set[str] = set()
         self._children_held: dict[str, set[str]] = {}
+        #: Rows to insert, by table, written together once the batch is worked out
+        #: (``_write_inserts``): one statement on PostgreSQL where there were six.
+        self._inserts: dict[Table, list[dict[str, Any]]] = {}
         if window is None:
             # Read with the token (central.app); a Device made by hand is looked up.
             enrolled = (
@@ -234,10 +238,18 @@ class Batch:
         )  # type: ignore[union-attr]
         self._apply_cards([i for i in applied if self.checked[i].event.type.startswith("card.")])  # type: ignore[union-attr]
         self._apply_attendances(keep)
+        self._write_inserts()
         for i in keep:
             self.results[i] = EventResult(event_id=self.checked[i].event_id, status="accepted")
         assert all(r is not None for r in self.results)
         return self.results  # type: ignore[return-value]
+
+    def _write_inserts(self) -> None:
+        """The batch's new rows, each table after those its rows refer to. Nothing in the
+        batch reads them back before this (``_latest_amendments`` counts the batch's own
+        amendments itself); ``holds_up_to`` moves on after."""
+        order = (events, families, children, cards, attendances, attendance_children)
+        insert_tables(self.conn, [(table, self._inserts.get(table, [])) for table in order])
 
     def _families_held(self, ids: Iterable[str]) -> dict[str, Any]:
         """The rows held in ``families`` (id, organisation, updated and registered times) for
@@ -459,8 +471,7 @@ class Batch:
                     "raw": item.text if item.text is not None else dumps(item.raw),
                 }
             )
-        if rows:
-            insert_rows(self.conn, events, rows)
+        self._inserts[events] = rows
 
     def _record_rejections(self) -> None:
         """Keep what was refused, so the server can say it holds that seq (set aside).
@@ -625,8 +636,7 @@ class Batch:
                 new_rows.append(
                     {"family_id": family_id, **row, **registered.get(family_id, no_registration)}
                 )
-        if new_rows:
-            insert_rows(conn, families, new_rows)
+        self._inserts[families] = new_rows
         changed = [values for fid, (values, _) in latest.items() if fid in current]
         if changed:
             conn.execute(
@@ -648,8 +658,7 @@ class Batch:
                 delete(children).where(children.c.family_id.in_(replaced[start : start + CHUNK]))
             )
         kid_rows = [kid for _values, kids in latest.values() for kid in kids]
-        if kid_rows:
-            insert_rows(conn, children, kid_rows)
+        self._inserts[children] = kid_rows
 
     def _apply_cards(self, indexes: list[int]) -> None:
         """Cards: the newest assignment or revocation of each card wins (by ``at``)."""
@@ -678,8 +687,7 @@ class Batch:
             for uid, row in latest.items()
             if uid not in current
         ]
-        if new_rows:
-            insert_rows(conn, cards, new_rows)
+        self._inserts[cards] = new_rows
         changed = [row for uid, row in latest.items() if uid in current]
         if changed:
             conn.execute(
@@ -697,8 +705,8 @@ class Batch:
         new_ids = [self.checked[i].event.event_id for i in recorded]  # type: ignore[union-attr]
         targets = set(new_ids) | {self.checked[i].data.attendance_id for i in amended}  # type: ignore[union-attr]
         # The latest amendment held for each target wins, whatever order events arrived in
-        # (this batch's amendments are already in the events table).
-        latest = self._latest_amendments(sorted(targets))
+        # (those held before this batch, and this batch's own).
+        latest = self._latest_amendments(sorted(targets), amended)
 
         rows, child_rows = [], []
         for i in recorded:
@@ -731,10 +739,8 @@ class Batch:
                 }
             )
             child_rows.extend(attendance_child_rows(rows[-1], kids))
-        if rows:
-            insert_rows(self.conn, attendances, rows)
-        if child_rows:
-            insert_rows(self.conn, attendance_children, child_rows)
+        self._inserts[attendances] = rows
+        self._inserts[attendance_children] = child_rows
 
         # Amendments to attendances recorded in earlier batches.
         earlier = sorted(targets - set(new_ids))
@@ -762,14 +768,26 @@ class Batch:
                 .values(children_at=at)
             )
 
-    def _latest_amendments(self, targets: list[str]) -> dict[str, tuple[datetime, list[str]]]:
+    def _latest_amendments(
+        self, targets: list[str], amended: list[int]
+    ) -> dict[str, tuple[datetime, list[str]]]:
+        """For each attendance in ``targets``, its latest amendment: when, and the children
+        it lists. Those held before this batch are read; this batch's own (``amended``,
+        the indexes kept) are not written yet (``_write_inserts``), so they are counted
+        here, as they will be held."""
+        candidates: list[tuple[str, datetime, int, list[str]]] = [
+            (row.subject_id, row.at, row.seq, list(json.loads(row.raw)["data"]["children"]))
+            for row in _AMENDMENTS.rows(self.conn, targets)
+        ]
+        wanted = set(targets)
+        for i in amended:
+            ev, data = self.checked[i].event, self.checked[i].data
+            assert ev is not None and isinstance(data, AttendanceAmendedData)
+            if data.attendance_id in wanted:
+                candidates.append((data.attendance_id, ev.at, ev.seq, list(data.children)))
         out: dict[str, tuple[datetime, int, list[str]]] = {}
-        for row in _AMENDMENTS.rows(self.conn, targets):
-            best = out.get(row.subject_id)
-            if best is None or (row.at, row.seq) >= best[:2]:
-                out[row.subject_id] = (
-                    row.at,
-                    row.seq,
-                    list(json.loads(row.raw)["data"]["children"]),
-                )
+        for subject, at, seq, kids in candidates:
+            best = out.get(subject)
+            if best is None or (at, seq) >= best[:2]:
+                out[subject] = (at, seq, kids)
         return {k: (at, kids) for k, (at, _seq, kids) in out.items()}

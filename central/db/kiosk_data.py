@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Table,
     bindparam,
@@ -50,6 +51,42 @@ _ATTEMPTS = (1, 2, 3)
 _HOLDS_UP_TO = select(devices.c.holds_up_to).where(devices.c.device_id == bindparam("device"))
 _EPOCH = select(server_meta.c.value).where(server_meta.c.key == "epoch")
 _MAX_CURSOR = select(func.max(events.c.id))
+
+
+def _roster_query(own: bool) -> Any:
+    """A page of the organisation's member and card events after ``cursor``, from its other
+    kiosks (and, with ``own``, the asking kiosk's own up to ``own_through``), built once."""
+    others = events.c.device_id != bindparam("device")
+    if own:
+        others = or_(others, events.c.seq <= bindparam("own_through", type_=BigInteger))
+    return (
+        select(events.c.id, events.c.raw)
+        .where(
+            events.c.org_id == bindparam("org"),
+            events.c.type.in_(ROSTER_TYPES),
+            events.c.id > bindparam("cursor", type_=BigInteger),
+            others,
+            ~events.c.subject_id.startswith(ERASED_PREFIX, autoescape=True),
+        )
+        .order_by(events.c.id)
+        .limit(bindparam("page"))
+    )
+
+
+_ROSTER = _roster_query(own=False)
+_ROSTER_WITH_OWN = _roster_query(own=True)
+#: The highest seq of a device held as an event and as a refusal (``_HIGHEST_SEQ_SENT``), and
+#: the furthest end of its write-offs too (``_HIGHEST_SEQ``).
+_HIGHEST = [
+    select(func.max(column)).where(table.c.device_id == bindparam("device")).scalar_subquery()
+    for table, column in (
+        (events, events.c.seq),
+        (rejections, rejections.c.seq),
+        (seq_gaps, seq_gaps.c.to_seq),
+    )
+]
+_HIGHEST_SEQ_SENT = select(*_HIGHEST[:2])
+_HIGHEST_SEQ = select(*_HIGHEST)
 
 
 class KioskData(Database):
@@ -165,21 +202,10 @@ class KioskData(Database):
         conn: Connection, device: Device, cursor: int, limit: int, own_through: int
     ) -> RosterPage:
         """One page of the roster's events (no erasures), read on ``conn``."""
-        others = events.c.device_id != device.device_id
-        if own_through > 0:
-            others = or_(others, events.c.seq <= own_through)
-        rows = conn.execute(
-            select(events.c.id, events.c.raw)
-            .where(
-                events.c.org_id == device.org_id,
-                events.c.type.in_(ROSTER_TYPES),
-                events.c.id > cursor,
-                others,
-                ~events.c.subject_id.startswith(ERASED_PREFIX, autoescape=True),
-            )
-            .order_by(events.c.id)
-            .limit(limit + 1)
-        ).all()
+        query = _ROSTER_WITH_OWN if own_through > 0 else _ROSTER
+        params = {"org": device.org_id, "cursor": cursor, "device": device.device_id}
+        params |= {"own_through": own_through, "page": limit + 1}
+        rows = conn.execute(query, params).all()
         more = len(rows) > limit
         rows = rows[:limit]
         return RosterPage([r.raw for r in rows], rows[-1].id if rows else cursor, more)
@@ -256,14 +282,11 @@ class KioskData(Database):
 
     @staticmethod
     def _highest_seq(conn: Connection, device_id: str, write_offs: bool = True) -> int:
-        found = [
-            conn.execute(select(func.max(col)).where(table.c.device_id == device_id)).scalar()
-            for table, col in (
-                (events, events.c.seq),
-                (rejections, rejections.c.seq),
-                *([(seq_gaps, seq_gaps.c.to_seq)] if write_offs else []),
-            )
-        ]
+        """The highest seq of ``device_id`` the server holds: as an event, a refusal set aside,
+        or (with ``write_offs``) the end of a range written off. One statement: every
+        ``GET /device`` asks."""
+        query = _HIGHEST_SEQ if write_offs else _HIGHEST_SEQ_SENT
+        found = conn.execute(query, {"device": device_id}).one()
         return max((int(v) for v in found if v is not None), default=0)
 
     def undo_write_off(self, device_id: str, gap_id: int, now: datetime | None = None) -> int:
