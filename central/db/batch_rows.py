@@ -289,6 +289,8 @@ class InLookup:
         can come once from each statement that finds it."""
         if len(values) != len(self._columns):
             raise TypeError(f"InLookup.rows takes {len(self._columns)} list(s) of values")
+        # Each value once: PostgreSQL's form finds a row once per value that names it.
+        values = tuple(list(dict.fromkeys(listed)) for listed in values)
         statement = self._plain
         if self._array is not None and all(
             _as_array(conn, column, listed)

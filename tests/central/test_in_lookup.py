@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import bindparam, event, select, text
 
 from central.db.batch_rows import InLookup, rows_in_chunks
-from central.db.schema import devices
+from central.db.schema import children, devices, events, families
 
 
 def _fleet(db) -> None:
@@ -118,6 +118,19 @@ def test_one_list_of_values_per_key(db):
         list(_BY_ID_OR_HOLDS.rows(conn, ["lichfield-0"], org="tamworth"))
 
 
+_FAMILIES = InLookup(  # the shapes of central.db.ingest's lookups
+    select(families.c.family_id, children.c.child_id).select_from(
+        families.outerjoin(children, children.c.family_id == families.c.family_id)
+    ),
+    families.c.family_id,
+)
+_HELD_OR_SEQ = InLookup(
+    select(events.c.event_id, events.c.seq),
+    events.c.event_id,
+    (events.c.seq, events.c.device_id == bindparam("device")),
+)
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_on_postgresql_each_value_is_an_index_lookup_even_without_statistics(db):
@@ -127,8 +140,6 @@ def test_on_postgresql_each_value_is_an_index_lookup_even_without_statistics(db)
     at once read ``children`` in full on every batch. The lookups of every batch look each
     value up on its own instead: no whole-table read, with the statistics missing and the plan
     the generic one a prepared statement keeps."""
-    from central.db.ingest import _FAMILIES, _HELD_OR_SEQ
-
     db.add_org("lichfield")
     with db.engine.begin() as conn:
         conn.execute(
@@ -173,3 +184,10 @@ def test_on_postgresql_each_value_is_an_index_lookup_even_without_statistics(db)
     ]
     assert held == []
     assert after == before, "a batch's lookup read a whole table"
+
+
+def test_a_value_named_twice_finds_its_row_once(db):
+    _fleet(db)
+    with db.reading() as conn:
+        found = [r.device_id for r in _BY_ID.rows(conn, ["lichfield-0"] * 3, org="lichfield")]
+    assert found == ["lichfield-0"]
