@@ -214,7 +214,7 @@ def test_a_batch_takes_eight_statements_on_postgresql(db, device):
     Families are read with their children, and held events by id and by seq, in one
     statement each; the new rows of six tables are written in one statement (SQLite, in
     the server's own process, takes one each); holds_up_to is read with the seqs after it
-    (central.db.holds). There were 20."""
+    (central.db.holds). There were 18."""
     tapped = wire(taps(KIOSK, 100))
     db.ingest(device, tapped[:50])
     statements: list[str] = []
