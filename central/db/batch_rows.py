@@ -246,7 +246,8 @@ class InLookup:
     :func:`rows_in_chunks` builds its statement anew on each call, and SQLAlchemy then walks
     the new statement to find its compiled form in the cache: under 300 kiosks at once that
     building and walking was a sixth of a batch's Python time. Here both forms are built once
-    (the array of :func:`_is_in` for PostgreSQL, an expanding ``IN`` elsewhere), and
+    (each value looked up on its own for PostgreSQL, :func:`_each_value`; an expanding ``IN``
+    elsewhere), and
     SQLAlchemy keeps each one's cache key on the object. Other values of the query come as
     bound parameters (``bindparam("org")``), given by name to :meth:`rows`.
 
