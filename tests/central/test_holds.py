@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from central.db import CentralDB, Device, devices, rejections
 from central.db.holds import advance, walk
 from central.db.records import device_from_row
 from central.db.schema import seq_gaps, utcnow
 from kiosk.domain.events import DeviceIdentity
+from tests.helpers import statements_run
 from tests.sync.fakes import taps
 
 KIOSK = DeviceIdentity("kiosk-1", "library")
@@ -122,17 +123,8 @@ def test_it_agrees_with_counting_one_by_one(db, device_id, monkeypatch, page, se
 
 def test_a_batch_within_a_page_moves_holds_in_two_statements(db, device_id):
     _hold(db, device_id, set(range(1, 51)), {51}, [(52, 60)])
-    statements: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_rest) -> None:
-        statements.append(statement)
-
-    with db.engine.begin() as conn:
-        event.listen(db.engine, "before_cursor_execute", seen)
-        try:
-            assert advance(conn, device_id, utcnow()) == 60
-        finally:
-            event.remove(db.engine, "before_cursor_execute", seen)
+    with db.engine.begin() as conn, statements_run(db.engine) as statements:
+        assert advance(conn, device_id, utcnow()) == 60
     # One read (holds, the seqs after it, the write-offs) and the update: the four reads of
     # the paged walk (holds, events, refusals, write-offs) were four round trips a batch.
     assert len(statements) == 2

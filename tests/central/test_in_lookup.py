@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import bindparam, event, select, text
+from sqlalchemy import bindparam, select, text
 
 from central.db.batch_rows import InLookup, rows_in_chunks
 from central.db.schema import children, devices, events, families
+from tests.helpers import statements_run
 
 
 def _fleet(db) -> None:
@@ -62,17 +63,8 @@ def test_whole_number_columns_and_scalars(db):
 
 
 def test_no_values_runs_no_statement(db):
-    statements: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_rest) -> None:
-        statements.append(statement)
-
-    with db.reading() as conn:
-        event.listen(db.engine, "before_cursor_execute", seen)
-        try:
-            assert list(_BY_ID.rows(conn, [], org="lichfield")) == []
-        finally:
-            event.remove(db.engine, "before_cursor_execute", seen)
+    with db.reading() as conn, statements_run(db.engine) as statements:
+        assert list(_BY_ID.rows(conn, [], org="lichfield")) == []
     assert statements == []
 
 
@@ -88,19 +80,11 @@ def test_two_keys_find_the_rows_either_finds_in_one_statement(db, monkeypatch):
     with db.engine.begin() as conn:
         conn.execute(devices.update().where(devices.c.device_id.like("%-3")).values(holds_up_to=9))
     wanted_ids = ["lichfield-0", "tamworth-1", "nobody"]
-    statements: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_rest) -> None:
-        statements.append(statement)
-
     with db.reading() as conn:
-        event.listen(db.engine, "before_cursor_execute", seen)
-        try:
+        with statements_run(db.engine) as statements:
             found = {
                 r.device_id for r in _BY_ID_OR_HOLDS.rows(conn, wanted_ids, [9], org="tamworth")
             }
-        finally:
-            event.remove(db.engine, "before_cursor_execute", seen)
         # Past CHUNK values it takes several statements, and finds the same rows.
         monkeypatch.setattr("central.db.batch_rows.CHUNK", 1)
         chunked = {r.device_id for r in _BY_ID_OR_HOLDS.rows(conn, wanted_ids, [9], org="tamworth")}

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from central.db.batch_rows import insert_tables
 from central.db.schema import children, families
+from tests.helpers import statements_run
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -31,27 +32,9 @@ def _child(family_id: str, n: int) -> dict:
     return {"family_id": family_id, "child_id": f"{family_id}-{n}", "first_name": "Ben"}
 
 
-class _Statements(list):
-    """The SQL run on ``db``'s engine while in the ``with`` block."""
-
-    def __init__(self, db) -> None:
-        super().__init__()
-        self.engine = db.engine
-
-    def _seen(self, _conn, _cursor, statement, *_rest) -> None:
-        self.append(statement)
-
-    def __enter__(self) -> _Statements:
-        event.listen(self.engine, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._seen)
-
-
 def test_rows_that_refer_to_rows_of_the_same_call_are_written(db):
     db.add_org("lichfield")
-    with _Statements(db) as statements, db.engine.begin() as conn:
+    with statements_run(db.engine) as statements, db.engine.begin() as conn:
         insert_tables(
             conn,
             [
