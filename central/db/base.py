@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, func, literal, text
 
 from central import migrations
-from central.db.engine import READ_ONLY, default_database_url, lock_key, make_engine
+from central.db.engine import (
+    READ_ONLY,
+    default_database_url,
+    lock_key,
+    lock_key_sql,
+    make_engine,
+)
 from central.db.errors import SchemaBehind, too_new
 from central.db.schema import metadata
 
@@ -19,6 +25,12 @@ _ORG_LOCK = "org:"
 #: Built once: ``text()`` parses its SQL for parameters each time it is made, and every batch
 #: takes this lock.
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+
+
+def org_lock_sql(org_id: Any) -> Any:
+    """PostgreSQL: take the lock of the organisation ``org_id`` (an SQL expression) names, as
+    :meth:`Database.writing` does, within a statement that reads it (``device_by_token``)."""
+    return func.pg_advisory_xact_lock(lock_key_sql(literal(_ORG_LOCK) + org_id))
 
 
 class Database:

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import BigInteger, Connection, Engine, cast, create_engine, event, func, literal
+from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.engine import make_url
 
 from central.db.errors import CentralError
@@ -85,3 +86,12 @@ def make_engine(url: str) -> Engine:
 
 def lock_key(org_id: str) -> int:
     return int.from_bytes(hashlib.sha256(org_id.encode()).digest()[:8], "big", signed=True)
+
+
+def lock_key_sql(name: Any) -> Any:
+    """:func:`lock_key` of the text ``name`` (an SQL expression), worked out by PostgreSQL:
+    for a statement that takes a lock on what it has just read (the first 8 bytes of the
+    SHA-256, as a signed big-endian 64-bit number)."""
+    digest = func.sha256(func.convert_to(name, "UTF8"))
+    first_8_bytes = func.substr(func.encode(digest, "hex"), 1, 16)
+    return cast(cast(literal("x") + first_8_bytes, BIT(64)), BigInteger)

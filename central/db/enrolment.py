@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from central.db.base import Database
+from central.db.base import Database, org_lock_sql
 from central.db.errors import AlreadyExists, NotFound
 from central.db.records import (
     Device,
@@ -33,12 +33,23 @@ def token_hash(token: str) -> str:
 
 
 _DEVICE_BY_TOKEN = select(devices).where(devices.c.token_hash == bindparam("token_hash"))
+#: The same, taking the device's organisation's lock as it is read (PostgreSQL).
+_DEVICE_BY_TOKEN_LOCKING = select(
+    devices, org_lock_sql(devices.c.org_id).label("org_locked")
+).where(devices.c.token_hash == bindparam("token_hash"))
 
 
-def device_by_token(conn: Connection, token: str) -> Device | None:
+def device_by_token(conn: Connection, token: str, lock_org: bool = False) -> Device | None:
     """The device a bearer token belongs to (revoked or not), or None. Asked by every request
-    a kiosk makes, so its statement is built once."""
-    row = conn.execute(_DEVICE_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    a kiosk makes, so its statement is built once.
+
+    ``lock_org`` (PostgreSQL only): take the device's organisation's lock in the same
+    statement, as :meth:`Database.writing` would after it: a batch's token and lock were two
+    round trips. The row is read before the lock is granted, as it was when the lock came
+    second; what the batch reads next comes after.
+    """
+    query = _DEVICE_BY_TOKEN_LOCKING if lock_org else _DEVICE_BY_TOKEN
+    row = conn.execute(query, {"token_hash": token_hash(token)}).first()
     return device_from_row(row) if row else None
 
 

@@ -118,9 +118,15 @@ class KioskData(Database):
 
         ``admit`` gets the device found (None for an unknown token) and returns it, or raises
         to refuse the batch (``central.app``: 401, 403, 413); nothing is written then.
+        On PostgreSQL the organisation's lock is taken by the token's statement.
         """
+        locks = self.dialect == "postgresql"
         return self._ingest(
-            lambda conn: admit(device_by_token(conn, token)), raw_events, utcnow(), None
+            lambda conn: admit(device_by_token(conn, token, lock_org=locks)),
+            raw_events,
+            utcnow(),
+            None,
+            org_locked=locks,
         )
 
     def _ingest(
@@ -129,9 +135,11 @@ class KioskData(Database):
         raw_events: Sequence[Any],
         now: datetime,
         window: DateWindow | None,
+        org_locked: bool = False,
     ) -> tuple[Device, IngestResult]:
         """The batch from the device ``find`` names (asked in the batch's transaction), with
-        the organisation's lock taken once the device is known, as :meth:`writing` does."""
+        the organisation's lock taken once the device is known, as :meth:`writing` does
+        (``org_locked``: ``find`` took it)."""
         checked: dict[tuple[str, str], list[Checked]] = {}  # validated once, not once a try
         for attempt in _ATTEMPTS:
             try:
@@ -140,7 +148,8 @@ class KioskData(Database):
                     where = (device.device_id, device.site_id)
                     if where not in checked:
                         checked[where] = [validate_event(raw, *where) for raw in raw_events]
-                    self._lock_org(conn, device.org_id)
+                    if not org_locked:
+                        self._lock_org(conn, device.org_id)
                     results = Batch(conn, device, checked[where], now, window).apply()
                     holds = self._advance_holds(conn, device.device_id, now)
                     return device, IngestResult(results, holds)
