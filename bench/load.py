@@ -1,7 +1,7 @@
 """Many kiosks syncing at once: 300 by default, against a real server on PostgreSQL.
 
     .venv/bin/python bench/load.py [--kiosks 300] [--batches 3] [--events 50] [--orgs 30]
-                                   [--workers 1,2,4] [--deadline 300] [--db URL]
+                                   [--workers 1,2,4] [--rounds 1] [--deadline 300] [--db URL]
 
 Needs PostgreSQL: ``--db URL``, else a fresh schema in ``$KIOSK_TEST_POSTGRES_URL`` (``eval
 "$(bash scripts/ci-postgres.sh)"``), dropped afterwards. Enrols ``--kiosks`` devices (spread
@@ -26,8 +26,12 @@ the kiosks it stands for are Pis of their own. The server gets a central.toml wi
 Prints: errors, lost/duplicated events, answer times (p50, p95, p99, max) per request kind,
 events per second, and the server's capacity (workers x database pool). ``--workers 1,2,4``
 runs the same load against each setting (a fresh schema each) and then prints them side by
-side: p50 and p99 per request kind, wall time, lost, duplicated, refused, errors. Exits 1 on
-any error, loss or duplicate; everything is bounded by ``--deadline`` seconds.
+side: p50 and p99 per request kind, wall time, lost, duplicated, refused, errors.
+``--rounds N`` runs every setting N times, the settings taking turns (1,2,4,1,2,4...), and
+prints the medians side by side with the range of the batches' p99: a shared machine's speed
+changes from minute to minute, by as much as a third, and taking turns gives every setting the
+same spells. Exits 1 on any error, loss or duplicate; everything is bounded by ``--deadline``
+seconds a run.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -518,38 +522,57 @@ def _others(r: LoadResult) -> float:
     return max(0.0, r.machine_cpu - r.server_cpu - r.client_cpu - r.postgres_cpu)
 
 
-def side_by_side(results: dict[int, LoadResult]) -> str:
-    """One column per ``--workers`` setting: answer times per request kind, then the counts."""
-    settings = list(results)
-    head = f"{'':<22}" + "".join(f"{f'--workers {w}':>18}" for w in settings)
+def side_by_side(results: dict[int, list[LoadResult]]) -> str:
+    """One column per ``--workers`` setting: answer times per request kind, then the counts.
+
+    With several rounds each figure is the median of the setting's runs (the counts: the
+    sum), and a row gives the range of the batches' p99 over the rounds: a shared machine's
+    speed changes from minute to minute, and the settings took turns, so each met the same
+    spells.
+    """
+    runs = list(results.values())
+    head = f"{'':<22}" + "".join(f"{f'--workers {w}':>18}" for w in results)
     lines = [head, "-" * len(head)]
 
     def row(label: str, cells: list[str]) -> None:
         lines.append(f"{label:<22}" + "".join(f"{c:>18}" for c in cells))
 
-    kinds = sorted({k for r in results.values() for k in r.latencies})
+    def median(rs: list[LoadResult], figure: Callable[[LoadResult], float]) -> float:
+        return statistics.median(figure(r) for r in rs)
+
+    def answer_ms(r: LoadResult, kind: str, q: float) -> float:
+        ms = [v * 1000 for v in r.latencies.get(kind, [])]
+        return percentile(ms, q) if ms else float("nan")
+
+    kinds = sorted({k for rs in runs for r in rs for k in r.latencies})
     for kind in kinds:
         for name, q in (("p50", 0.5), ("p99", 0.99)):
-            cells = []
-            for r in results.values():
-                ms = [v * 1000 for v in r.latencies.get(kind, [])]
-                cells.append(f"{percentile(ms, q):.0f} ms" if ms else "-")
+            cells = [
+                f"{statistics.median(answer_ms(r, kind, q) for r in rs):.0f} ms" for rs in runs
+            ]
             row(f"{kind} {name}", cells)
-    row("wall time", [f"{r.wall_seconds:.1f} s" for r in results.values()])
-    row("events/s", [f"{r.sent / r.wall_seconds:.0f}" for r in results.values()])
-    row("server CPU", [f"{r.server_cpu:.0f} s" for r in results.values()])
-    row("load client CPU", [f"{r.client_cpu:.0f} s" for r in results.values()])
-    row("PostgreSQL CPU", [f"{r.postgres_cpu:.0f} s" for r in results.values()])
-    row("others' CPU", [f"{_others(r):.0f} s" for r in results.values()])
-    busy = [f"{r.machine_cpu / (r.wall_seconds * r.cores):.0%}" for r in results.values()]
-    row("machine busy", busy)
-    row("database sessions", [str(r.sessions_opened) for r in results.values()])
-    split = ["/".join(map(str, r.batches_per_process)) for r in results.values()]
+    if max(len(rs) for rs in runs) > 1:
+        spread = []
+        for rs in runs:
+            p99s = [answer_ms(r, "events", 0.99) for r in rs]
+            spread.append(f"{min(p99s):.0f}-{max(p99s):.0f} ms")
+        row("events p99, range", spread)
+        row("rounds", [str(len(rs)) for rs in runs])
+    row("wall time", [f"{median(rs, lambda r: r.wall_seconds):.1f} s" for rs in runs])
+    row("events/s", [f"{median(rs, lambda r: r.sent / r.wall_seconds):.0f}" for rs in runs])
+    row("server CPU", [f"{median(rs, lambda r: r.server_cpu):.0f} s" for rs in runs])
+    row("load client CPU", [f"{median(rs, lambda r: r.client_cpu):.0f} s" for rs in runs])
+    row("PostgreSQL CPU", [f"{median(rs, lambda r: r.postgres_cpu):.0f} s" for rs in runs])
+    row("others' CPU", [f"{median(rs, _others):.0f} s" for rs in runs])
+    busy = [median(rs, lambda r: r.machine_cpu / (r.wall_seconds * r.cores)) for rs in runs]
+    row("machine busy", [f"{b:.0%}" for b in busy])
+    row("database sessions", [f"{median(rs, lambda r: r.sessions_opened):.0f}" for rs in runs])
+    split = ["/".join(map(str, rs[-1].batches_per_process)) for rs in runs]
     row("batches per process", split)
     for label, attr in (("lost", "lost"), ("duplicated", "duplicated"), ("refused", "refused")):
-        row(label, [str(getattr(r, attr)) for r in results.values()])
-    row("errors", [str(len(r.errors)) for r in results.values()])
-    row("result", ["ok" if r.ok else "FAILED" for r in results.values()])
+        row(label, [str(sum(getattr(r, attr) for r in rs)) for rs in runs])
+    row("errors", [str(sum(len(r.errors) for r in rs)) for rs in runs])
+    row("result", ["ok" if all(r.ok for r in rs) else "FAILED" for rs in runs])
     return "\n".join(lines)
 
 
@@ -577,6 +600,13 @@ def main(argv: list[str] | None = None) -> int:
         help="server processes; several settings (1,2,4) run the same load against each and "
         "print them side by side",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every --workers setting this many times, taking turns (1,2,4,1,2,4...), "
+        "and print the medians side by side with the range of the batches' p99",
+    )
     parser.add_argument("--deadline", type=float, default=300.0, help="seconds, at most, per run")
     parser.add_argument(
         "--db", help="PostgreSQL URL (default: a schema in $KIOSK_TEST_POSTGRES_URL per run)"
@@ -589,8 +619,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.db and len(args.workers) > 1:
         print("load: several --workers settings need a schema each: drop --db", file=sys.stderr)
         return 2
-    results: dict[int, LoadResult] = {}
-    for workers in args.workers:
+    if args.rounds < 1:
+        print("load: --rounds must be 1 or more", file=sys.stderr)
+        return 2
+    results: dict[int, list[LoadResult]] = {workers: [] for workers in args.workers}
+    for round_, workers in ((n, w) for n in range(args.rounds) for w in args.workers):
         with contextlib.ExitStack() as stack:
             url = args.db or stack.enter_context(postgres_schema(base or ""))
             result = run_load(
@@ -602,13 +635,14 @@ def main(argv: list[str] | None = None) -> int:
                 workers=workers,
                 deadline=args.deadline,
             )
-        print(f"== --workers {workers}", flush=True)
+        rounds = f" (round {round_ + 1} of {args.rounds})" if args.rounds > 1 else ""
+        print(f"== --workers {workers}{rounds}", flush=True)
         print(report(result), flush=True)
-        results[workers] = result
-    if len(results) > 1:
+        results[workers].append(result)
+    if len(results) > 1 or args.rounds > 1:
         print(f"\n{args.kiosks} kiosks, {args.batches} batches of {args.events} events each")
         print(side_by_side(results))
-    return 0 if all(r.ok for r in results.values()) else 1
+    return 0 if all(r.ok for rs in results.values() for r in rs) else 1
 
 
 if __name__ == "__main__":
