@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from central.db.records import dumps
-from central.db.schema import erasures, privacy_salts, seq_gaps
+from central.db.schema import erasures, privacy_salts
 from kiosk.domain.erasure import Erasure, family_hash, is_erased
 
 
@@ -70,11 +70,11 @@ def insert_tables(
     the batch's transaction before.
     """
     writes = [(table, rows) for table, rows in writes if rows]
-    if conn.dialect.name != "postgresql" or len(writes) < 2:
-        for table, rows in writes:
-            insert_rows(conn, table, rows)
-        return
-    if not all(_same_keys(rows) for _table, rows in writes):
+    if (
+        conn.dialect.name != "postgresql"
+        or len(writes) < 2
+        or not all(_same_keys(rows) for _table, rows in writes)
+    ):
         for table, rows in writes:
             insert_rows(conn, table, rows)
         return
@@ -214,20 +214,6 @@ def _shortened(raw: Mapping[str, Any], size: int) -> dict[str, Any]:
 CHUNK = 500
 #: Seqs read per query while moving ``holds_up_to`` forward.
 HOLDS_PAGE = 2000
-
-
-def gap_end(conn: Connection, device_id: str, current: int) -> int | None:
-    """The end of the furthest written-off range that starts at or before ``current + 1`` and
-    reaches past ``current``, or None."""
-    value = conn.execute(_GAP_END, {"device": device_id, "current": current}).scalar()
-    return int(value) if value is not None else None
-
-
-_GAP_END = select(func.max(seq_gaps.c.to_seq)).where(
-    seq_gaps.c.device_id == bindparam("device"),
-    seq_gaps.c.from_seq <= bindparam("current", type_=BigInteger) + 1,
-    seq_gaps.c.to_seq > bindparam("current", type_=BigInteger),
-)
 
 
 def rows_in_chunks(

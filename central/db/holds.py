@@ -4,7 +4,7 @@ one of its seqs, as an event, a refusal set aside, or a range the kiosk wrote of
 Run at the end of every batch, so it is read in one statement (:data:`_AFTER_HOLDS`): the
 device's ``holds_up_to``, the next page of seqs held after it (events and refusals), and the
 written-off ranges that reach past it. The walk forward is then worked out here. Only a device
-more than a page (``HOLDS_PAGE``) ahead of its ``holds_up_to`` reads further, a page at a time.
+more than a page (``HOLDS_PAGE``) ahead of its ``holds_up_to`` reads further, a page a statement.
 Before, the same answer took four statements a batch, each a round trip under the
 organisation's lock (300 kiosks at once: ``bench/load.py``).
 """
@@ -30,7 +30,6 @@ from sqlalchemy import (
 )
 
 from central.db import batch_rows
-from central.db.batch_rows import gap_end
 from central.db.schema import devices, events, rejections, seq_gaps
 
 #: What each row of :data:`_AFTER_HOLDS` is (its ``kind``).
@@ -70,47 +69,59 @@ _AFTER_HOLDS = union_all(
         seq_gaps.c.device_id == bindparam("device"), seq_gaps.c.to_seq > _CURRENT
     ),
 )
-
-#: The next page of seqs held after ``current``: as events, and as refusals set aside.
-_SEQS_AFTER = tuple(
-    select(table.c.seq)
-    .where(
-        table.c.device_id == bindparam("device"),
-        table.c.seq > bindparam("current", type_=BigInteger),
+#: The next page of seqs held after ``current``, for a device more than a page ahead.
+_NEXT_PAGE = union_all(
+    *(
+        _seqs_after(table, bindparam("current", type_=BigInteger), kind)
+        for table, kind in ((events, _EVENT), (rejections, _REFUSAL))
     )
-    .order_by(table.c.seq)
-    .limit(bindparam("page"))
-    for table in (events, rejections)
 )
 
 
 def advance(conn: Connection, device_id: str, now: datetime) -> int:
     """Move ``holds_up_to`` past every seq now held (applied, set aside as rejected, or written
-    off), note ``now`` as the device's last contact, and return ``holds_up_to``."""
+    off), note ``now`` as the device's last contact, and return ``holds_up_to``.
+
+    A device more than a page ahead (a restored server, a kiosk that sent a term's backlog
+    out of order) reads the next page and walks on, until the walk stops short of a page's end.
+    """
     page = batch_rows.HOLDS_PAGE
-    start: int | None = None
-    seqs: dict[int, list[int]] = {_EVENT: [], _REFUSAL: []}
-    write_offs: list[tuple[int, int]] = []
-    for kind, a, b in conn.execute(_AFTER_HOLDS, {"device": device_id, "page": page}):
-        if kind == _HOLDS:
-            start = int(a)
-        elif kind == _WRITE_OFF:
-            write_offs.append((int(a), int(b)))
-        else:
-            seqs[kind].append(int(a))
-    if start is None:
+    first = _Read(conn.execute(_AFTER_HOLDS, {"device": device_id, "page": page}))
+    if first.holds_up_to is None:
         raise LookupError(f"no device {device_id!r} is enrolled")
-    # A full page may stop short of seqs held beyond it: walk no further than its last.
-    full = [max(found) for found in seqs.values() if len(found) == page]
-    limit_at = min(full) if full else None
-    current, stopped = walk(start, [*seqs[_EVENT], *seqs[_REFUSAL]], limit_at, write_offs)
-    if stopped:
-        current = _walk_in_pages(conn, device_id, current)
+    start = current = first.holds_up_to
+    seqs = first.seqs
+    while True:
+        # A full page may stop short of seqs held beyond it: walk no further than its last.
+        full = [max(found) for found in seqs.values() if len(found) == page]
+        held = [seq for found in seqs.values() for seq in found]
+        current, stopped = walk(current, held, min(full, default=None), first.write_offs)
+        if not stopped:
+            break
+        params = {"device": device_id, "current": current, "page": page}
+        seqs = _Read(conn.execute(_NEXT_PAGE, params)).seqs
     values: dict[str, Any] = {"last_seen_at": now}
     if current != start:
         values["holds_up_to"] = current
     conn.execute(update(devices).where(devices.c.device_id == device_id).values(**values))
     return current
+
+
+class _Read:
+    """The rows of :data:`_AFTER_HOLDS` (or :data:`_NEXT_PAGE`), by kind. The first read
+    has every write-off reaching past ``holds_up_to``, so the later pages need none."""
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self.holds_up_to: int | None = None
+        self.seqs: dict[int, list[int]] = {_EVENT: [], _REFUSAL: []}
+        self.write_offs: list[tuple[int, int]] = []
+        for kind, a, b in rows:
+            if kind == _HOLDS:
+                self.holds_up_to = int(a)
+            elif kind == _WRITE_OFF:
+                self.write_offs.append((int(a), int(b)))
+            else:
+                self.seqs[kind].append(int(a))
 
 
 def walk(
@@ -146,30 +157,4 @@ def walk(
         )
         if jump is None:
             return current, False
-        current = jump
-
-
-def _walk_in_pages(conn: Connection, device_id: str, current: int) -> int:
-    """Walk on from ``current`` reading a page of seqs at a time: a device far ahead of its
-    ``holds_up_to`` (a restored server, a kiosk that sent a term's backlog out of order)."""
-    page = batch_rows.HOLDS_PAGE
-    while True:
-        known: list[int] = []
-        limit_at: int | None = None
-        for query in _SEQS_AFTER:
-            params = {"device": device_id, "current": current, "page": page}
-            found = conn.execute(query, params).scalars().all()
-            known.extend(found)
-            if len(found) == page:
-                limit_at = found[-1] if limit_at is None else min(limit_at, found[-1])
-        for seq in sorted(set(known)):
-            if seq != current + 1 or (limit_at is not None and seq > limit_at):
-                break
-            current = seq
-        if limit_at is not None and current >= limit_at:
-            continue
-        # Seqs the kiosk wrote off (POST /api/v1/gaps) count as held too.
-        jump = gap_end(conn, device_id, current)
-        if jump is None:
-            return current
         current = jump

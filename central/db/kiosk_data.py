@@ -151,17 +151,12 @@ class KioskData(Database):
                     if not org_locked:
                         self._lock_org(conn, device.org_id)
                     results = Batch(conn, device, checked[where], now, window).apply()
-                    holds = self._advance_holds(conn, device.device_id, now)
-                    return device, IngestResult(results, holds)
+                    held_up_to = holds.advance(conn, device.device_id, now)
+                    return device, IngestResult(results, held_up_to)
             except IntegrityError:
                 if attempt == _ATTEMPTS[-1]:
                     raise
         raise AssertionError("unreachable")
-
-    @staticmethod
-    def _advance_holds(conn: Connection, device_id: str, now: datetime) -> int:
-        """Move ``holds_up_to`` past every seq now held (applied or set aside as rejected)."""
-        return holds.advance(conn, device_id, now)
 
     # -- roster ------------------------------------------------------------------------------------
     def roster(
@@ -319,7 +314,7 @@ class KioskData(Database):
             conn.execute(
                 update(devices).where(devices.c.device_id == device_id).values(holds_up_to=0)
             )
-            return self._advance_holds(conn, device_id, now)
+            return holds.advance(conn, device_id, now)
 
     def record_gaps(self, device: Device, gaps: Sequence[Any], now: datetime | None = None) -> int:
         """Write off seqs ``device`` can never send (``sync.protocol.Gap``); the same gap
@@ -353,7 +348,7 @@ class KioskData(Database):
                             reported_at=now,
                         )
                     )
-            return self._advance_holds(conn, device.device_id, now)
+            return holds.advance(conn, device.device_id, now)
 
     def conflicts(self, device_id: str | None = None) -> list[dict[str, Any]]:
         """Copies of held events sent with other content, oldest first, each with
